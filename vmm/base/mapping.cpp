@@ -1,0 +1,35 @@
+#include "base/mapping.hpp"
+
+#include <sys/mman.h>
+
+namespace minivmm {
+
+Mapping::~Mapping() {
+    if (addr_ != nullptr) ::munmap(addr_, size_);
+}
+
+Mapping& Mapping::operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+        if (addr_ != nullptr) ::munmap(addr_, size_);
+        addr_ = std::exchange(other.addr_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+Result<Mapping> Mapping::anonymous(size_t size) {
+    if (size == 0) return Error(ErrorCode::Invalid, "Cannot map 0 bytes");
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) return sys_error(ErrorCode::Host, fmt::format("mmap {} bytes", size));
+    ::madvise(p, size, MADV_DONTDUMP);
+    return Mapping(p, size);
+}
+
+Result<Mapping> Mapping::shared(int fd, size_t size) {
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) return sys_error(ErrorCode::Host, fmt::format("mmap fd {}", fd));
+    return Mapping(p, size);
+}
+
+} // namespace minivmm

@@ -1,0 +1,123 @@
+#include "cli/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.hpp"
+#include "base/unique_fd.hpp"
+#include "demos.hpp"
+#include "memory/layout.hpp"
+
+namespace minivmm {
+
+Result<uint64_t> parse_size(const std::string& text) {
+    if (text.empty() || text[0] < '0' || text[0] > '9')
+        return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
+    uint64_t value = 0;
+    size_t i = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        uint64_t digit = static_cast<uint64_t>(text[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10)
+            return Error(ErrorCode::Usage, fmt::format("Size '{}' is too large", text));
+        value = value * 10 + digit;
+    }
+    unsigned shift = 0;
+    if (i < text.size()) {
+        switch (text[i]) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        case 't': case 'T': shift = 40; break;
+        default: return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
+        }
+        ++i;
+        if (i < text.size() && (text[i] == 'i' || text[i] == 'B')) ++i;   // "MiB", "MB"
+        if (i < text.size() && text[i] == 'B') ++i;
+        if (i != text.size()) return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
+    }
+    if (shift && value > (UINT64_MAX >> shift))
+        return Error(ErrorCode::Usage, fmt::format("Size '{}' is too large", text));
+    return value << shift;
+}
+
+Result<void> check_kernel_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error(ErrorCode::Input, fmt::format("Cannot open kernel {}", path));
+    UniqueFd file(fd);
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) return sys_error(ErrorCode::Input, fmt::format("stat {}", path));
+    if (!S_ISREG(st.st_mode))
+        return Error(ErrorCode::Input, fmt::format("Kernel {} is not a regular file", path));
+    uint8_t header[0x210] = {};
+    ssize_t n = ::pread(fd, header, sizeof header, 0);
+    if (n < 0) return sys_error(ErrorCode::Input, fmt::format("Cannot read kernel {}", path));
+    if (n == 0) return Error(ErrorCode::Input, fmt::format("Kernel {} is empty", path));
+    bool elf = n >= 4 && header[0] == 0x7f && header[1] == 'E' && header[2] == 'L' && header[3] == 'F';
+    bool bzimage = n >= 0x206 && std::string_view(reinterpret_cast<char*>(header) + 0x202, 4) == "HdrS";
+    if (!elf && !bzimage)
+        return Error(ErrorCode::Input,
+                     fmt::format("Kernel {} is neither a bzImage (no 'HdrS' setup header) nor an "
+                                 "ELF vmlinux",
+                                 path));
+    return Error(ErrorCode::Input,
+                 fmt::format("Kernel {}: booting Linux kernels is not implemented yet; only the "
+                             "built-in demos run (--demo)",
+                             path));
+}
+
+Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
+    MachineConfig config;
+    config.demo = std::string(DEFAULT_DEMO);
+    std::string mem_text, log_level = "warning";
+    bool version = false;
+
+    CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
+    std::string demo_list = "\nDemo guests (--demo NAME):\n";
+    for (const auto& d : demos()) demo_list += fmt::format("  {:<14} {}\n", d.name, d.description);
+    app.footer(demo_list);
+    app.add_option("--demo", config.demo, "Run a built-in demo guest (default: hello)");
+    app.add_option("--kernel", config.kernel, "Linux kernel to boot (bzImage or ELF vmlinux)");
+    app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
+    app.add_option("--cpus", config.cpus, "Number of vCPUs (demos use 1)")->check(CLI::Range(1, 64));
+    app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
+    app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
+    app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
+    app.add_option("--log-level", log_level, "debug, info, warning, error or off");
+    app.add_flag("--version", version, "Print the version and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        std::fputs(app.help().c_str(), stdout);
+        return std::optional<MachineConfig>();
+    } catch (const CLI::ParseError& e) {
+        return Error(ErrorCode::Usage, e.what());
+    }
+    if (version) {
+        std::puts("minivmm " MINIVMM_VERSION);
+        return std::optional<MachineConfig>();
+    }
+    LogLevel level;
+    if (!parse_log_level(log_level, level))
+        return Error(ErrorCode::Usage, fmt::format("Unknown log level '{}'", log_level));
+    set_log_level(level);
+    if (!mem_text.empty()) {
+        auto size = parse_size(mem_text);
+        if (!size) return size.error().with_context("--mem");
+        config.mem_size = *size;
+    }
+    if (config.kernel) {
+        auto k = check_kernel_file(*config.kernel);
+        if (!k) return k.error();
+    } else {
+        if (find_demo(config.demo) == nullptr)
+            return Error(ErrorCode::Usage, fmt::format("Unknown demo '{}' (see --help)", config.demo));
+        if (config.cpus != 1)
+            return Error(ErrorCode::Usage, "--cpus: the demo guests run on exactly one vCPU");
+    }
+    return std::optional<MachineConfig>(config);
+}
+
+} // namespace minivmm

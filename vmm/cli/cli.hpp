@@ -1,0 +1,27 @@
+// The command line: CLI11 parsing into a plain MachineConfig, and the program's main logic,
+// the only place that turns an Error into a process exit code.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/result.hpp"
+#include "machine/config.hpp"
+
+namespace minivmm {
+
+// "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
+Result<uint64_t> parse_size(const std::string& text);
+
+// Parses argv. An empty optional means --help or --version was printed: exit 0.
+// Errors are ErrorCode::Usage with CLI11's or our message.
+Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv);
+
+// Checks a --kernel file before anything else starts (missing, not a file, empty, unreadable,
+// not a kernel). Returns ErrorCode::Input errors naming the file.
+Result<void> check_kernel_file(const std::string& path);
+
+// The whole program; returns the process exit code (README, "Exit codes").
+int minivmm_main(int argc, char** argv);
+
+} // namespace minivmm

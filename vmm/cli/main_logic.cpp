@@ -1,0 +1,50 @@
+// minivmm_main: parse, build, run, and map every ending to the documented exit code.
+#include <csignal>
+#include <cstdio>
+
+#include "base/log.hpp"
+#include "cli/cli.hpp"
+#include "machine/machine.hpp"
+
+namespace minivmm {
+
+namespace {
+int exit_code_for(const Error& error) {
+    switch (error.code()) {
+    case ErrorCode::Usage: return exit_code::USAGE;
+    case ErrorCode::Input: return exit_code::INPUT;
+    case ErrorCode::KvmUnusable: return exit_code::KVM_UNUSABLE;
+    default: return exit_code::HOST;
+    }
+}
+
+int fail(const Error& error) {
+    std::fprintf(stderr, "minivmm: error: %s\n", error.message().c_str());
+    return exit_code_for(error);
+}
+} // namespace
+
+int minivmm_main(int argc, char** argv) {
+    // A closed stdout must not kill the VMM; SIGINT/SIGTERM are taken by the main thread's
+    // signalfd (blocked here, before any thread starts, so every thread inherits the mask).
+    std::signal(SIGPIPE, SIG_IGN);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+    auto config = parse_command_line(argc, argv);
+    if (!config) return fail(config.error());
+    if (!config->has_value()) return 0;
+
+    auto machine = Machine::create(**config);
+    if (!machine) return fail(machine.error());
+    auto outcome = (*machine)->run();
+    if (!outcome) return fail(outcome.error());
+    if (outcome->ending != Ending::GuestStatus)
+        std::fprintf(stderr, "minivmm: error: %s\n", outcome->report.c_str());
+    return outcome->process_exit_code();
+}
+
+} // namespace minivmm

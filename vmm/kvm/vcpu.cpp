@@ -1,0 +1,104 @@
+#include "kvm/vcpu.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <sys/ioctl.h>
+
+#include "kvm/kvm.hpp"
+
+namespace minivmm {
+
+namespace {
+// g++ gives struct kvm_cpuid2 (a header plus a zero-length array) sizeof 12 in C++ instead of
+// C's 8, which changes the size encoded in the ioctl numbers; spell them with the C size.
+constexpr unsigned long CPUID2_HEADER_SIZE = 8;
+constexpr unsigned long GET_SUPPORTED_CPUID =
+    _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, CPUID2_HEADER_SIZE);
+constexpr unsigned long SET_CPUID2 = _IOC(_IOC_WRITE, KVMIO, 0x90, CPUID2_HEADER_SIZE);
+} // namespace
+
+Result<VcpuExit> Vcpu::run() {
+    if (::ioctl(fd_.get(), KVM_RUN, 0) < 0) {
+        if (errno == EINTR || errno == EAGAIN) {
+            VcpuExit e;
+            e.reason = ExitReason::Interrupted;
+            e.raw_reason = KVM_EXIT_INTR;
+            return e;
+        }
+        return sys_error(ErrorCode::Host, fmt::format("KVM_RUN on vCPU {}", index_));
+    }
+    return decode_exit(*run_page());
+}
+
+void Vcpu::complete_read(std::span<const uint8_t> data) {
+    kvm_run* run = run_page();
+    if (run->exit_reason == KVM_EXIT_MMIO) {
+        std::memcpy(run->mmio.data, data.data(), std::min(data.size(), sizeof run->mmio.data));
+    } else if (run->exit_reason == KVM_EXIT_IO) {
+        std::memcpy(reinterpret_cast<uint8_t*>(run) + run->io.data_offset, data.data(),
+                    data.size());
+    }
+}
+
+Result<kvm_regs> Vcpu::get_regs() const {
+    kvm_regs regs{};
+    if (::ioctl(fd_.get(), KVM_GET_REGS, &regs) < 0) return sys_error(ErrorCode::Host, "KVM_GET_REGS");
+    return regs;
+}
+
+Result<void> Vcpu::set_regs(const kvm_regs& regs) {
+    if (::ioctl(fd_.get(), KVM_SET_REGS, &regs) < 0) return sys_error(ErrorCode::Host, "KVM_SET_REGS");
+    return {};
+}
+
+Result<kvm_sregs> Vcpu::get_sregs() const {
+    kvm_sregs sregs{};
+    if (::ioctl(fd_.get(), KVM_GET_SREGS, &sregs) < 0)
+        return sys_error(ErrorCode::Host, "KVM_GET_SREGS");
+    return sregs;
+}
+
+Result<void> Vcpu::set_sregs(const kvm_sregs& sregs) {
+    if (::ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
+        return sys_error(ErrorCode::Host, "KVM_SET_SREGS");
+    return {};
+}
+
+Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
+    constexpr uint32_t MAX_ENTRIES = 256;
+    size_t bytes = sizeof(kvm_cpuid2) + MAX_ENTRIES * sizeof(kvm_cpuid_entry2);
+    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
+    cpuid->nent = MAX_ENTRIES;
+    if (::ioctl(kvm.fd(), GET_SUPPORTED_CPUID, cpuid) < 0)
+        return sys_error(ErrorCode::Host, "KVM_GET_SUPPORTED_CPUID");
+    if (::ioctl(fd_.get(), SET_CPUID2, cpuid) < 0)
+        return sys_error(ErrorCode::Host, "KVM_SET_CPUID2");
+    return {};
+}
+
+std::string Vcpu::dump_registers() const {
+    auto regs = get_regs();
+    auto sregs = get_sregs();
+    if (!regs || !sregs) return "  (registers unavailable)\n";
+    const kvm_regs& r = *regs;
+    const kvm_sregs& s = *sregs;
+    std::string out;
+    out += fmt::format("  rip={:016x} rsp={:016x} rflags={:016x}\n", r.rip, r.rsp, r.rflags);
+    out += fmt::format("  rax={:016x} rbx={:016x} rcx={:016x} rdx={:016x}\n", r.rax, r.rbx, r.rcx,
+                       r.rdx);
+    out += fmt::format("  rsi={:016x} rdi={:016x} rbp={:016x}\n", r.rsi, r.rdi, r.rbp);
+    out += fmt::format("  r8={:016x} r9={:016x} r10={:016x} r11={:016x}\n", r.r8, r.r9, r.r10, r.r11);
+    out += fmt::format("  r12={:016x} r13={:016x} r14={:016x} r15={:016x}\n", r.r12, r.r13, r.r14,
+                       r.r15);
+    out += fmt::format("  cs={:04x} (dpl {} l {} db {}) ss={:04x} ds={:04x}\n", s.cs.selector, s.cs.dpl,
+                       s.cs.l, s.cs.db, s.ss.selector, s.ds.selector);
+    out += fmt::format("  cr0={:016x} cr3={:016x} cr4={:016x} efer={:016x}\n", s.cr0, s.cr3, s.cr4,
+                       s.efer);
+    out += fmt::format("  gdt={:x}/{:x} idt={:x}/{:x}\n", s.gdt.base, s.gdt.limit, s.idt.base,
+                       s.idt.limit);
+    return out;
+}
+
+} // namespace minivmm

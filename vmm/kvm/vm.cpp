@@ -1,0 +1,44 @@
+#include "kvm/vm.hpp"
+
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include "kvm/vcpu.hpp"
+
+namespace minivmm {
+
+Result<Vm> Vm::create(const Kvm& kvm) {
+    int fd;
+    do {
+        fd = ::ioctl(kvm.fd(), KVM_CREATE_VM, 0);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return sys_error(ErrorCode::KvmUnusable, "KVM_CREATE_VM");
+    return Vm(UniqueFd(fd));
+}
+
+Result<void> Vm::map_memory(const GuestMemory& memory) {
+    uint32_t slot = 0;
+    for (const auto& r : memory.regions()) {
+        kvm_userspace_memory_region region{};
+        region.slot = slot++;
+        region.guest_phys_addr = r.base.value();
+        region.memory_size = r.size;
+        region.userspace_addr = reinterpret_cast<uint64_t>(r.host);
+        if (::ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) < 0)
+            return sys_error(ErrorCode::Host,
+                             fmt::format("KVM_SET_USER_MEMORY_REGION {:#x}+{:#x}",
+                                         r.base.value(), r.size));
+    }
+    return {};
+}
+
+Result<Vcpu> Vm::create_vcpu(const Kvm& kvm, uint32_t index) {
+    int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(index));
+    if (fd < 0) return sys_error(ErrorCode::Host, fmt::format("KVM_CREATE_VCPU {}", index));
+    UniqueFd vcpu_fd(fd);
+    auto run = Mapping::shared(fd, static_cast<size_t>(kvm.vcpu_mmap_size()));
+    if (!run) return run.error().with_context(fmt::format("vCPU {} kvm_run", index));
+    return Vcpu(index, std::move(vcpu_fd), std::move(*run));
+}
+
+} // namespace minivmm

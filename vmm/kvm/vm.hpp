@@ -1,0 +1,30 @@
+// Vm: one KVM virtual machine (KVM_CREATE_VM) and its memory slots.
+#pragma once
+
+#include <cstdint>
+
+#include "base/result.hpp"
+#include "base/unique_fd.hpp"
+#include "kvm/kvm.hpp"
+#include "memory/guest_memory.hpp"
+
+namespace minivmm {
+
+class Vcpu;
+
+class Vm {
+public:
+    static Result<Vm> create(const Kvm& kvm);
+
+    int fd() const { return fd_.get(); }
+    // Registers every region of `memory` as a memslot (slot numbers from 0).
+    Result<void> map_memory(const GuestMemory& memory);
+    // KVM_CREATE_VCPU with the given index (used as the APIC ID).
+    Result<Vcpu> create_vcpu(const Kvm& kvm, uint32_t index);
+
+private:
+    explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
+    UniqueFd fd_;
+};
+
+} // namespace minivmm

@@ -1,0 +1,161 @@
+#include "machine/machine.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <thread>
+#include <unistd.h>
+
+#include "base/log.hpp"
+#include "demos.hpp"
+#include "legacy/exit_port.hpp"
+#include "legacy/scratch_device.hpp"
+#include "legacy/serial.hpp"
+#include "memory/layout.hpp"
+
+namespace minivmm {
+
+Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
+    // 1. The host: /dev/kvm and a VM.
+    auto kvm = Kvm::open(config.kvm_path);
+    if (!kvm) return kvm.error();
+    auto vm = Vm::create(*kvm);
+    if (!vm) return vm.error();
+
+    // 2. Guest RAM, registered with KVM as memslots.
+    uint64_t mem_size = config.mem_size ? config.mem_size : layout::DEMO_DEFAULT_RAM;
+    auto memory = GuestMemory::create_x86(mem_size);
+    if (!memory) return Error(ErrorCode::Usage, memory.error().message());
+    MINIVMM_TRY(vm->map_memory(*memory));
+
+    auto done = EventFd::create();
+    if (!done) return done.error();
+    std::unique_ptr<Machine> m(new Machine(config, std::move(*kvm), std::move(*vm),
+                                           std::move(*memory), new VmControl(std::move(*done))));
+
+    // 3. Devices on the buses, 4. the guest image, 5. the vCPUs in their entry state.
+    MINIVMM_TRY(m->add_legacy_devices());
+    MINIVMM_TRY(m->load_demo());
+    MINIVMM_TRY(m->add_vcpus());
+    return m;
+}
+
+Result<void> Machine::add_legacy_devices() {
+    auto serial = std::make_shared<Serial16550>([](uint8_t byte) {
+        // Guest output goes straight to stdout; a closed stdout (EPIPE) only loses the output.
+        [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, &byte, 1);
+    });
+    MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    VmControl* control = control_.get();
+    auto exit_port = std::make_shared<ExitPort>(
+        [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
+    MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
+    MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},
+                             std::make_shared<ScratchDevice>(), "scratch"));
+    return {};
+}
+
+Result<void> Machine::load_demo() {
+    const Demo* demo = find_demo(config_.demo);
+    if (demo == nullptr)
+        return Error(ErrorCode::Usage, fmt::format("Unknown demo '{}' (see --help)", config_.demo));
+    if (demo->image.size() > layout::DEMO_MAX_SIZE)
+        return Error(ErrorCode::Host, fmt::format("Demo {} is too large", demo->name));
+    auto r = memory_.write(GuestAddress(layout::DEMO_LOAD_ADDR), demo->image);
+    if (!r) return r.error().with_context("Failed to load the demo");
+    return {};
+}
+
+Result<void> Machine::add_vcpus() {
+    for (uint32_t i = 0; i < config_.cpus; ++i) {
+        auto vcpu = vm_.create_vcpu(kvm_, i);
+        if (!vcpu) return vcpu.error();
+        MINIVMM_TRY(vcpu->set_supported_cpuid(kvm_));
+        MINIVMM_TRY(set_demo_entry_state(*vcpu));
+        vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
+                                                    LoopOptions{config_.trace_exits, config_.stats}));
+    }
+    return {};
+}
+
+// The demos' entry state (the PVH boot ABI's): 32-bit protected mode, flat 4 GiB code and data
+// segments, paging off, interrupts off, EIP at the load address.
+Result<void> Machine::set_demo_entry_state(Vcpu& vcpu) {
+    auto sregs = vcpu.get_sregs();
+    if (!sregs) return sregs.error();
+    kvm_segment code{};
+    code.base = 0;
+    code.limit = 0xffffffff;
+    code.selector = 0x10;
+    code.type = 0xb;   // execute/read, accessed
+    code.present = 1;
+    code.s = 1;
+    code.db = 1;
+    code.g = 1;
+    kvm_segment data = code;
+    data.selector = 0x18;
+    data.type = 0x3;   // read/write, accessed
+    sregs->cs = code;
+    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
+    sregs->cr0 = 0x11;   // PE | ET
+    sregs->cr4 = 0;
+    sregs->efer = 0;
+    MINIVMM_TRY(vcpu.set_sregs(*sregs));
+    kvm_regs regs{};
+    regs.rip = layout::DEMO_LOAD_ADDR;
+    regs.rflags = 0x2;   // bit 1 is always set
+    return vcpu.set_regs(regs);
+}
+
+Result<Outcome> Machine::run() {
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    int sfd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) return sys_error(ErrorCode::Host, "signalfd");
+    UniqueFd signal_fd(sfd);
+
+    timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    VcpuLoop::install_kick_handler();
+    std::vector<std::thread> threads;
+    for (auto& v : vcpus_) threads.emplace_back([&v] { v->run(); });
+
+    // Wait for the first ending: the VM itself, a stop signal, or the timeout.
+    pollfd fds[2] = {{control_->done_fd(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
+    int timeout_ms = config_.timeout_seconds ? static_cast<int>(config_.timeout_seconds) * 1000 : -1;
+    while (!control_->finished()) {
+        int n = ::poll(fds, 2, timeout_ms);
+        if (n == 0) {
+            control_->finish({Ending::Timeout, 0,
+                              fmt::format("timeout: stopped after {} s", config_.timeout_seconds)});
+        } else if (n > 0 && (fds[1].revents & POLLIN)) {
+            signalfd_siginfo info{};
+            if (::read(signal_fd.get(), &info, sizeof info) == sizeof info) {
+                bool term = info.ssi_signo == SIGTERM;
+                control_->finish({term ? Ending::Terminated : Ending::Interrupted, 0,
+                                  term ? "stopped by SIGTERM" : "stopped by SIGINT"});
+            }
+        }
+    }
+
+    // Stop: every vCPU leaves KVM_RUN and sees the finished flag.
+    for (size_t i = 0; i < vcpus_.size(); ++i) vcpus_[i]->kick(threads[i].native_handle());
+    for (auto& t : threads) t.join();
+    timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    for (auto& v : vcpus_) stats_.merge(v->stats());
+    if (config_.stats) {
+        double secs = static_cast<double>(end.tv_sec - start.tv_sec) +
+                      static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e9;
+        std::fputs(stats_.format(secs).c_str(), stderr);
+        std::fprintf(stderr, "  unhandled accesses: %llu port-I/O, %llu MMIO\n",
+                     static_cast<unsigned long long>(pio_.unhandled_count()),
+                     static_cast<unsigned long long>(mmio_.unhandled_count()));
+    }
+    return control_->outcome();
+}
+
+} // namespace minivmm

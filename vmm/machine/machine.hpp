@@ -1,0 +1,55 @@
+// Machine: a whole VM. Machine::create() is the one recipe that builds it, in boot order;
+// run() starts the vCPU threads, waits for the first ending (guest, fault, signal, timeout),
+// stops every thread and returns how it ended.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bus/bus.hpp"
+#include "kvm/kvm.hpp"
+#include "kvm/vm.hpp"
+#include "machine/config.hpp"
+#include "machine/exit_stats.hpp"
+#include "machine/outcome.hpp"
+#include "machine/vcpu_loop.hpp"
+#include "machine/vm_control.hpp"
+#include "memory/guest_memory.hpp"
+
+namespace minivmm {
+
+class Machine {
+public:
+    static Result<std::unique_ptr<Machine>> create(const MachineConfig& config);
+
+    // Runs the VM to its end. SIGINT and SIGTERM must be blocked in the calling thread (main
+    // does it before create()) so they are received here through a signalfd.
+    Result<Outcome> run();
+    // Merged exit statistics of all vCPUs (after run()).
+    const ExitStats& stats() const { return stats_; }
+    const GuestMemory& memory() const { return memory_; }
+
+    Machine(const Machine&) = delete;
+    Machine& operator=(const Machine&) = delete;
+
+private:
+    Machine(const MachineConfig& config, Kvm kvm, Vm vm, GuestMemory memory, VmControl* control)
+        : config_(config), kvm_(std::move(kvm)), vm_(std::move(vm)), memory_(std::move(memory)),
+          control_(control) {}
+    Result<void> add_legacy_devices();
+    Result<void> load_demo();
+    Result<void> add_vcpus();
+    Result<void> set_demo_entry_state(Vcpu& vcpu);
+
+    MachineConfig config_;
+    Kvm kvm_;
+    Vm vm_;
+    GuestMemory memory_;
+    std::unique_ptr<VmControl> control_;
+    Bus pio_{"port-I/O"};
+    Bus mmio_{"MMIO"};
+    std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    ExitStats stats_;
+};
+
+} // namespace minivmm

@@ -1,0 +1,131 @@
+#include "machine/vcpu_loop.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <string>
+
+#include "base/log.hpp"
+#include "machine/exit_trace.hpp"
+
+namespace minivmm {
+
+namespace {
+constexpr int KICK_SIGNAL = SIGUSR1;
+const std::string UNHANDLED = "unhandled";
+
+uint64_t now_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void kick_handler(int) {}
+
+std::string internal_error_details(const VcpuExit& exit) {
+    std::string s = fmt::format("suberror {}", exit.suberror);
+    if (exit.suberror == KVM_INTERNAL_ERROR_EMULATION) s += " (instruction emulation failed)";
+    if (exit.insn_size > 0) {
+        s += ", instruction bytes:";
+        for (uint8_t i = 0; i < exit.insn_size; ++i) s += fmt::format(" {:02x}", exit.insn_bytes[i]);
+    }
+    if (!exit.internal_data.empty()) {
+        s += ", data:";
+        for (uint64_t d : exit.internal_data) s += fmt::format(" {:#x}", d);
+    }
+    return s;
+}
+} // namespace
+
+void VcpuLoop::install_kick_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = kick_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;   // no SA_RESTART: KVM_RUN must return EINTR
+    sigaction(KICK_SIGNAL, &sa, nullptr);
+}
+
+void VcpuLoop::kick(pthread_t thread) {
+    // immediate_exit covers the window where the thread is about to enter KVM_RUN; the signal
+    // covers a thread already inside it.
+    __atomic_store_n(&vcpu_.run_page()->immediate_exit, 1, __ATOMIC_RELEASE);
+    pthread_kill(thread, KICK_SIGNAL);
+}
+
+void VcpuLoop::run() noexcept {
+    while (!control_.finished()) {
+        uint64_t t0 = options_.stats ? now_ns() : 0;
+        auto exit = vcpu_.run();
+        uint64_t t1 = options_.stats ? now_ns() : 0;
+        if (!exit) {
+            control_.finish({Ending::HostError, 0, exit.error().message()});
+            break;
+        }
+        if (exit->reason == ExitReason::Interrupted) continue;   // a kick: re-check the flag
+        const std::string* device = nullptr;
+        bool go_on = handle(*exit, device);
+        if (options_.trace_exits)
+            std::fprintf(stderr, "%s\n", format_exit_trace(vcpu_.index(), *exit, device).c_str());
+        if (options_.stats) {
+            const std::string& dev_name =
+                (exit->reason == ExitReason::Io || exit->reason == ExitReason::Mmio)
+                    ? (device ? *device : UNHANDLED)
+                    : std::string();
+            stats_.record(std::string(exit_reason_name(exit->raw_reason)), dev_name, t1 - t0,
+                          now_ns() - t1);
+        }
+        if (!go_on) break;
+    }
+}
+
+bool VcpuLoop::handle(const VcpuExit& exit, const std::string*& device) {
+    switch (exit.reason) {
+    case ExitReason::Io: dispatch_io(exit, device); return true;
+    case ExitReason::Mmio: dispatch_mmio(exit, device); return true;
+    case ExitReason::Hlt:
+        // No in-kernel irqchip: nothing can wake a halted vCPU but us; resume it (RIP is
+        // already past the HLT), as a teaching machine that shows the exit.
+        return true;
+    case ExitReason::Shutdown: fatal(Ending::TripleFault, exit); return false;
+    case ExitReason::InternalError: fatal(Ending::InternalError, exit); return false;
+    case ExitReason::FailEntry: fatal(Ending::FailEntry, exit); return false;
+    default: fatal(Ending::UnhandledExit, exit); return false;
+    }
+}
+
+void VcpuLoop::dispatch_io(const VcpuExit& exit, const std::string*& device) {
+    // String I/O repeats the access `count` times over consecutive data.
+    for (uint32_t i = 0; i < exit.count; ++i) {
+        uint8_t* data = exit.data + static_cast<size_t>(i) * exit.size;
+        Bus::Dispatch d = exit.is_write ? pio_.write(exit.address, {data, exit.size})
+                                        : pio_.read(exit.address, {data, exit.size});
+        device = d.device_name;
+    }
+}
+
+void VcpuLoop::dispatch_mmio(const VcpuExit& exit, const std::string*& device) {
+    uint32_t size = exit.size > 8 ? 8 : exit.size;   // kvm_run.mmio.data holds 8 bytes
+    Bus::Dispatch d = exit.is_write ? mmio_.write(exit.address, {exit.data, size})
+                                    : mmio_.read(exit.address, {exit.data, size});
+    device = d.device_name;
+}
+
+void VcpuLoop::fatal(Ending ending, const VcpuExit& exit) {
+    std::string what;
+    switch (ending) {
+    case Ending::TripleFault: what = "triple fault (KVM_EXIT_SHUTDOWN)"; break;
+    case Ending::InternalError:
+        what = "KVM internal error: " + internal_error_details(exit);
+        break;
+    case Ending::FailEntry:
+        what = fmt::format("KVM failed to enter the guest, hardware reason {:#x}", exit.fail_reason);
+        break;
+    default:
+        what = fmt::format("unhandled exit {} ({})", exit_reason_name(exit.raw_reason),
+                           exit.raw_reason);
+        break;
+    }
+    control_.finish({ending, 0,
+                     fmt::format("vcpu{}: {}\n{}", vcpu_.index(), what, vcpu_.dump_registers())});
+}
+
+} // namespace minivmm
