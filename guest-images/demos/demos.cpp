@@ -6,6 +6,7 @@ MINIVMM_DEMO_SYMBOLS(hello)
 MINIVMM_DEMO_SYMBOLS(long)
 MINIVMM_DEMO_SYMBOLS(ports)
 MINIVMM_DEMO_SYMBOLS(status)
+MINIVMM_DEMO_SYMBOLS(spin)
 MINIVMM_DEMO_SYMBOLS(triple_fault)
 }
 
@@ -27,6 +28,8 @@ const std::vector<Demo>& demos() {
          blob(demo_ports_start, demo_ports_end)},
         {"status", "exits with status 42 through the exit-status port",
          blob(demo_status_start, demo_status_end)},
+        {"spin", "never ends by itself: stop it with Ctrl-C, SIGTERM or --timeout",
+         blob(demo_spin_start, demo_spin_end)},
         {"triple-fault", "loads an empty IDT and faults: the CPU shuts down (KVM_EXIT_SHUTDOWN)",
          blob(demo_triple_fault_start, demo_triple_fault_end)},
     };

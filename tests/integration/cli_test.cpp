@@ -1,0 +1,81 @@
+// Wrong invocations: each gives one "minivmm: error:" line naming the culprit and a documented
+// exit code (README, "Exit codes"), and never starts a guest.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "run_process.hpp"
+
+namespace {
+
+using minivmm::test::run_process;
+
+struct BadInvocation {
+    std::vector<std::string> args;
+    int code;
+    std::string needle;   // must appear in the one error line
+};
+
+class CliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() /
+               ("minivmm-cli-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir_);
+        std::ofstream(dir_ / "empty");
+        std::ofstream(dir_ / "text") << "not a kernel\n";
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+    std::string path(const char* name) const { return (dir_ / name).string(); }
+    std::filesystem::path dir_;
+};
+
+TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
+    std::vector<BadInvocation> cases = {
+        {{"--kernel", path("missing")}, 3, "Cannot open kernel " + path("missing")},
+        {{"--kernel", dir_.string()}, 3, "is not a regular file"},
+        {{"--kernel", path("empty")}, 3, "Kernel " + path("empty") + " is empty"},
+        {{"--kernel", path("text")}, 3, "neither a bzImage"},
+        {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
+        {{"--mem", "1K"}, 2, "outside"},
+        {{"--mem", "99999999999999999999"}, 2, "too large"},
+        {{"--mem", "100T"}, 2, "outside"},
+        {{"--cpus", "0"}, 2, "--cpus"},
+        {{"--cpus", "two"}, 2, "--cpus"},
+        {{"--cpus", "2"}, 2, "exactly one vCPU"},
+        {{"--demo", "nope"}, 2, "Unknown demo 'nope'"},
+        {{"--no-such-option"}, 2, "--no-such-option"},
+        {{"--timeout", "-1"}, 2, "--timeout"},
+        {{"--log-level", "loud"}, 2, "Unknown log level 'loud'"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> argv = {MINIVMM_BINARY};
+        argv.insert(argv.end(), c.args.begin(), c.args.end());
+        auto r = run_process(argv, 30);
+        std::string what = c.args[0] + (c.args.size() > 1 ? " " + c.args[1] : "");
+        EXPECT_EQ(r.exit_code, c.code) << what << "\n" << r.err;
+        EXPECT_EQ(r.out, "") << what << ": a guest must not start";
+        EXPECT_EQ(r.err.rfind("minivmm: error: ", 0), 0u) << what << "\n" << r.err;
+        EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << "\n" << r.err;
+        EXPECT_NE(r.err.find(c.needle), std::string::npos) << what << "\n" << r.err;
+    }
+}
+
+TEST(Cli, HelpListsEveryDemoAndExitsZero) {
+    auto r = run_process({MINIVMM_BINARY, "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    for (const char* demo : {"hello", "long", "ports", "status", "spin", "triple-fault"})
+        EXPECT_NE(r.out.find(std::string("  ") + demo + " "), std::string::npos) << demo;
+    EXPECT_NE(r.out.find("--trace-exits"), std::string::npos);
+    EXPECT_NE(r.out.find("--stats"), std::string::npos);
+}
+
+TEST(Cli, VersionPrintsVersion) {
+    auto r = run_process({MINIVMM_BINARY, "--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_EQ(r.out.rfind("minivmm ", 0), 0u) << r.out;
+}
+
+} // namespace
