@@ -1,0 +1,65 @@
+#include "machine/exit_trace.hpp"
+
+#include <gtest/gtest.h>
+
+namespace minivmm {
+namespace {
+
+TEST(ExitTrace, FormatsPortWriteWithDevice) {
+    uint8_t data[1] = {0x48};
+    VcpuExit e;
+    e.reason = ExitReason::Io;
+    e.raw_reason = KVM_EXIT_IO;
+    e.is_write = true;
+    e.address = 0x3f8;
+    e.size = 1;
+    e.data = data;
+    std::string dev = "serial";
+    EXPECT_EQ(format_exit_trace(0, e, &dev), "vcpu0 IO out port=0x3f8 size=1 value=0x48 -> serial");
+}
+
+TEST(ExitTrace, FormatsUnhandledStringRead) {
+    uint8_t data[4] = {0xff, 0xff, 0, 0};
+    VcpuExit e;
+    e.reason = ExitReason::Io;
+    e.raw_reason = KVM_EXIT_IO;
+    e.address = 0x60;
+    e.size = 2;
+    e.count = 2;
+    e.data = data;
+    EXPECT_EQ(format_exit_trace(1, e, nullptr),
+              "vcpu1 IO in port=0x60 size=2 value=0xffff count=2 -> unhandled");
+}
+
+TEST(ExitTrace, FormatsMmioLittleEndian) {
+    uint8_t data[8] = {0x4d, 0x56, 0x4d, 0x4d};
+    VcpuExit e;
+    e.reason = ExitReason::Mmio;
+    e.raw_reason = KVM_EXIT_MMIO;
+    e.address = 0xd0000000;
+    e.size = 4;
+    e.data = data;
+    std::string dev = "scratch";
+    EXPECT_EQ(format_exit_trace(0, e, &dev),
+              "vcpu0 MMIO read addr=0xd0000000 size=4 value=0x4d4d564d -> scratch");
+}
+
+TEST(ExitTrace, FormatsHltAndInternalError) {
+    VcpuExit e;
+    e.reason = ExitReason::Hlt;
+    e.raw_reason = KVM_EXIT_HLT;
+    EXPECT_EQ(format_exit_trace(0, e, nullptr), "vcpu0 HLT");
+    e.reason = ExitReason::InternalError;
+    e.raw_reason = KVM_EXIT_INTERNAL_ERROR;
+    e.suberror = 1;
+    EXPECT_EQ(format_exit_trace(2, e, nullptr), "vcpu2 INTERNAL_ERROR suberror=1");
+}
+
+TEST(ExitTrace, LoadLeReadsOnlySizeBytes) {
+    uint8_t data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    EXPECT_EQ(load_le(data, 2), 0x0201u);
+    EXPECT_EQ(load_le(data, 8), 0x0807060504030201u);
+}
+
+} // namespace
+} // namespace minivmm
