@@ -12,6 +12,16 @@ constexpr uint64_t MMIO_HOLE_END = 0x1'0000'0000;   // 4 GiB: high RAM resumes h
 constexpr uint64_t MIN_RAM_SIZE = 2ULL << 20;       // 2 MiB: room for a demo and its tables
 constexpr uint64_t MAX_RAM_SIZE = 64ULL << 30;      // 64 GiB: documented --mem limit
 
+// Legacy BIOS area below 1 MiB: reserved in the e820 map; the ACPI tables live in it.
+constexpr uint64_t EBDA_START = 0x9'fc00;           // extended BIOS data area: reserved up to 1 MiB
+constexpr uint64_t BIOS_AREA_END = 0x10'0000;       // 1 MiB: end of the reserved legacy area
+constexpr uint64_t ACPI_TABLES_START = 0xe'0000;    // RSDP first (inside the OS's RSDP scan range)
+constexpr uint64_t ACPI_TABLES_END = 0x10'0000;     // tables must end below 1 MiB
+
+// Interrupt controllers (KVM in-kernel), described to the guest by the ACPI MADT.
+constexpr uint64_t IOAPIC_ADDR = 0xfec0'0000;       // the one I/O APIC, GSI base 0
+constexpr uint64_t LAPIC_ADDR = 0xfee0'0000;        // local APIC of every vCPU
+
 // Demo (bare-metal) guests are flat binaries loaded at 1 MiB and entered there in 32-bit
 // protected mode with paging off, like the PVH entry.
 constexpr uint64_t DEMO_LOAD_ADDR = 0x10'0000;
@@ -21,7 +31,11 @@ constexpr uint64_t DEMO_DEFAULT_RAM = 16ULL << 20;  // 16 MiB unless --mem says 
 // Port I/O.
 constexpr uint16_t COM1_PORT = 0x3f8;               // 16550 UART, 8 registers
 constexpr uint16_t COM1_PORT_COUNT = 8;
+constexpr uint32_t COM1_IRQ = 4;                    // ISA IRQ of COM1 (edge, active high)
 constexpr uint16_t EXIT_PORT = 0x510;               // 1-byte write: the VM ends with that status
+constexpr uint16_t ACPI_SLEEP_CONTROL_PORT = 0x600; // FADT SLEEP_CONTROL_REG (8-bit): poweroff
+constexpr uint16_t ACPI_SLEEP_STATUS_PORT = 0x601;  // FADT SLEEP_STATUS_REG (8-bit)
+constexpr uint16_t ACPI_RESET_PORT = 0x602;         // FADT RESET_REG (8-bit): reboot
 
 // MMIO windows inside the 32-bit hole.
 constexpr uint64_t SCRATCH_MMIO_BASE = 0xd000'0000; // teaching/test scratch device, 4 KiB
