@@ -25,6 +25,11 @@ constexpr uint8_t IIR_FIFO = 0xc0;   // FIFOs enabled
 constexpr uint8_t IER_RDA = 0x01;
 constexpr uint8_t IER_THRE = 0x02;
 constexpr uint8_t MSR_DEFAULT = 0xb0;   // DCD, DSR, CTS asserted
+
+// In loopback the modem inputs follow the outputs: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD.
+uint8_t loopback_msr(uint8_t mcr) {
+    return static_cast<uint8_t>(((mcr & 0x01) << 5) | ((mcr & 0x02) << 3) | ((mcr & 0x0c) << 4));
+}
 } // namespace
 
 void Serial16550::read(uint64_t offset, std::span<uint8_t> data) noexcept {
@@ -59,7 +64,7 @@ uint8_t Serial16550::read_reg(uint64_t offset) {
     case LCR: return lcr_;
     case MCR: return mcr_;
     case LSR: return static_cast<uint8_t>(LSR_THRE | LSR_TEMT | (rx_.empty() ? 0 : LSR_DR));
-    case MSR: return (mcr_ & MCR_LOOP) ? 0 : MSR_DEFAULT;
+    case MSR: return (mcr_ & MCR_LOOP) ? loopback_msr(mcr_) : MSR_DEFAULT;
     case SCR: return scr_;
     default: return 0xff;
     }

@@ -1,0 +1,250 @@
+// Unit tests for Serial16550 (devices/legacy/serial.hpp): the 16550A register file as the
+// guest sees it (PC16550D datasheet, registers at offsets 0-7) and the bounded receive FIFO.
+#include "legacy/serial.hpp"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace minivmm {
+namespace {
+
+// Register offsets and bits, as a guest driver would spell them.
+constexpr uint64_t RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6,
+                   SCR = 7;
+constexpr uint64_t DLL = 0, DLM = 1;   // with LCR.DLAB set
+constexpr uint8_t LCR_DLAB = 0x80;
+constexpr uint8_t MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT1 = 0x04, MCR_OUT2 = 0x08,
+                  MCR_LOOP = 0x10;
+constexpr uint8_t LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
+constexpr uint8_t IER_RDA = 0x01, IER_THRE = 0x02;
+constexpr uint8_t MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_RI = 0x40, MSR_DCD = 0x80;
+
+// A UART whose output is collected, with one-byte register accessors like a guest's inb/outb.
+struct Uart {
+    uint8_t in(uint64_t offset) {
+        std::array<uint8_t, 1> b{0xee};
+        dev.read(offset, b);
+        return b[0];
+    }
+    void out(uint64_t offset, uint8_t value) {
+        const std::array<uint8_t, 1> b{value};
+        dev.write(offset, b);
+    }
+    size_t push(std::vector<uint8_t> bytes) { return dev.push_input(bytes); }
+
+    std::vector<uint8_t> output;
+    Serial16550 dev{[this](uint8_t b) { output.push_back(b); }};
+};
+
+TEST(Serial16550, TransmitGoesToSinkInOrder) {
+    Uart u;
+    for (char c : {'o', 'k', '\n'}) u.out(RBR_THR, static_cast<uint8_t>(c));
+    EXPECT_EQ(u.output, (std::vector<uint8_t>{'o', 'k', '\n'}));
+}
+
+TEST(Serial16550, TransmitUsesLowByteOfWideAccess) {
+    Uart u;
+    const std::array<uint8_t, 4> word{'A', 'B', 'C', 'D'};
+    u.dev.write(RBR_THR, word);
+    EXPECT_EQ(u.output, (std::vector<uint8_t>{'A'}));
+}
+
+TEST(Serial16550, DlabSelectsDivisorLatch) {
+    Uart u;
+    u.out(IER, 0x05);
+    u.out(LCR, LCR_DLAB | 0x03);
+    EXPECT_EQ(u.in(DLL), 0x0c);   // reset divisor: 9600 baud
+    EXPECT_EQ(u.in(DLM), 0x00);
+    u.out(DLL, 0x01);             // 115200 baud
+    u.out(DLM, 0x02);
+    EXPECT_EQ(u.in(DLL), 0x01);
+    EXPECT_EQ(u.in(DLM), 0x02);
+    EXPECT_TRUE(u.output.empty()) << "a DLL write must not transmit";
+
+    u.out(LCR, 0x03);
+    EXPECT_EQ(u.in(LCR), 0x03);
+    EXPECT_EQ(u.in(IER), 0x05) << "DLM write must not change IER";
+    u.out(RBR_THR, 'x');
+    EXPECT_EQ(u.output, (std::vector<uint8_t>{'x'}));
+    u.out(LCR, LCR_DLAB);
+    EXPECT_EQ(u.in(DLL), 0x01) << "THR write must not change DLL";
+}
+
+TEST(Serial16550, DlabReadDoesNotConsumeInput) {
+    Uart u;
+    ASSERT_EQ(u.push({'q'}), 1u);
+    u.out(LCR, LCR_DLAB);
+    EXPECT_EQ(u.in(RBR_THR), 0x0c);
+    u.out(LCR, 0);
+    EXPECT_EQ(u.in(RBR_THR), 'q');
+}
+
+TEST(Serial16550, LsrTransmitterAlwaysEmpty) {
+    Uart u;
+    EXPECT_EQ(u.in(LSR), LSR_THRE | LSR_TEMT);
+    u.out(RBR_THR, 'a');
+    EXPECT_EQ(u.in(LSR) & (LSR_THRE | LSR_TEMT), LSR_THRE | LSR_TEMT);
+}
+
+TEST(Serial16550, LsrDataReadyTracksReceiveFifo) {
+    Uart u;
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+    ASSERT_EQ(u.push({'h', 'i'}), 2u);
+    EXPECT_EQ(u.in(LSR) & LSR_DR, LSR_DR);
+    EXPECT_EQ(u.in(RBR_THR), 'h');
+    EXPECT_EQ(u.in(LSR) & LSR_DR, LSR_DR);
+    EXPECT_EQ(u.in(RBR_THR), 'i');
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+}
+
+TEST(Serial16550, EmptyReceiveBufferReadsZero) {
+    Uart u;
+    EXPECT_EQ(u.in(RBR_THR), 0);
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+}
+
+TEST(Serial16550, LsrAndMsrAreReadOnly) {
+    Uart u;
+    u.out(LSR, 0x00);
+    EXPECT_EQ(u.in(LSR), LSR_THRE | LSR_TEMT);
+    const uint8_t msr = u.in(MSR);
+    u.out(MSR, 0x00);
+    EXPECT_EQ(u.in(MSR), msr);
+}
+
+TEST(Serial16550, LoopbackReturnsTransmittedBytesAsInput) {
+    Uart u;
+    u.out(MCR, MCR_LOOP);
+    EXPECT_EQ(u.in(MCR), MCR_LOOP);
+    u.out(RBR_THR, 0x5a);
+    u.out(RBR_THR, 0xa5);
+    EXPECT_TRUE(u.output.empty()) << "loopback must not reach the host";
+    EXPECT_EQ(u.in(LSR) & LSR_DR, LSR_DR);
+    EXPECT_EQ(u.in(RBR_THR), 0x5a);
+    EXPECT_EQ(u.in(RBR_THR), 0xa5);
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+    u.out(MCR, 0);
+    u.out(RBR_THR, 'z');
+    EXPECT_EQ(u.output, (std::vector<uint8_t>{'z'}));
+}
+
+TEST(Serial16550, MsrReportsCarrierOutsideLoopback) {
+    Uart u;
+    EXPECT_EQ(u.in(MSR) & 0xf0, MSR_DCD | MSR_DSR | MSR_CTS);
+}
+
+TEST(Serial16550, LoopbackReflectsModemControlInMsr) {
+    Uart u;
+    // Datasheet: in loopback, DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. Linux's 8250 probe
+    // writes LOOP|OUT2|RTS and expects DCD|CTS (0x90).
+    u.out(MCR, MCR_LOOP | MCR_OUT2 | MCR_RTS);
+    EXPECT_EQ(u.in(MSR) & 0xf0, MSR_DCD | MSR_CTS);
+    u.out(MCR, MCR_LOOP | MCR_DTR | MCR_OUT1);
+    EXPECT_EQ(u.in(MSR) & 0xf0, MSR_DSR | MSR_RI);
+    u.out(MCR, MCR_LOOP);
+    EXPECT_EQ(u.in(MSR) & 0xf0, 0);
+}
+
+TEST(Serial16550, ScratchRegisterHoldsValue) {
+    Uart u;
+    EXPECT_EQ(u.in(SCR), 0);
+    for (uint8_t v : {uint8_t{0x5a}, uint8_t{0xff}, uint8_t{0x00}, uint8_t{0xa5}}) {
+        u.out(SCR, v);
+        EXPECT_EQ(u.in(SCR), v);
+    }
+    EXPECT_TRUE(u.output.empty());
+}
+
+TEST(Serial16550, RegisterWritesMaskReservedBits) {
+    Uart u;
+    u.out(IER, 0xff);
+    EXPECT_EQ(u.in(IER), 0x0f);
+    u.out(MCR, 0xff);
+    EXPECT_EQ(u.in(MCR), 0x1f);
+}
+
+TEST(Serial16550, FifoControlResetClearsReceiveFifo) {
+    Uart u;
+    ASSERT_EQ(u.push({'a', 'b', 'c'}), 3u);
+    u.out(IIR_FCR, 0x01);   // enable FIFOs only: input survives
+    EXPECT_EQ(u.in(LSR) & LSR_DR, LSR_DR);
+    u.out(IIR_FCR, 0x03);   // enable + clear receive FIFO
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+    EXPECT_EQ(u.in(RBR_THR), 0);
+    ASSERT_EQ(u.push({'d'}), 1u);
+    EXPECT_EQ(u.in(RBR_THR), 'd');
+}
+
+TEST(Serial16550, ReceiveFifoIsBounded) {
+    Uart u;
+    std::vector<uint8_t> flood(Serial16550::RX_FIFO_LIMIT + 100);
+    for (size_t i = 0; i < flood.size(); ++i) flood[i] = static_cast<uint8_t>(i);
+    EXPECT_EQ(u.dev.push_input(flood), Serial16550::RX_FIFO_LIMIT);
+    EXPECT_EQ(u.push({1}), 0u);
+
+    // Loopback cannot grow a full FIFO either.
+    u.out(MCR, MCR_LOOP);
+    u.out(RBR_THR, 0xee);
+    u.out(MCR, 0);
+
+    EXPECT_EQ(u.in(RBR_THR), 0);   // first byte, in order
+    EXPECT_EQ(u.push({0x77}), 1u);  // one slot freed
+    EXPECT_EQ(u.push({0x78}), 0u);
+    for (size_t i = 1; i < Serial16550::RX_FIFO_LIMIT; ++i)
+        ASSERT_EQ(u.in(RBR_THR), static_cast<uint8_t>(i)) << "byte " << i;
+    EXPECT_EQ(u.in(RBR_THR), 0x77);
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0) << "loopback byte must have been dropped";
+}
+
+TEST(Serial16550, PushInputAcceptsEmptySpan) {
+    Uart u;
+    EXPECT_EQ(u.dev.push_input({}), 0u);
+    EXPECT_EQ(u.in(LSR) & LSR_DR, 0);
+}
+
+TEST(Serial16550, IirReportsNoInterruptByDefault) {
+    Uart u;
+    EXPECT_EQ(u.in(IIR_FCR), 0x01);
+    ASSERT_EQ(u.push({'x'}), 1u);
+    EXPECT_EQ(u.in(IIR_FCR), 0x01) << "receive interrupt not enabled";
+}
+
+TEST(Serial16550, IirReportsFifosEnabled) {
+    Uart u;
+    u.out(IIR_FCR, 0x01);
+    EXPECT_EQ(u.in(IIR_FCR), 0xc1);
+    u.out(IIR_FCR, 0x00);
+    EXPECT_EQ(u.in(IIR_FCR), 0x01);
+}
+
+TEST(Serial16550, IirReportsTransmitterEmpty) {
+    Uart u;
+    u.out(IER, IER_THRE);
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    u.out(IIR_FCR, 0x01);
+    EXPECT_EQ(u.in(IIR_FCR), 0xc2);
+}
+
+TEST(Serial16550, IirReceivedDataTakesPriority) {
+    Uart u;
+    u.out(IER, IER_RDA | IER_THRE);
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    ASSERT_EQ(u.push({'x'}), 1u);
+    EXPECT_EQ(u.in(IIR_FCR), 0x04);
+    EXPECT_EQ(u.in(RBR_THR), 'x');
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+}
+
+TEST(Serial16550, WideReadZeroFillsUpperBytes) {
+    Uart u;
+    u.out(SCR, 0x99);
+    std::array<uint8_t, 4> word{0xee, 0xee, 0xee, 0xee};
+    u.dev.read(SCR, word);
+    EXPECT_EQ(word, (std::array<uint8_t, 4>{0x99, 0, 0, 0}));
+}
+
+} // namespace
+} // namespace minivmm
