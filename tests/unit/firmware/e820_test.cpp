@@ -24,9 +24,9 @@ void expect_invariants(const std::vector<E820Entry>& map) {
     ASSERT_FALSE(map.empty());
     ASSERT_LE(map.size(), size_t{E820_MAX_ENTRIES_ZEROPAGE});
     for (size_t i = 0; i < map.size(); ++i) {
-        EXPECT_GT(map[i].size, 0u) << "entry " << i;
+        EXPECT_GT(uint64_t{map[i].size}, 0u) << "entry " << i;
         if (i > 0) {
-            EXPECT_LE(map[i - 1].addr + map[i - 1].size, map[i].addr) << "entry " << i;
+            EXPECT_LE(uint64_t{map[i - 1].addr} + map[i - 1].size, uint64_t{map[i].addr}) << "entry " << i;
         }
         const uint64_t end = map[i].addr + map[i].size;
         EXPECT_FALSE(map[i].addr < layout::MMIO_HOLE_END && end > layout::MMIO_HOLE_START)
@@ -62,8 +62,8 @@ TEST(E820, TinyGuestHasLowRamReservedAreaAndRamFromOneMiB) {
     EXPECT_EQ((*map)[0].addr, 0u);
     EXPECT_EQ((*map)[0].size, 0x9fc00u);
     EXPECT_EQ((*map)[0].type, E820_TYPE_RAM);
-    EXPECT_EQ((*map)[1].addr, 0x9fc00u);
-    EXPECT_EQ((*map)[1].size, 0x100000u - 0x9fc00u);
+    EXPECT_EQ(uint64_t{(*map)[1].addr}, 0x9fc00u);
+    EXPECT_EQ(uint64_t{(*map)[1].size}, 0x100000u - 0x9fc00u);
     EXPECT_EQ((*map)[1].type, E820_TYPE_RESERVED);
     EXPECT_EQ((*map)[2].addr, 1 * MiB);
     EXPECT_EQ((*map)[2].addr + (*map)[2].size, layout::MIN_RAM_SIZE);
@@ -82,8 +82,8 @@ TEST(E820, RamAboveTheHoleResumesAtFourGiB) {
     ASSERT_TRUE(map.has_value());
     ASSERT_EQ(map->size(), 4u);
     EXPECT_EQ((*map)[2].addr + (*map)[2].size, layout::MMIO_HOLE_START);
-    EXPECT_EQ((*map)[3].addr, layout::MMIO_HOLE_END);
-    EXPECT_EQ((*map)[3].size, 2 * GiB);
+    EXPECT_EQ(uint64_t{(*map)[3].addr}, layout::MMIO_HOLE_END);
+    EXPECT_EQ(uint64_t{(*map)[3].size}, 2 * GiB);
     EXPECT_EQ((*map)[3].type, E820_TYPE_RAM);
 }
 

@@ -90,16 +90,16 @@ TEST_F(AcpiTablesTest, FadtIsHardwareReducedWithPowerRegisters) {
     EXPECT_EQ(fadt->header.revision, FADT_REVISION);
     EXPECT_TRUE(fadt->flags & FADT_HW_REDUCED_ACPI);
     EXPECT_TRUE(fadt->flags & FADT_RESET_REG_SUP);
-    EXPECT_EQ(fadt->x_dsdt, at->dsdt.value());
+    EXPECT_EQ(uint64_t{fadt->x_dsdt}, at->dsdt.value());
     const GenericAddress control = fadt->sleep_control_reg;
     const GenericAddress status = fadt->sleep_status_reg;
     const GenericAddress reset = fadt->reset_reg;
     EXPECT_EQ(control.address_space_id, ADDRESS_SPACE_SYSTEM_IO);
     EXPECT_EQ(control.register_bit_width, 8);
-    EXPECT_EQ(control.address, layout::ACPI_SLEEP_CONTROL_PORT);
-    EXPECT_EQ(status.address, layout::ACPI_SLEEP_STATUS_PORT);
+    EXPECT_EQ(uint64_t{control.address}, layout::ACPI_SLEEP_CONTROL_PORT);
+    EXPECT_EQ(uint64_t{status.address}, layout::ACPI_SLEEP_STATUS_PORT);
     EXPECT_EQ(reset.address_space_id, ADDRESS_SPACE_SYSTEM_IO);
-    EXPECT_EQ(reset.address, layout::ACPI_RESET_PORT);
+    EXPECT_EQ(uint64_t{reset.address}, layout::ACPI_RESET_PORT);
     EXPECT_EQ(fadt->reset_value, ACPI_RESET_VALUE);
 }
 

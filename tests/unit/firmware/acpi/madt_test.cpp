@@ -68,7 +68,7 @@ TEST(Madt, OverridesIrq0ToGsi2AndIrq9LevelTriggered) {
     EXPECT_EQ(c.overrides[0].source, 0);
     EXPECT_EQ(c.overrides[0].global_system_interrupt, 2u);
     EXPECT_EQ(c.overrides[1].source, 9);
-    EXPECT_EQ(c.overrides[1].global_system_interrupt, 9u);
+    EXPECT_EQ(uint32_t{c.overrides[1].global_system_interrupt}, 9u);
     EXPECT_EQ(c.overrides[1].flags & 0xc, MPS_INTI_TRIGGER_LEVEL);
 }
 
