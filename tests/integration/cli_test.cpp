@@ -26,6 +26,9 @@ protected:
         std::filesystem::create_directories(dir_);
         std::ofstream(dir_ / "empty");
         std::ofstream(dir_ / "text") << "not a kernel\n";
+        std::string bz(0x400, '\0');   // just enough of a setup header to look like a bzImage
+        bz.replace(0x202, 4, "HdrS");
+        std::ofstream(dir_ / "bzImage") << bz;
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string path(const char* name) const { return (dir_ / name).string(); }
@@ -38,6 +41,10 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", dir_.string()}, 3, "is not a regular file"},
         {{"--kernel", path("empty")}, 3, "Kernel " + path("empty") + " is empty"},
         {{"--kernel", path("text")}, 3, "neither a bzImage"},
+        {{"--kernel", path("bzImage")}, 3, "bzImage boot is not implemented yet"},
+        {{"--cmdline", "console=ttyS0"}, 2, "--cmdline needs --kernel"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "2"}, 2, "one vCPU"},
+        {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
         {{"--mem", "1K"}, 2, "outside"},
         {{"--mem", "99999999999999999999"}, 2, "too large"},

@@ -57,14 +57,15 @@ Result<void> check_kernel_file(const std::string& path) {
     if (n == 0) return Error(ErrorCode::Input, fmt::format("Kernel {} is empty", path));
     bool elf = n >= 4 && header[0] == 0x7f && header[1] == 'E' && header[2] == 'L' && header[3] == 'F';
     bool bzimage = n >= 0x206 && std::string_view(reinterpret_cast<char*>(header) + 0x202, 4) == "HdrS";
-    if (!elf && !bzimage)
+    if (elf) return {};   // the ELF and PVH checks proper happen when it is loaded
+    if (bzimage)
         return Error(ErrorCode::Input,
-                     fmt::format("Kernel {} is neither a bzImage (no 'HdrS' setup header) nor an "
-                                 "ELF vmlinux",
+                     fmt::format("Kernel {}: bzImage boot is not implemented yet; PVH ELF kernels "
+                                 "(vmlinux with a Xen PVH note) boot",
                                  path));
     return Error(ErrorCode::Input,
-                 fmt::format("Kernel {}: booting Linux kernels is not implemented yet; only the "
-                             "built-in demos run (--demo)",
+                 fmt::format("Kernel {} is neither a bzImage (no 'HdrS' setup header) nor an "
+                             "ELF vmlinux",
                              path));
 }
 
@@ -79,7 +80,8 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     for (const auto& d : demos()) demo_list += fmt::format("  {:<14} {}\n", d.name, d.description);
     app.footer(demo_list);
     app.add_option("--demo", config.demo, "Run a built-in demo guest (default: hello)");
-    app.add_option("--kernel", config.kernel, "Linux kernel to boot (bzImage or ELF vmlinux)");
+    app.add_option("--kernel", config.kernel, "Kernel to boot: an ELF with a PVH entry note");
+    app.add_option("--cmdline", config.cmdline, "Kernel command line");
     app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
     app.add_option("--cpus", config.cpus, "Number of vCPUs (demos use 1)")->check(CLI::Range(1, 64));
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
@@ -111,7 +113,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();
+        if (config.cpus != 1)
+            return Error(ErrorCode::Usage, "--cpus: kernels boot on one vCPU until SMP start-up lands");
     } else {
+        if (!config.cmdline.empty())
+            return Error(ErrorCode::Usage, "--cmdline needs --kernel");
         if (find_demo(config.demo) == nullptr)
             return Error(ErrorCode::Usage, fmt::format("Unknown demo '{}' (see --help)", config.demo));
         if (config.cpus != 1)

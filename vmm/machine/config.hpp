@@ -9,7 +9,8 @@ namespace minivmm {
 
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
-    std::optional<std::string> kernel; // --kernel PATH
+    std::optional<std::string> kernel; // --kernel PATH (today: a PVH ELF)
+    std::string cmdline;               // --cmdline for the kernel
     uint64_t mem_size = 0;             // bytes; 0 = the default for the guest kind
     uint32_t cpus = 1;
     bool trace_exits = false;          // one line per exit on stderr

@@ -7,12 +7,16 @@
 #include <thread>
 #include <unistd.h>
 
+#include "acpi/acpi_tables.hpp"
+#include "base/file.hpp"
 #include "base/log.hpp"
+#include "boot/elf_kernel.hpp"
 #include "demos.hpp"
 #include "legacy/exit_port.hpp"
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "memory/layout.hpp"
+#include "pvh_start_info.hpp"
 
 namespace minivmm {
 
@@ -24,7 +28,8 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     if (!vm) return vm.error();
 
     // 2. Guest RAM, registered with KVM as memslots.
-    uint64_t mem_size = config.mem_size ? config.mem_size : layout::DEMO_DEFAULT_RAM;
+    uint64_t default_mem = config.kernel ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
+    uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
     auto memory = GuestMemory::create_x86(mem_size);
     if (!memory) return Error(ErrorCode::Usage, memory.error().message());
     MINIVMM_TRY(vm->map_memory(*memory));
@@ -36,7 +41,7 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
 
     // 3. Devices on the buses, 4. the guest image, 5. the vCPUs in their entry state.
     MINIVMM_TRY(m->add_legacy_devices());
-    MINIVMM_TRY(m->load_demo());
+    MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
     MINIVMM_TRY(m->add_vcpus());
     return m;
 }
@@ -67,21 +72,53 @@ Result<void> Machine::load_demo() {
     return {};
 }
 
+// A PVH ELF kernel: its segments, the command line, the ACPI tables and the hvm_start_info
+// that points at them (Xen docs/misc/pvh.pandoc).
+Result<void> Machine::load_pvh_kernel() {
+    auto file = read_file(*config_.kernel);
+    if (!file) return file.error();
+    auto elf = parse_elf_kernel(*file);
+    if (!elf) return elf.error().with_context(fmt::format("Kernel {}", *config_.kernel));
+    auto loaded = load_elf_kernel(memory_, *file, *elf);
+    if (!loaded) return loaded.error().with_context(fmt::format("Kernel {}", *config_.kernel));
+
+    std::vector<uint8_t> cmdline(config_.cmdline.begin(), config_.cmdline.end());
+    cmdline.push_back(0);
+    if (cmdline.size() > layout::CMDLINE_MAX)
+        return Error(ErrorCode::Usage, fmt::format("--cmdline is {} bytes, the limit is {}",
+                                                   cmdline.size() - 1, layout::CMDLINE_MAX - 1));
+    MINIVMM_TRY(memory_.write(GuestAddress(layout::CMDLINE_ADDR), cmdline));
+
+    acpi::AcpiConfig acpi_config;
+    acpi_config.num_vcpus = config_.cpus;
+    auto rsdp = acpi::build_acpi_tables(acpi_config, memory_, GuestAddress(layout::ACPI_TABLES_START));
+    if (!rsdp) return rsdp.error().with_context("ACPI tables");
+    auto e820 = firmware::build_e820_map(memory_.total_size());
+    if (!e820) return e820.error();
+    firmware::PvhBootInfo info{GuestAddress(layout::CMDLINE_ADDR), *rsdp, *e820, 0, 0};
+    auto start_info = firmware::write_pvh_start_info(
+        memory_, GuestAddress(layout::PVH_START_INFO_ADDR), layout::PVH_START_INFO_SIZE, info);
+    if (!start_info) return start_info.error();
+    entry_ = loaded->entry;
+    entry_ebx_ = static_cast<uint32_t>(start_info->value());
+    return {};
+}
+
 Result<void> Machine::add_vcpus() {
     for (uint32_t i = 0; i < config_.cpus; ++i) {
         auto vcpu = vm_.create_vcpu(kvm_, i);
         if (!vcpu) return vcpu.error();
         MINIVMM_TRY(vcpu->set_supported_cpuid(kvm_));
-        MINIVMM_TRY(set_demo_entry_state(*vcpu));
+        MINIVMM_TRY(set_entry_state(*vcpu));
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
                                                     LoopOptions{config_.trace_exits, config_.stats}));
     }
     return {};
 }
 
-// The demos' entry state (the PVH boot ABI's): 32-bit protected mode, flat 4 GiB code and data
-// segments, paging off, interrupts off, EIP at the load address.
-Result<void> Machine::set_demo_entry_state(Vcpu& vcpu) {
+// The entry state of the demos and of PVH kernels (the PVH boot ABI's): 32-bit protected mode,
+// flat 4 GiB code and data segments, paging off, interrupts off, EBX = hvm_start_info.
+Result<void> Machine::set_entry_state(Vcpu& vcpu) {
     auto sregs = vcpu.get_sregs();
     if (!sregs) return sregs.error();
     kvm_segment code{};
@@ -103,7 +140,8 @@ Result<void> Machine::set_demo_entry_state(Vcpu& vcpu) {
     sregs->efer = 0;
     MINIVMM_TRY(vcpu.set_sregs(*sregs));
     kvm_regs regs{};
-    regs.rip = layout::DEMO_LOAD_ADDR;
+    regs.rip = entry_.value();
+    regs.rbx = entry_ebx_;
     regs.rflags = 0x2;   // bit 1 is always set
     return vcpu.set_regs(regs);
 }

@@ -15,6 +15,7 @@
 #include "machine/vcpu_loop.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
+#include "memory/layout.hpp"
 
 namespace minivmm {
 
@@ -38,8 +39,9 @@ private:
           control_(control) {}
     Result<void> add_legacy_devices();
     Result<void> load_demo();
+    Result<void> load_pvh_kernel();
     Result<void> add_vcpus();
-    Result<void> set_demo_entry_state(Vcpu& vcpu);
+    Result<void> set_entry_state(Vcpu& vcpu);
 
     MachineConfig config_;
     Kvm kvm_;
@@ -49,6 +51,8 @@ private:
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
+    uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
     ExitStats stats_;
 };
 

@@ -13,6 +13,10 @@ constexpr uint64_t MIN_RAM_SIZE = 2ULL << 20;       // 2 MiB: room for a demo an
 constexpr uint64_t MAX_RAM_SIZE = 64ULL << 30;      // 64 GiB: documented --mem limit
 
 // Legacy BIOS area below 1 MiB: reserved in the e820 map; the ACPI tables live in it.
+constexpr uint64_t PVH_START_INFO_ADDR = 0x6000;   // hvm_start_info, then its memory map (4 KiB)
+constexpr uint64_t PVH_START_INFO_SIZE = 0x1000;
+constexpr uint64_t CMDLINE_ADDR = 0x2'0000;         // kernel command line, NUL-terminated
+constexpr uint64_t CMDLINE_MAX = 0x1'0000;          // 64 KiB, the most minivmm accepts
 constexpr uint64_t EBDA_START = 0x9'fc00;           // extended BIOS data area: reserved up to 1 MiB
 constexpr uint64_t BIOS_AREA_END = 0x10'0000;       // 1 MiB: end of the reserved legacy area
 constexpr uint64_t ACPI_TABLES_START = 0xe'0000;    // RSDP first (inside the OS's RSDP scan range)
@@ -27,6 +31,7 @@ constexpr uint64_t LAPIC_ADDR = 0xfee0'0000;        // local APIC of every vCPU
 constexpr uint64_t DEMO_LOAD_ADDR = 0x10'0000;
 constexpr uint64_t DEMO_MAX_SIZE = 0x10'0000;       // 1 MiB
 constexpr uint64_t DEMO_DEFAULT_RAM = 16ULL << 20;  // 16 MiB unless --mem says otherwise
+constexpr uint64_t KERNEL_DEFAULT_RAM = 256ULL << 20; // 256 MiB for --kernel unless --mem says otherwise
 
 // Port I/O.
 constexpr uint16_t COM1_PORT = 0x3f8;               // 16550 UART, 8 registers

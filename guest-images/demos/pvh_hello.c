@@ -1,0 +1,69 @@
+/* A small PVH guest: it prints what its loader handed it through hvm_start_info (the command
+ * line, the memory map, the RSDP) and exits with the status given as "status=N" on its command
+ * line. minivmm boots it with --kernel; so can QEMU (-M microvm -kernel pvh-hello.elf). */
+#include "hw.h"
+
+struct hvm_start_info {
+    uint32_t magic, version, flags, nr_modules;
+    uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+    uint32_t memmap_entries, reserved;
+} __attribute__((packed));
+
+struct hvm_memmap_entry {
+    uint64_t addr, size;
+    uint32_t type, reserved;
+} __attribute__((packed));
+
+static uint8_t parse_status(const char* cmdline) {
+    /* Finds "status=" at the start of a word and reads the decimal number after it. */
+    for (const char* p = cmdline; *p; ++p) {
+        if ((p == cmdline || p[-1] == ' ') && p[0] == 's' && p[1] == 't' && p[2] == 'a' &&
+            p[3] == 't' && p[4] == 'u' && p[5] == 's' && p[6] == '=') {
+            unsigned v = 0;
+            for (p += 7; *p >= '0' && *p <= '9'; ++p) v = v * 10 + (unsigned)(*p - '0');
+            return (uint8_t)v;
+        }
+    }
+    return 0;
+}
+
+void pvh_main(const struct hvm_start_info* si) {
+    puts_serial("pvh: start info magic 0x");
+    put_hex(si->magic, 8);
+    puts_serial(" version ");
+    put_dec(si->version);
+    puts_serial("\n");
+    if (si->magic != 0x336ec578u) exit_vm(99);
+
+    const char* cmdline = si->cmdline_paddr ? (const char*)(uintptr_t)si->cmdline_paddr : "";
+    puts_serial("pvh: cmdline \"");
+    puts_serial(cmdline);
+    puts_serial("\"\n");
+
+    puts_serial("pvh: memory map, ");
+    put_dec(si->memmap_entries);
+    puts_serial(" entries\n");
+    const struct hvm_memmap_entry* map = (const void*)(uintptr_t)si->memmap_paddr;
+    for (uint32_t i = 0; i < si->memmap_entries; ++i) {
+        puts_serial("pvh:   0x");
+        put_hex(map[i].addr, 9);
+        puts_serial("-0x");
+        put_hex(map[i].addr + map[i].size - 1, 9);
+        puts_serial(" type ");
+        put_dec(map[i].type);
+        puts_serial("\n");
+    }
+
+    const char* rsdp = (const char*)(uintptr_t)si->rsdp_paddr;
+    puts_serial("pvh: RSDP at 0x");
+    put_hex(si->rsdp_paddr, 5);
+    int ok = rsdp && rsdp[0] == 'R' && rsdp[1] == 'S' && rsdp[2] == 'D' && rsdp[3] == ' ' &&
+             rsdp[4] == 'P' && rsdp[5] == 'T' && rsdp[6] == 'R' && rsdp[7] == ' ';
+    puts_serial(ok ? " signature \"RSD PTR \"\n" : " BAD signature\n");
+
+    uint8_t status = parse_status(cmdline);
+    puts_serial("pvh: exiting with status ");
+    put_dec(status);
+    puts_serial("\n");
+    exit_vm(status);
+}
