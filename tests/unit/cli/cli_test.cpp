@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace minivmm {
 namespace {
@@ -28,6 +29,27 @@ TEST(ParseSize, RejectsOverflow) {
     EXPECT_FALSE(parse_size("18446744073709551616"));   // 2^64
     EXPECT_FALSE(parse_size("17179869184G"));           // 2^34 GiB = 2^64
     EXPECT_TRUE(parse_size("18446744073709551615"));
+}
+
+TEST(CheckKernelFile, AcceptsElfRefusesBzImageAndGarbage) {
+    char elf_path[] = "/tmp/minivmm-kernel-XXXXXX";
+    int fd = mkstemp(elf_path);
+    ASSERT_GE(fd, 0);
+    std::string elf = "\x7f" "ELF";
+    elf.resize(64, '\0');
+    ASSERT_EQ(write(fd, elf.data(), elf.size()), static_cast<ssize_t>(elf.size()));
+    EXPECT_TRUE(check_kernel_file(elf_path));   // ELF details are checked by the loader
+    std::string bz(0x400, '\0');
+    bz.replace(0x202, 4, "HdrS");
+    ASSERT_EQ(pwrite(fd, bz.data(), bz.size(), 0), static_cast<ssize_t>(bz.size()));
+    auto r = check_kernel_file(elf_path);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code(), ErrorCode::Input);
+    ASSERT_EQ(pwrite(fd, "garbage!", 8, 0), 8);
+    ASSERT_EQ(ftruncate(fd, 8), 0);
+    EXPECT_FALSE(check_kernel_file(elf_path));
+    close(fd);
+    unlink(elf_path);
 }
 
 } // namespace
