@@ -32,6 +32,16 @@ Result<void> Vm::map_memory(const GuestMemory& memory) {
     return {};
 }
 
+Result<void> Vm::create_irqchip_and_pit() {
+    if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0)
+        return sys_error(ErrorCode::KvmUnusable, "KVM_CREATE_IRQCHIP");
+    kvm_pit_config pit{};
+    pit.flags = KVM_PIT_SPEAKER_DUMMY;
+    if (::ioctl(fd_.get(), KVM_CREATE_PIT2, &pit) < 0)
+        return sys_error(ErrorCode::KvmUnusable, "KVM_CREATE_PIT2");
+    return {};
+}
+
 Result<Vcpu> Vm::create_vcpu(const Kvm& kvm, uint32_t index) {
     int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(index));
     if (fd < 0) return sys_error(ErrorCode::Host, fmt::format("KVM_CREATE_VCPU {}", index));

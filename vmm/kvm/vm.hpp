@@ -19,6 +19,9 @@ public:
     int fd() const { return fd_.get(); }
     // Registers every region of `memory` as a memslot (slot numbers from 0).
     Result<void> map_memory(const GuestMemory& memory);
+    // The in-kernel interrupt controllers: PIC, IOAPIC and local APICs (KVM_CREATE_IRQCHIP),
+    // and the PIT (KVM_CREATE_PIT2). With them, HLT no longer exits to user space.
+    Result<void> create_irqchip_and_pit();
     // KVM_CREATE_VCPU with the given index (used as the APIC ID).
     Result<Vcpu> create_vcpu(const Kvm& kvm, uint32_t index);
 

@@ -33,6 +33,9 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     auto memory = GuestMemory::create_x86(mem_size);
     if (!memory) return Error(ErrorCode::Usage, memory.error().message());
     MINIVMM_TRY(vm->map_memory(*memory));
+    // Kernels get the in-kernel PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that
+    // their HLT exits to minivmm, where a student can see it.
+    if (config.kernel) MINIVMM_TRY(vm->create_irqchip_and_pit());
 
     auto done = EventFd::create();
     if (!done) return done.error();
