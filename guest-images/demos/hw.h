@@ -28,10 +28,20 @@ static inline void puts_serial(const char* s) {
 static inline void put_hex(uint64_t v, int digits) {
     for (int i = digits - 1; i >= 0; --i) putc_serial("0123456789abcdef"[(v >> (i * 4)) & 0xf]);
 }
+/* v / 10 by binary long division: 32-bit guests have no libgcc for 64-bit division. */
+static inline uint64_t div10(uint64_t v, uint32_t* rem) {
+    uint64_t q = 0, r = 0;
+    for (int i = 63; i >= 0; --i) {
+        r = (r << 1) | ((v >> i) & 1);
+        if (r >= 10) { r -= 10; q |= (uint64_t)1 << i; }
+    }
+    *rem = (uint32_t)r;
+    return q;
+}
 static inline void put_dec(uint64_t v) {
     char buf[21];
     int n = 0;
-    do { buf[n++] = (char)('0' + v % 10); v /= 10; } while (v != 0);
+    do { uint32_t r; v = div10(v, &r); buf[n++] = (char)('0' + r); } while (v != 0);
     while (n > 0) putc_serial(buf[--n]);
 }
 static inline __attribute__((noreturn)) void exit_vm(uint8_t status) {
