@@ -1,13 +1,10 @@
 #include "cli/cli.hpp"
 
 #include <CLI/CLI.hpp>
-#include <cerrno>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/log.hpp"
-#include "base/unique_fd.hpp"
+#include "base/file.hpp"
 #include "demos.hpp"
 #include "memory/layout.hpp"
 
@@ -44,17 +41,11 @@ Result<uint64_t> parse_size(const std::string& text) {
 }
 
 Result<void> check_kernel_file(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return sys_error(ErrorCode::Input, fmt::format("Cannot open kernel {}", path));
-    UniqueFd file(fd);
-    struct stat st {};
-    if (::fstat(fd, &st) < 0) return sys_error(ErrorCode::Input, fmt::format("stat {}", path));
-    if (!S_ISREG(st.st_mode))
-        return Error(ErrorCode::Input, fmt::format("Kernel {} is not a regular file", path));
+    auto file = open_regular_file(path, "kernel");
+    if (!file) return file.error();
     uint8_t header[0x210] = {};
-    ssize_t n = ::pread(fd, header, sizeof header, 0);
+    ssize_t n = ::pread(file->fd.get(), header, sizeof header, 0);
     if (n < 0) return sys_error(ErrorCode::Input, fmt::format("Cannot read kernel {}", path));
-    if (n == 0) return Error(ErrorCode::Input, fmt::format("Kernel {} is empty", path));
     bool elf = n >= 4 && header[0] == 0x7f && header[1] == 'E' && header[2] == 'L' && header[3] == 'F';
     bool bzimage = n >= 0x206 && std::string_view(reinterpret_cast<char*>(header) + 0x202, 4) == "HdrS";
     if (elf) return {};   // the ELF and PVH checks proper happen when it is loaded

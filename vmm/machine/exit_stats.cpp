@@ -17,7 +17,14 @@ void add(ExitStats::Row& row, const ExitStats::Row& other) {
     row.handle_ns += other.handle_ns;
 }
 
-std::string format_rows(const char* title, const std::map<std::string, ExitStats::Row>& rows) {
+// The row for `name`, created on first use (the lookup itself does not allocate).
+ExitStats::Row& row_for(ExitStats::Table& table, std::string_view name) {
+    auto it = table.find(name);
+    if (it == table.end()) it = table.emplace(std::string(name), ExitStats::Row{}).first;
+    return it->second;
+}
+
+std::string format_rows(const char* title, const ExitStats::Table& rows) {
     std::string out = fmt::format("  {:<16} {:>10} {:>12} {:>12} {:>10}\n", title, "exits",
                                   "in KVM_RUN", "in minivmm", "us/exit");
     for (const auto& [name, r] : rows) {
@@ -32,15 +39,15 @@ std::string format_rows(const char* title, const std::map<std::string, ExitStats
 }
 } // namespace
 
-void ExitStats::record(const std::string& reason, const std::string& device, uint64_t run_ns,
+void ExitStats::record(std::string_view reason, std::string_view device, uint64_t run_ns,
                        uint64_t handle_ns) {
-    add(by_reason_[reason], run_ns, handle_ns);
-    if (!device.empty()) add(by_device_[device], run_ns, handle_ns);
+    add(row_for(by_reason_, reason), run_ns, handle_ns);
+    if (!device.empty()) add(row_for(by_device_, device), run_ns, handle_ns);
 }
 
 void ExitStats::merge(const ExitStats& other) {
-    for (const auto& [k, r] : other.by_reason_) add(by_reason_[k], r);
-    for (const auto& [k, r] : other.by_device_) add(by_device_[k], r);
+    for (const auto& [k, r] : other.by_reason_) add(row_for(by_reason_, k), r);
+    for (const auto& [k, r] : other.by_device_) add(row_for(by_device_, k), r);
 }
 
 std::string ExitStats::format(double wall_seconds) const {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace minivmm {
 
@@ -17,20 +18,21 @@ public:
     };
 
     // `reason` e.g. "IO"; `device` the handler's name, "unhandled", or empty for exits that
-    // involve no device.
-    void record(const std::string& reason, const std::string& device, uint64_t run_ns,
+    // involve no device. Called once per exit: it allocates only for a name not seen before.
+    void record(std::string_view reason, std::string_view device, uint64_t run_ns,
                 uint64_t handle_ns);
+    using Table = std::map<std::string, Row, std::less<>>;
     void merge(const ExitStats& other);
 
-    const std::map<std::string, Row>& by_reason() const { return by_reason_; }
-    const std::map<std::string, Row>& by_device() const { return by_device_; }
+    const Table& by_reason() const { return by_reason_; }
+    const Table& by_device() const { return by_device_; }
     // The table --stats prints: one row per reason, then one per device, with the count,
     // total time and mean microseconds per exit (KVM_RUN round trip plus handling).
     std::string format(double wall_seconds) const;
 
 private:
-    std::map<std::string, Row> by_reason_;
-    std::map<std::string, Row> by_device_;
+    Table by_reason_;
+    Table by_device_;
 };
 
 } // namespace minivmm

@@ -78,7 +78,7 @@ Result<void> Machine::load_demo() {
 // A PVH ELF kernel: its segments, the command line, the ACPI tables and the hvm_start_info
 // that points at them (Xen docs/misc/pvh.pandoc).
 Result<void> Machine::load_pvh_kernel() {
-    auto file = read_file(*config_.kernel);
+    auto file = read_file(*config_.kernel, "kernel");
     if (!file) return file.error();
     auto elf = parse_elf_kernel(*file);
     if (!elf) return elf.error().with_context(fmt::format("Kernel {}", *config_.kernel));

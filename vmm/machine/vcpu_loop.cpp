@@ -11,7 +11,7 @@ namespace minivmm {
 
 namespace {
 constexpr int KICK_SIGNAL = SIGUSR1;
-const std::string UNHANDLED = "unhandled";
+constexpr std::string_view UNHANDLED = "unhandled";
 
 uint64_t now_ns() {
     timespec ts;
@@ -66,12 +66,10 @@ void VcpuLoop::run() noexcept {
         if (options_.trace_exits)
             std::fprintf(stderr, "%s\n", format_exit_trace(vcpu_.index(), *exit, device).c_str());
         if (options_.stats) {
-            const std::string& dev_name =
-                (exit->reason == ExitReason::Io || exit->reason == ExitReason::Mmio)
-                    ? (device ? *device : UNHANDLED)
-                    : std::string();
-            stats_.record(std::string(exit_reason_name(exit->raw_reason)), dev_name, t1 - t0,
-                          now_ns() - t1);
+            bool has_device = exit->reason == ExitReason::Io || exit->reason == ExitReason::Mmio;
+            std::string_view dev_name;
+            if (has_device) dev_name = device ? std::string_view(*device) : UNHANDLED;
+            stats_.record(exit_reason_name(exit->raw_reason), dev_name, t1 - t0, now_ns() - t1);
         }
         if (!go_on) break;
     }

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "loader_test_util.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -45,14 +47,8 @@ std::vector<uint8_t> with_header(std::vector<uint8_t> f, F change) {
     return f;
 }
 
-void expect_input_error(const Result<BzImageInfo>& r, const char* words) {
-    ASSERT_FALSE(r.has_value());
-    EXPECT_EQ(r.error().code(), ErrorCode::Input);
-    EXPECT_NE(r.error().message().find(words), std::string::npos) << r.error().message();
-    EXPECT_EQ(r.error().message().find('\n'), std::string::npos);
-}
-
-GuestMemory ram(uint64_t size) { return *GuestMemory::create({{GuestAddress(0), size}}); }
+using test::expect_input_error;
+using test::ram;
 
 } // namespace
 
