@@ -45,5 +45,14 @@ constexpr uint16_t ACPI_RESET_PORT = 0x602;         // FADT RESET_REG (8-bit): r
 // MMIO windows inside the 32-bit hole.
 constexpr uint64_t SCRATCH_MMIO_BASE = 0xd000'0000; // teaching/test scratch device, 4 KiB
 constexpr uint64_t SCRATCH_MMIO_SIZE = 0x1000;
+// virtio-mmio transports: device i (in the order the machine adds them) has its register window
+// at VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_SLOT_SIZE and its interrupt on IOAPIC pin
+// VIRTIO_MMIO_IRQS[i]. The pins are ISA-range GSIs (Linux maps IRQs 0-15 to the same GSIs at
+// boot, so `virtio_mmio.device=...:IRQ` works without ACPI) that avoid the PIT (0, 2), i8042
+// (1), COM1 (4), the RTC (8) and the ACPI SCI (9).
+constexpr uint64_t VIRTIO_MMIO_BASE = 0xd000'1000;
+constexpr uint64_t VIRTIO_MMIO_SLOT_SIZE = 0x1000;  // 4 KiB: registers 0x000-0x0ff, config 0x100-
+constexpr uint32_t VIRTIO_MMIO_IRQS[] = {5, 6, 7, 10, 11, 12, 14, 15};
+constexpr size_t VIRTIO_MMIO_MAX_DEVICES = sizeof(VIRTIO_MMIO_IRQS) / sizeof(VIRTIO_MMIO_IRQS[0]);
 
 } // namespace minivmm::layout
