@@ -42,6 +42,39 @@ Result<void> Vm::create_irqchip_and_pit() {
     return {};
 }
 
+Result<void> Vm::register_irqfd(int eventfd, uint32_t gsi) {
+    kvm_irqfd irqfd{};
+    irqfd.fd = static_cast<uint32_t>(eventfd);
+    irqfd.gsi = gsi;
+    if (::ioctl(fd_.get(), KVM_IRQFD, &irqfd) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_IRQFD gsi {}", gsi));
+    return {};
+}
+
+Result<void> Vm::register_ioeventfd(int eventfd, uint64_t addr, uint32_t len,
+                                    std::optional<uint64_t> datamatch) {
+    kvm_ioeventfd io{};
+    io.addr = addr;
+    io.len = len;
+    io.fd = eventfd;
+    if (datamatch) {
+        io.datamatch = *datamatch;
+        io.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+    }
+    if (::ioctl(fd_.get(), KVM_IOEVENTFD, &io) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_IOEVENTFD at {:#x}", addr));
+    return {};
+}
+
+Result<void> Vm::set_irq_line(uint32_t gsi, bool high) {
+    kvm_irq_level level{};
+    level.irq = gsi;
+    level.level = high ? 1 : 0;
+    if (::ioctl(fd_.get(), KVM_IRQ_LINE, &level) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_IRQ_LINE gsi {}", gsi));
+    return {};
+}
+
 Result<Vcpu> Vm::create_vcpu(const Kvm& kvm, uint32_t index) {
     int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(index));
     if (fd < 0) return sys_error(ErrorCode::Host, fmt::format("KVM_CREATE_VCPU {}", index));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
@@ -22,6 +23,15 @@ public:
     // The in-kernel interrupt controllers: PIC, IOAPIC and local APICs (KVM_CREATE_IRQCHIP),
     // and the PIT (KVM_CREATE_PIT2). With them, HLT no longer exits to user space.
     Result<void> create_irqchip_and_pit();
+    // KVM_IRQFD: a write to `eventfd` raises an edge on interrupt line `gsi` (no exit, no
+    // ioctl on the signalling thread). Needs the in-kernel irqchip.
+    Result<void> register_irqfd(int eventfd, uint32_t gsi);
+    // KVM_IOEVENTFD: a guest write of `len` bytes at MMIO `addr` (equal to `datamatch` when
+    // given) signals `eventfd` inside KVM; the vCPU resumes at once and never exits to us.
+    Result<void> register_ioeventfd(int eventfd, uint64_t addr, uint32_t len,
+                                    std::optional<uint64_t> datamatch);
+    // KVM_IRQ_LINE: drives interrupt line `gsi` high or low (level-triggered devices).
+    Result<void> set_irq_line(uint32_t gsi, bool high);
     // KVM_CREATE_VCPU with the given index (used as the APIC ID).
     Result<Vcpu> create_vcpu(const Kvm& kvm, uint32_t index);
 

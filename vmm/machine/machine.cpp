@@ -21,30 +21,34 @@
 namespace minivmm {
 
 Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
-    // 1. The host: /dev/kvm and a VM.
-    auto kvm = Kvm::open(config.kvm_path);
-    if (!kvm) return kvm.error();
-    auto vm = Vm::create(*kvm);
-    if (!vm) return vm.error();
-
-    // 2. Guest RAM, registered with KVM as memslots.
+    // 1. Guest RAM, and the guest image in it. Everything the user gave is checked here, before
+    //    /dev/kvm is opened, so a bad option or file is reported as such on any host.
     uint64_t default_mem = config.kernel ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
     auto memory = GuestMemory::create_x86(mem_size);
     if (!memory) return Error(ErrorCode::Usage, memory.error().message());
-    MINIVMM_TRY(vm->map_memory(*memory));
-    // Kernels get the in-kernel PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that
-    // their HLT exits to minivmm, where a student can see it.
-    if (config.kernel) MINIVMM_TRY(vm->create_irqchip_and_pit());
-
     auto done = EventFd::create();
     if (!done) return done.error();
-    std::unique_ptr<Machine> m(new Machine(config, std::move(*kvm), std::move(*vm),
-                                           std::move(*memory), new VmControl(std::move(*done))));
-
-    // 3. Devices on the buses, 4. the guest image, 5. the vCPUs in their entry state.
-    MINIVMM_TRY(m->add_legacy_devices());
+    auto loop = EventLoop::create();
+    if (!loop) return loop.error();
+    std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
+                                           new VmControl(std::move(*done)), std::move(*loop)));
     MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
+
+    // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
+    //    PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that their HLT exits to
+    //    minivmm, where a student can see it.
+    auto kvm = Kvm::open(config.kvm_path);
+    if (!kvm) return kvm.error();
+    auto vm = Vm::create(*kvm);
+    if (!vm) return vm.error();
+    m->kvm_.emplace(std::move(*kvm));
+    m->vm_.emplace(std::move(*vm));
+    MINIVMM_TRY(m->vm_->map_memory(m->memory_));
+    if (config.kernel) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
+
+    // 3. Devices on the buses, 4. the vCPUs in their entry state.
+    MINIVMM_TRY(m->add_legacy_devices());
     MINIVMM_TRY(m->add_vcpus());
     return m;
 }
@@ -109,9 +113,9 @@ Result<void> Machine::load_pvh_kernel() {
 
 Result<void> Machine::add_vcpus() {
     for (uint32_t i = 0; i < config_.cpus; ++i) {
-        auto vcpu = vm_.create_vcpu(kvm_, i);
+        auto vcpu = vm_->create_vcpu(*kvm_, i);
         if (!vcpu) return vcpu.error();
-        MINIVMM_TRY(vcpu->set_supported_cpuid(kvm_));
+        MINIVMM_TRY(vcpu->set_supported_cpuid(*kvm_));
         MINIVMM_TRY(set_entry_state(*vcpu));
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
                                                     LoopOptions{config_.trace_exits, config_.stats}));
@@ -161,6 +165,7 @@ Result<Outcome> Machine::run() {
     timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     VcpuLoop::install_kick_handler();
+    std::thread io_thread([this] { loop_->run(); });
     std::vector<std::thread> threads;
     for (auto& v : vcpus_) threads.emplace_back([&v] { v->run(); });
 
@@ -185,6 +190,8 @@ Result<Outcome> Machine::run() {
     // Stop: every vCPU leaves KVM_RUN and sees the finished flag.
     for (size_t i = 0; i < vcpus_.size(); ++i) vcpus_[i]->kick(threads[i].native_handle());
     for (auto& t : threads) t.join();
+    loop_->stop();
+    io_thread.join();
     timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     for (auto& v : vcpus_) stats_.merge(v->stats());

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "base/event_loop.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vm.hpp"
@@ -34,9 +36,9 @@ public:
     Machine& operator=(const Machine&) = delete;
 
 private:
-    Machine(const MachineConfig& config, Kvm kvm, Vm vm, GuestMemory memory, VmControl* control)
-        : config_(config), kvm_(std::move(kvm)), vm_(std::move(vm)), memory_(std::move(memory)),
-          control_(control) {}
+    Machine(const MachineConfig& config, GuestMemory memory, VmControl* control,
+            std::unique_ptr<EventLoop> loop)
+        : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     Result<void> add_legacy_devices();
     Result<void> load_demo();
     Result<void> load_pvh_kernel();
@@ -44,10 +46,11 @@ private:
     Result<void> set_entry_state(Vcpu& vcpu);
 
     MachineConfig config_;
-    Kvm kvm_;
-    Vm vm_;
+    std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
+    std::optional<Vm> vm_;
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
+    std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;

@@ -1,0 +1,62 @@
+// VirtioDevice: what one virtio device type (block, net, ...) implements (Virtio 1.2 §2-§5).
+// The transport (virtio-mmio, §4.2) implements the register file, feature negotiation and the
+// device-status state machine once for every device and calls these hooks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "base/result.hpp"
+#include "memory/guest_memory.hpp"
+#include "virtio/queue.hpp"
+
+namespace minivmm::virtio {
+
+// What the transport lends an active device (between activate() and reset()). Implemented by
+// the transport; every call is made with the transport's lock held (see MmioTransport).
+class DeviceContext {
+public:
+    virtual ~DeviceContext() = default;
+    virtual const GuestMemory& memory() const = 0;
+    // Queue `index` < num_queues(); ready and validated (or not ready if the driver left it).
+    virtual Queue& queue(size_t index) = 0;
+    // Used-buffer notification: sets InterruptStatus bit 0 and raises the interrupt.
+    virtual void signal_used() noexcept = 0;
+    // Configuration-change notification: InterruptStatus bit 1 and the interrupt.
+    virtual void signal_config() noexcept = 0;
+    // The driver broke the protocol: DEVICE_NEEDS_RESET and a configuration interrupt; the
+    // device is not called again until the driver resets it.
+    virtual void set_needs_reset() noexcept = 0;
+};
+
+class VirtioDevice {
+public:
+    virtual ~VirtioDevice() = default;
+
+    virtual uint32_t device_type() const = 0;   // VIRTIO_ID_* (<linux/virtio_ids.h>)
+    // Feature bits offered, VIRTIO_F_VERSION_1 included (the transport is modern-only).
+    virtual uint64_t features() const = 0;
+    virtual size_t num_queues() const = 0;
+    virtual uint16_t queue_max_size() const { return Queue::DEFAULT_MAX_SIZE; }
+
+    // Device configuration space (§2.5). The transport checks offset + data.size() <=
+    // config_size() before calling; reads fill all of `data`.
+    virtual size_t config_size() const = 0;
+    virtual void read_config(uint64_t offset, std::span<uint8_t> data) const = 0;
+    // Writable fields are device-specific; the default ignores writes.
+    virtual void write_config(uint64_t /*offset*/, std::span<const uint8_t> /*data*/) {}
+
+    // The driver set DRIVER_OK: `features` is what it acknowledged (a subset of features()).
+    // An error makes the transport set DEVICE_NEEDS_RESET (test catalogue TR-06).
+    virtual Result<void> activate(DeviceContext& ctx, uint64_t features) = 0;
+    // The driver notified queue `index` (ioeventfd or a QueueNotify write); the device is
+    // active. Runs on the I/O thread.
+    virtual void process_queue(DeviceContext& ctx, size_t index) noexcept = 0;
+    // Work from the device's own backend (e.g. the tap became readable); active device only.
+    virtual void process_backend(DeviceContext& /*ctx*/) noexcept {}
+    // The driver reset the device (status 0): drop in-flight work, forget the context.
+    virtual void reset() noexcept = 0;
+};
+
+} // namespace minivmm::virtio
