@@ -60,11 +60,29 @@ Result<void> check_kernel_file(const std::string& path) {
                              path));
 }
 
+// --net: each spec parsed; a tap or an explicit MAC may appear once.
+Result<void> parse_net_options(const std::vector<std::string>& texts, MachineConfig& config) {
+    for (const auto& text : texts) {
+        auto spec = net::parse_net_spec(text);
+        if (!spec) return spec.error();
+        for (const auto& other : config.nets) {
+            if (other.tap == spec->tap)
+                return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
+            if (other.mac == spec->mac)
+                return Error(ErrorCode::Usage, fmt::format("--net: MAC {} given twice",
+                                                           net::format_mac(spec->mac)));
+        }
+        config.nets.push_back(std::move(*spec));
+    }
+    return {};
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning";
     bool version = false;
+    std::vector<std::string> net_texts;
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
     std::string demo_list = "\nDemo guests (--demo NAME):\n";
@@ -79,6 +97,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
+    app.add_option("--net", net_texts,
+                   "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
+        ->allow_extra_args(false);
     app.add_flag("--version", version, "Print the version and exit");
     try {
         app.parse(argc, argv);
@@ -101,6 +122,7 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         if (!size) return size.error().with_context("--mem");
         config.mem_size = *size;
     }
+    MINIVMM_TRY(parse_net_options(net_texts, config));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

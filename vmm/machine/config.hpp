@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "net/net_spec.hpp"
 
 namespace minivmm {
 
@@ -17,6 +20,7 @@ struct MachineConfig {
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
+    std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order
 };
 
 } // namespace minivmm

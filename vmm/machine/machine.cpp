@@ -34,6 +34,7 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
     MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
+    MINIVMM_TRY(m->open_taps());
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
     //    PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that their HLT exits to
@@ -65,6 +66,17 @@ Result<void> Machine::add_legacy_devices() {
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
     MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},
                              std::make_shared<ScratchDevice>(), "scratch"));
+    return {};
+}
+
+// --net: every tap is opened before /dev/kvm, so a missing tap or a missing permission is
+// reported as such on any host.
+Result<void> Machine::open_taps() {
+    for (const auto& spec : config_.nets) {
+        auto tap = net::Tap::open(spec.tap);
+        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec.tap));
+        taps_.push_back(std::move(*tap));
+    }
     return {};
 }
 
