@@ -67,10 +67,10 @@ public:
         buf.resize(static_cast<size_t>(n));
         return buf;
     }
-    void peer_send(std::span<const uint8_t> message) const {
-        if (::send(peer.get(), message.data(), message.size(), MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(message.size()))
-            throw std::runtime_error("peer_send failed");
+    // One message from the "network"; false when the socket is full (a tap's queue drops then).
+    bool peer_send(std::span<const uint8_t> message) const {
+        return ::send(peer.get(), message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+               static_cast<ssize_t>(message.size());
     }
 
     // Posts one transmit chain holding `bytes`, split into readable buffers of the sizes in
