@@ -85,12 +85,30 @@ Result<DiskConfig> parse_disk_option(const std::string& text) {
     return disk;
 }
 
+// --net: each spec parsed; a tap or an explicit MAC may appear once.
+Result<void> parse_net_options(const std::vector<std::string>& texts, MachineConfig& config) {
+    for (const auto& text : texts) {
+        auto spec = net::parse_net_spec(text);
+        if (!spec) return spec.error();
+        for (const auto& other : config.nets) {
+            if (other.tap == spec->tap)
+                return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
+            if (other.mac == spec->mac)
+                return Error(ErrorCode::Usage, fmt::format("--net: MAC {} given twice",
+                                                           net::format_mac(spec->mac)));
+        }
+        config.nets.push_back(std::move(*spec));
+    }
+    return {};
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning";
     std::vector<std::string> disk_texts;
     bool version = false;
+    std::vector<std::string> net_texts;
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
     std::string demo_list = "\nDemo guests (--demo NAME):\n";
@@ -107,6 +125,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
+    app.add_option("--net", net_texts,
+                   "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
+        ->allow_extra_args(false);
     app.add_flag("--version", version, "Print the version and exit");
     try {
         app.parse(argc, argv);
@@ -137,6 +158,7 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     if (config.disks.size() > layout::VIRTIO_MMIO_MAX_DEVICES)
         return Error(ErrorCode::Usage, fmt::format("--disk: at most {} disks",
                                                    layout::VIRTIO_MMIO_MAX_DEVICES));
+    MINIVMM_TRY(parse_net_options(net_texts, config));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "net/net_spec.hpp"
+
 namespace minivmm {
 
 // --disk PATH[,ro][,serial=ID]: one virtio-blk disk.
@@ -26,6 +28,7 @@ struct MachineConfig {
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
     std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
+    std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order
 };
 
 } // namespace minivmm

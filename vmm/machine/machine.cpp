@@ -41,6 +41,7 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
                                            new VmControl(std::move(*done)), std::move(*loop)));
     MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
+    MINIVMM_TRY(m->open_taps());
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
     //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
@@ -84,6 +85,17 @@ Result<void> Machine::open_disks() {
             d.path, d.read_only ? block::Access::ReadOnly : block::Access::ReadWrite);
         if (!backend) return backend.error();
         disks_.push_back(std::make_shared<block::BlockDevice>(std::move(*backend), d.serial));
+    }
+    return {};
+}
+
+// --net: every tap is opened before /dev/kvm, so a missing tap or a missing permission is
+// reported as such on any host.
+Result<void> Machine::open_taps() {
+    for (const auto& spec : config_.nets) {
+        auto tap = net::Tap::open(spec.tap);
+        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec.tap));
+        taps_.push_back(std::move(*tap));
     }
     return {};
 }

@@ -21,6 +21,7 @@
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
 #include "virtio/virtio_device.hpp"
+#include "net/tap.hpp"
 
 namespace minivmm {
 
@@ -49,6 +50,7 @@ private:
                                    const std::string& name);
     Result<void> load_demo();
     Result<void> load_pvh_kernel();
+    Result<void> open_taps();
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
 
@@ -69,6 +71,7 @@ private:
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
     ExitStats stats_;
+    std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
 };
 
 } // namespace minivmm
