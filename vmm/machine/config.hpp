@@ -4,8 +4,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace minivmm {
+
+// --disk PATH[,ro][,serial=ID]: one virtio-blk disk.
+struct DiskConfig {
+    std::string path;
+    bool read_only = false;
+    std::string serial;   // GET_ID answer, at most 20 bytes
+};
 
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
@@ -17,6 +25,7 @@ struct MachineConfig {
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
+    std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
 };
 
 } // namespace minivmm
