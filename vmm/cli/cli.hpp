@@ -13,6 +13,9 @@ namespace minivmm {
 // "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
 Result<uint64_t> parse_size(const std::string& text);
 
+// "stdio", "file:PATH" (PATH not empty), "none". Errors are ErrorCode::Usage.
+Result<SerialConfig> parse_serial(const std::string& text);
+
 // Parses argv. An empty optional means --help or --version was printed: exit 0.
 // Errors are ErrorCode::Usage with CLI11's or our message.
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv);

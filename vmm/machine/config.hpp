@@ -7,6 +7,13 @@
 
 namespace minivmm {
 
+// --serial stdio|file:PATH|none: the host end of COM1.
+struct SerialConfig {
+    enum class Kind { Stdio, File, None };
+    Kind kind = Kind::Stdio;   // stdout and stdin (raw mode and Ctrl-a x on a terminal)
+    std::string path;          // Kind::File: guest output goes to this file; no input
+};
+
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
     std::optional<std::string> kernel; // --kernel PATH (today: a PVH ELF)
@@ -17,6 +24,7 @@ struct MachineConfig {
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
+    SerialConfig serial;               // --serial
 };
 
 } // namespace minivmm

@@ -14,6 +14,7 @@
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/outcome.hpp"
+#include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
@@ -40,6 +41,8 @@ private:
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     Result<void> add_legacy_devices();
+    Result<void> add_serial();
+    Result<void> add_power_devices();
     Result<void> load_demo();
     Result<void> load_pvh_kernel();
     Result<void> add_vcpus();
@@ -53,6 +56,7 @@ private:
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
+    std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
