@@ -1,6 +1,7 @@
 #include "machine/serial_console.hpp"
 
 #include <cstdio>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "base/log.hpp"
@@ -11,6 +12,10 @@ Result<std::unique_ptr<SerialConsole>> SerialConsole::open(const SerialConfig& c
     std::unique_ptr<SerialOutput> output;
     switch (config.kind) {
     case SerialConfig::Kind::Stdio: {
+        if (::fcntl(STDOUT_FILENO, F_GETFD) < 0) {   // started with stdout closed
+            output = SerialOutput::discard();
+            break;
+        }
         auto out = SerialOutput::for_fd(STDOUT_FILENO);
         if (!out) return out.error();
         output = std::move(*out);
@@ -34,6 +39,7 @@ Serial16550::OutputSink SerialConsole::sink() {
 Result<void> SerialConsole::connect_input(EventLoop& loop, Serial16550& serial,
                                           std::function<void()> on_quit) {
     if (config_.kind != SerialConfig::Kind::Stdio) return {};
+    if (::fcntl(STDIN_FILENO, F_GETFD) < 0) return {};   // started with stdin closed: no input
     auto terminal = TerminalGuard::make_raw(STDIN_FILENO);
     if (!terminal) return terminal.error();
     terminal_ = std::move(*terminal);
