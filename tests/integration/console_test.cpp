@@ -61,6 +61,32 @@ TEST(Console, SerialNoneDiscardsTheOutput) {
     EXPECT_EQ(r.out, "");
 }
 
+TEST(Console, StdinReachesTheGuestAndItsEchoComesBack) {
+    REQUIRE_KVM();
+    auto r = run_process({"/bin/sh", "-c",
+                          std::string("printf 'abc\\004' | ") + MINIVMM_BINARY + " --demo echo"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;   // the echo demo exits with the byte count
+    EXPECT_EQ(r.out, "echo demo: type, Ctrl-D ends\nabc");
+}
+
+TEST(Console, GuestPoweroffExitsZeroWithAnInfoMessage) {
+    REQUIRE_KVM();
+    auto r = run_process({MINIVMM_BINARY, "--demo", "poweroff", "--log-level", "info"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("minivmm: info: the guest powered off"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+    auto quiet = run_process({MINIVMM_BINARY, "--demo", "poweroff"});
+    EXPECT_EQ(quiet.exit_code, 0);
+    EXPECT_EQ(quiet.err, "") << "info is below the default level";
+}
+
+TEST(Console, GuestRebootThroughI8042ExitsZero) {
+    REQUIRE_KVM();
+    auto r = run_process({MINIVMM_BINARY, "--demo", "reboot", "--log-level", "info"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("the guest rebooted (i8042 reset)"), std::string::npos) << r.err;
+}
+
 // Runs minivmm on a new pseudo-terminal; `act` drives it through the master side.
 struct PtyRun {
     int exit_code = -1;
