@@ -5,6 +5,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <string>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -48,10 +49,11 @@ TEST(SerialOutput, LeavesTheCallersDescriptorBlocking) {
 }
 
 TEST(SerialOutput, StoppedReaderDropsAndCountsInsteadOfBlocking) {
-    Pipe p;   // nobody reads: the pipe fills up (64 KiB) like a SIGSTOPped reader's
+    Pipe p;   // nobody reads: the pipe fills up like a SIGSTOPped reader's
+    ASSERT_GT(::fcntl(p.fds[1], F_SETPIPE_SZ, 4096), 0);
     auto out = SerialOutput::for_fd(p.fds[1]);
     ASSERT_TRUE(out);
-    const uint64_t total = 200 * 1024;
+    const uint64_t total = 4 * static_cast<uint64_t>(::fcntl(p.fds[1], F_GETPIPE_SZ));
     for (uint64_t i = 0; i < total; ++i) (*out)->write('x');   // would hang if it blocked
     EXPECT_EQ((*out)->written() + (*out)->dropped(), total);
     EXPECT_GT((*out)->dropped(), 0u);
@@ -75,6 +77,20 @@ TEST(SerialOutput, GoneReaderDropsWithoutSigpipe) {
     EXPECT_EQ((*out)->dropped(), 2u);
     EXPECT_EQ((*out)->written(), 0u);
     ::sigaction(SIGPIPE, &old, nullptr);
+}
+
+TEST(SerialOutput, SocketIsWrittenOnlyWhenThereIsRoom) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    auto out = SerialOutput::for_fd(sv[0]);   // /proc/self/fd cannot reopen a socket: poll first
+    ASSERT_TRUE(out);
+    EXPECT_EQ(::fcntl(sv[0], F_GETFL) & O_NONBLOCK, 0) << "the caller's socket stays blocking";
+    const uint64_t total = 4 * 1024 * 1024;
+    for (uint64_t i = 0; i < total && (*out)->dropped() == 0; ++i) (*out)->write('s');
+    EXPECT_GT((*out)->dropped(), 0u) << "a full socket buffer drops instead of blocking";
+    EXPECT_GT((*out)->written(), 0u);
+    ::close(sv[0]);
+    ::close(sv[1]);
 }
 
 TEST(SerialOutput, FileIsCreatedTruncatedAndWritten) {
