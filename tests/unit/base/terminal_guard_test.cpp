@@ -12,19 +12,19 @@
 
 #include <gtest/gtest.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define MINIVMM_TEST_ASAN 1
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MINIVMM_TEST_SANITIZER 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MINIVMM_TEST_ASAN 1
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MINIVMM_TEST_SANITIZER 1
 #endif
 #endif
 
 namespace minivmm {
 namespace {
 
-#ifdef MINIVMM_TEST_ASAN
-constexpr bool SANITIZER_HANDLES_FAULTS = true;   // ASan handles SIGSEGV, SIGBUS, SIGFPE
+#ifdef MINIVMM_TEST_SANITIZER
+constexpr bool SANITIZER_HANDLES_FAULTS = true;   // ASan and TSan handle SIGSEGV, SIGBUS, SIGFPE
 #else
 constexpr bool SANITIZER_HANDLES_FAULTS = false;
 #endif
@@ -132,8 +132,8 @@ void die_in_raw_mode(int sig, bool fault) {
     ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 90) << "raw mode was not set";
     ASSERT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 91) << "signal " << sig << " was lost";
     if (SANITIZER_HANDLES_FAULTS && (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE)) {
-        // The previous handler is ASan's: it got the signal after the restore, reported it and
-        // ended the process its own way (abort or exit code).
+        // The previous handler is the sanitizer's: it got the signal after the restore,
+        // reported it and ended the process its own way (abort or exit code).
         EXPECT_TRUE(WIFEXITED(status) ? WEXITSTATUS(status) != 0 : WTERMSIG(status) == SIGABRT);
     } else {
         ASSERT_TRUE(WIFSIGNALED(status)) << "exit code " << WEXITSTATUS(status);
