@@ -1,5 +1,6 @@
 // Wrong invocations: each gives one "minivmm: error:" line naming the culprit and a documented
 // exit code (README, "Exit codes"), and never starts a guest.
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -29,10 +30,24 @@ protected:
         std::string bz(0x400, '\0');   // just enough of a setup header to look like a bzImage
         bz.replace(0x202, 4, "HdrS");
         std::ofstream(dir_ / "bzImage") << bz;
+        std::ofstream(dir_ / "odd.img") << std::string(1000, 'x');
+        std::ofstream(dir_ / "disk.img") << std::string(4096, '\0');
+        std::ofstream(dir_ / "locked.img") << std::string(4096, '\0');
+        // Another "minivmm" holds the image: an OFD write lock of this process conflicts with
+        // the child's (image_lock.hpp).
+        locked_fd_ = ::open(path("locked.img").c_str(), O_RDWR | O_CLOEXEC);
+        struct flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        ASSERT_EQ(::fcntl(locked_fd_, F_OFD_SETLK, &lock), 0);
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void TearDown() override {
+        ::close(locked_fd_);
+        std::filesystem::remove_all(dir_);
+    }
     std::string path(const char* name) const { return (dir_ / name).string(); }
     std::filesystem::path dir_;
+    int locked_fd_ = -1;
 };
 
 TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
@@ -56,6 +71,16 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--no-such-option"}, 2, "--no-such-option"},
         {{"--timeout", "-1"}, 2, "--timeout"},
         {{"--log-level", "loud"}, 2, "Unknown log level 'loud'"},
+        {{"--disk", path("missing.img")}, 3, "Cannot open disk image " + path("missing.img")},
+        {{"--disk", dir_.string()}, 3, "Disk image " + dir_.string() + " is a directory"},
+        {{"--disk", path("empty")}, 3, "Disk image " + path("empty") + " is empty"},
+        {{"--disk", path("odd.img")}, 3, "is 1000 bytes, not a multiple of 512"},
+        {{"--disk", path("disk.img") + ",fast"}, 2, "unknown option 'fast'"},
+        {{"--disk", ",ro"}, 2, "no path"},
+        {{"--disk", path("disk.img") + ",serial=123456789012345678901"}, 2, "longer than 20"},
+        {{"--disk", path("locked.img")}, 3, "Disk image " + path("locked.img") + " is locked"},
+        {{"--disk", path("locked.img") + ",ro"}, 3, "is locked"},
+        {{"--disk", path("disk.img"), "--disk", path("disk.img")}, 3, "is locked"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {MINIVMM_BINARY};

@@ -76,10 +76,36 @@ Result<void> check_kernel_file(const std::string& path) {
                              path));
 }
 
+Result<DiskConfig> parse_disk_option(const std::string& text) {
+    DiskConfig disk;
+    size_t comma = text.find(',');
+    disk.path = text.substr(0, comma);
+    if (disk.path.empty()) return Error(ErrorCode::Usage, fmt::format("--disk '{}': no path", text));
+    while (comma != std::string::npos) {
+        size_t next = text.find(',', comma + 1);
+        std::string opt = text.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
+        comma = next;
+        if (opt == "ro") {
+            disk.read_only = true;
+        } else if (opt.rfind("serial=", 0) == 0) {
+            disk.serial = opt.substr(7);
+            if (disk.serial.size() > 20)
+                return Error(ErrorCode::Usage,
+                             fmt::format("--disk {}: serial '{}' is longer than 20 bytes",
+                                         disk.path, disk.serial));
+        } else {
+            return Error(ErrorCode::Usage,
+                         fmt::format("--disk {}: unknown option '{}' (ro, serial=ID)", disk.path, opt));
+        }
+    }
+    return disk;
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning", serial_text = "stdio";
+    std::vector<std::string> disk_texts;
     bool version = false;
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
@@ -89,6 +115,8 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_option("--demo", config.demo, "Run a built-in demo guest (default: hello)");
     app.add_option("--kernel", config.kernel, "Kernel to boot: an ELF with a PVH entry note");
     app.add_option("--cmdline", config.cmdline, "Kernel command line");
+    app.add_option("--disk", disk_texts,
+                   "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)");
     app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
     app.add_option("--cpus", config.cpus, "Number of vCPUs (demos use 1)")->check(CLI::Range(1, 64));
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
@@ -123,6 +151,14 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         if (!size) return size.error().with_context("--mem");
         config.mem_size = *size;
     }
+    for (const auto& text : disk_texts) {
+        auto disk = parse_disk_option(text);
+        if (!disk) return disk.error();
+        config.disks.push_back(std::move(*disk));
+    }
+    if (config.disks.size() > layout::VIRTIO_MMIO_MAX_DEVICES)
+        return Error(ErrorCode::Usage, fmt::format("--disk: at most {} disks",
+                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

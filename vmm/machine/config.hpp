@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace minivmm {
 
@@ -12,6 +13,13 @@ struct SerialConfig {
     enum class Kind { Stdio, File, None };
     Kind kind = Kind::Stdio;   // stdout and stdin (raw mode and Ctrl-a x on a terminal)
     std::string path;          // Kind::File: guest output goes to this file; no input
+};
+
+// --disk PATH[,ro][,serial=ID]: one virtio-blk disk.
+struct DiskConfig {
+    std::string path;
+    bool read_only = false;
+    std::string serial;   // GET_ID answer, at most 20 bytes
 };
 
 struct MachineConfig {
@@ -25,6 +33,7 @@ struct MachineConfig {
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
     SerialConfig serial;               // --serial
+    std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
 };
 
 } // namespace minivmm

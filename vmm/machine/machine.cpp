@@ -2,13 +2,17 @@
 
 #include <csignal>
 #include <ctime>
+#include <linux/virtio_mmio.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <thread>
 #include <unistd.h>
 
 #include "acpi/acpi_tables.hpp"
 #include "base/file.hpp"
+#include "block/block_device.hpp"
+#include "block/file_backend.hpp"
 #include "base/log.hpp"
 #include "boot/elf_kernel.hpp"
 #include "demos.hpp"
@@ -19,6 +23,7 @@
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "machine/kvm_irq_line.hpp"
+#include "virtio/mmio_transport.hpp"
 #include "memory/layout.hpp"
 #include "pvh_start_info.hpp"
 
@@ -37,14 +42,16 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     if (!loop) return loop.error();
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
+    MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
     auto console = SerialConsole::open(config.serial);
     if (!console) return console.error();
     m->console_ = std::move(*console);
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
-    //    PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that their HLT exits to
-    //    minivmm, where a student can see it.
+    //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
+    //    need the IOAPIC). Plain demos run without them, so that their HLT exits to minivmm,
+    //    where a student can see it.
     auto kvm = Kvm::open(config.kvm_path);
     if (!kvm) return kvm.error();
     auto vm = Vm::create(*kvm);
@@ -52,10 +59,12 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    if (config.kernel) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
+    m->irqchip_ = config.kernel || !m->disks_.empty();
+    if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
     // 3. Devices on the buses, 4. the vCPUs in their entry state.
     MINIVMM_TRY(m->add_legacy_devices());
+    MINIVMM_TRY(m->add_disks());
     MINIVMM_TRY(m->add_vcpus());
     return m;
 }
@@ -72,11 +81,11 @@ Result<void> Machine::add_legacy_devices() {
     return {};
 }
 
-// COM1 with its host end (--serial). Its interrupt needs the in-kernel irqchip (kernels); the
-// demos poll it, on a line wired to nothing.
+// COM1 with its host end (--serial). Its interrupt needs the in-kernel irqchip; without one
+// (plain demos, which poll it) it is a line wired to nothing.
 Result<void> Machine::add_serial() {
     std::shared_ptr<IrqLine> irq = std::make_shared<NoIrqLine>();
-    if (config_.kernel) {
+    if (irqchip_) {
         auto line = KvmIrqLine::create(*vm_, layout::COM1_IRQ);
         if (!line) return line.error();
         irq = std::move(*line);
@@ -107,6 +116,55 @@ Result<void> Machine::add_power_devices() {
                   layout::ACPI_RESET_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 2);
     return pio_.insert({layout::ACPI_SLEEP_CONTROL_PORT, AcpiPowerDevice::PORT_COUNT}, acpi,
                        "acpi-power");
+}
+
+// Opens and locks every --disk image (errors name the image; nothing else has started yet).
+Result<void> Machine::open_disks() {
+    for (const DiskConfig& d : config_.disks) {
+        auto backend = block::FileBackend::open(
+            d.path, d.read_only ? block::Access::ReadOnly : block::Access::ReadWrite);
+        if (!backend) return backend.error();
+        disks_.push_back(std::make_shared<block::BlockDevice>(std::move(*backend), d.serial));
+    }
+    return {};
+}
+
+Result<void> Machine::add_disks() {
+    for (size_t i = 0; i < disks_.size(); ++i)
+        MINIVMM_TRY(add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i)));
+    return {};
+}
+
+// The next virtio-mmio slot (layout.hpp): its register window on the MMIO bus, its interrupt
+// through an irqfd, and one ioeventfd per queue on QueueNotify (datamatch = the queue index),
+// so a notification reaches the I/O thread without an exit to user space.
+Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                                        const std::string& name) {
+    const size_t slot = virtio_devices_.size();
+    if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
+        return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
+                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
+    const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SLOT_SIZE;
+    const uint32_t irq = layout::VIRTIO_MMIO_IRQS[slot];
+    auto line = KvmIrqLine::create(*vm_, irq);
+    if (!line) return line.error().with_context(name);
+    const size_t queues = device->num_queues();
+    auto transport =
+        std::make_shared<virtio::MmioTransport>(std::move(device), memory_, std::move(*line));
+    MINIVMM_TRY(mmio_.insert({base, layout::VIRTIO_MMIO_SLOT_SIZE}, transport, name));
+    for (size_t q = 0; q < queues; ++q) {
+        auto fd = EventFd::create();
+        if (!fd) return fd.error();
+        MINIVMM_TRY(vm_->register_ioeventfd(fd->fd(), base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q));
+        const EventFd* notify =
+            notify_fds_.emplace_back(std::make_unique<EventFd>(std::move(*fd))).get();
+        MINIVMM_TRY(loop_->add(notify->fd(), EPOLLIN, [transport, notify, q](uint32_t) {
+            notify->consume();
+            transport->notify(q);
+        }));
+    }
+    virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
+    return {};
 }
 
 Result<void> Machine::load_demo() {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "acpi/dsdt.hpp"
+#include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
@@ -19,6 +21,7 @@
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
+#include "virtio/virtio_device.hpp"
 
 namespace minivmm {
 
@@ -43,6 +46,10 @@ private:
     Result<void> add_legacy_devices();
     Result<void> add_serial();
     Result<void> add_power_devices();
+    Result<void> open_disks();
+    Result<void> add_disks();
+    Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                                   const std::string& name);
     Result<void> load_demo();
     Result<void> load_pvh_kernel();
     Result<void> add_vcpus();
@@ -51,6 +58,7 @@ private:
     MachineConfig config_;
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
+    bool irqchip_ = false;     // the in-kernel PIC/IOAPIC/LAPIC and PIT exist
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
@@ -58,6 +66,11 @@ private:
     Bus mmio_{"MMIO"};
     std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
+    std::vector<std::shared_ptr<virtio::VirtioDevice>> disks_;
+    // One per virtio-mmio transport, in slot order: what the DSDT and the command line describe.
+    std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
+    std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
     ExitStats stats_;

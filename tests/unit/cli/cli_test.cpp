@@ -101,5 +101,28 @@ TEST(CheckKernelFile, AcceptsElfRefusesBzImageAndGarbage) {
     unlink(elf_path);
 }
 
+TEST(ParseDiskOption, ReadsPathReadOnlyAndSerial) {
+    auto d = parse_disk_option("/images/vm.img,ro,serial=vm-1");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->path, "/images/vm.img");
+    EXPECT_TRUE(d->read_only);
+    EXPECT_EQ(d->serial, "vm-1");
+    auto plain = parse_disk_option("vm.img");
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->read_only);
+    EXPECT_EQ(plain->serial, "");
+}
+
+TEST(ParseDiskOption, RefusesEmptyPathUnknownOptionAndLongSerial) {
+    for (const char* bad : {"", ",ro", "vm.img,rw", "vm.img,", "vm.img,serial=123456789012345678901"}) {
+        auto r = parse_disk_option(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().code(), ErrorCode::Usage);
+        }
+    }
+    EXPECT_TRUE(parse_disk_option("vm.img,serial=12345678901234567890"));   // exactly 20
+}
+
 } // namespace
 } // namespace minivmm
