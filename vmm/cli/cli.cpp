@@ -40,6 +40,22 @@ Result<uint64_t> parse_size(const std::string& text) {
     return value << shift;
 }
 
+Result<SerialConfig> parse_serial(const std::string& text) {
+    SerialConfig serial;
+    if (text == "stdio") return serial;
+    if (text == "none") {
+        serial.kind = SerialConfig::Kind::None;
+        return serial;
+    }
+    if (text.rfind("file:", 0) == 0 && text.size() > 5) {
+        serial.kind = SerialConfig::Kind::File;
+        serial.path = text.substr(5);
+        return serial;
+    }
+    return Error(ErrorCode::Usage,
+                 fmt::format("--serial '{}': expected stdio, file:PATH or none", text));
+}
+
 Result<void> check_kernel_file(const std::string& path) {
     auto file = open_regular_file(path, "kernel");
     if (!file) return file.error();
@@ -105,7 +121,7 @@ Result<void> parse_net_options(const std::vector<std::string>& texts, MachineCon
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
-    std::string mem_text, log_level = "warning";
+    std::string mem_text, log_level = "warning", serial_text = "stdio";
     std::vector<std::string> disk_texts;
     bool version = false;
     std::vector<std::string> net_texts;
@@ -124,6 +140,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
+    app.add_option("--serial", serial_text,
+                   "COM1's host end: stdio (default; on a terminal, Ctrl-a x quits), "
+                   "file:PATH (output only) or none");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
     app.add_option("--net", net_texts,
                    "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
@@ -145,6 +164,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     if (!parse_log_level(log_level, level))
         return Error(ErrorCode::Usage, fmt::format("Unknown log level '{}'", log_level));
     set_log_level(level);
+    auto serial = parse_serial(serial_text);
+    if (!serial) return serial.error();
+    config.serial = *serial;
     if (!mem_text.empty()) {
         auto size = parse_size(mem_text);
         if (!size) return size.error().with_context("--mem");

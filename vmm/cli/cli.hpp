@@ -14,6 +14,9 @@ namespace minivmm {
 // "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
 Result<uint64_t> parse_size(const std::string& text);
 
+// "stdio", "file:PATH" (PATH not empty), "none". Errors are ErrorCode::Usage.
+Result<SerialConfig> parse_serial(const std::string& text);
+
 // "PATH[,ro][,serial=ID]" (--disk). ErrorCode::Usage for an empty path, an unknown option or
 // a serial longer than 20 bytes; the file itself is checked when the machine opens it.
 Result<DiskConfig> parse_disk_option(const std::string& text);

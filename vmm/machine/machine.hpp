@@ -16,6 +16,7 @@
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/outcome.hpp"
+#include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
@@ -44,6 +45,8 @@ private:
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     Result<void> add_legacy_devices();
+    Result<void> add_serial();
+    Result<void> add_power_devices();
     Result<void> open_disks();
     Result<void> add_disks();
     Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
@@ -57,11 +60,13 @@ private:
     MachineConfig config_;
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
+    bool irqchip_ = false;     // the in-kernel PIC/IOAPIC/LAPIC and PIT exist
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
+    std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
     std::vector<std::shared_ptr<virtio::VirtioDevice>> disks_;
