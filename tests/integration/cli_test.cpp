@@ -29,9 +29,18 @@ protected:
         std::string bz(0x400, '\0');   // just enough of a setup header to look like a bzImage
         bz.replace(0x202, 4, "HdrS");
         std::ofstream(dir_ / "bzImage") << bz;
+        std::ofstream(dir_ / "initrd") << "an initrd\n";
+        make_sparse("big-initrd", 8 << 20);
+        make_sparse("3M-initrd", 3 << 20);
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string path(const char* name) const { return (dir_ / name).string(); }
+    // A sparse file of `size` bytes (no disk space used).
+    std::string make_sparse(const char* name, uintmax_t size) const {
+        std::ofstream(dir_ / name).put('x');
+        std::filesystem::resize_file(dir_ / name, size);
+        return path(name);
+    }
     std::filesystem::path dir_;
 };
 
@@ -41,9 +50,21 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", dir_.string()}, 3, "is not a regular file"},
         {{"--kernel", path("empty")}, 3, "Kernel " + path("empty") + " is empty"},
         {{"--kernel", path("text")}, 3, "neither a bzImage"},
-        {{"--kernel", path("bzImage")}, 3, "bzImage boot is not implemented yet"},
+        {{"--kernel", path("bzImage")}, 3, "bzImage: boot_flag is 0x0000, not 0xaa55"},
         {{"--cmdline", "console=ttyS0"}, 2, "--cmdline needs --kernel"},
-        {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "2"}, 2, "one vCPU"},
+        {{"--initrd", path("initrd")}, 2, "--initrd needs --kernel"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", path("missing")}, 3,
+         "Cannot open initrd " + path("missing")},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", dir_.string()}, 3, "is not a regular file"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", path("empty")}, 3,
+         "Initrd " + path("empty") + " is empty"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--mem", "4M", "--initrd", path("big-initrd")}, 2,
+         "more than the guest's 4194304 bytes of RAM (raise --mem)"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--mem", "4M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--cmdline", std::string(70000, 'x')}, 2,
+         "--cmdline is 70000 bytes, the limit is 65535"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "65"}, 2, "--cpus"},
         {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
         {{"--mem", "1K"}, 2, "outside"},
@@ -61,7 +82,8 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         std::vector<std::string> argv = {MINIVMM_BINARY};
         argv.insert(argv.end(), c.args.begin(), c.args.end());
         auto r = run_process(argv, 30);
-        std::string what = c.args[0] + (c.args.size() > 1 ? " " + c.args[1] : "");
+        std::string what;
+        for (const auto& a : c.args) what += " " + a.substr(0, 80);
         EXPECT_EQ(r.exit_code, c.code) << what << "\n" << r.err;
         EXPECT_EQ(r.out, "") << what << ": a guest must not start";
         EXPECT_EQ(r.err.rfind("minivmm: error: ", 0), 0u) << what << "\n" << r.err;

@@ -39,15 +39,4 @@ TEST(Pvh, RamAboveTheHoleAppearsInTheMemoryMap) {
     EXPECT_NE(r.out.find("pvh: cmdline \"\"\n"), std::string::npos) << r.out;
 }
 
-TEST(Pvh, OversizedCmdlineIsRefusedBeforeTheGuestStarts) {
-    REQUIRE_KVM();
-    std::string huge(70000, 'x');
-    auto r = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--cmdline", huge});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.out, "");
-    EXPECT_NE(r.err.find("minivmm: error: --cmdline is 70000 bytes, the limit is 65535"),
-              std::string::npos)
-        << r.err;
-}
-
 } // namespace

@@ -7,6 +7,9 @@
 #include <optional>
 #include <vector>
 
+#include <asm/bootparam.h>
+
+#include "acpi/dsdt.hpp"
 #include "base/event_loop.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
@@ -24,6 +27,9 @@ namespace minivmm {
 class Machine {
 public:
     static Result<std::unique_ptr<Machine>> create(const MachineConfig& config);
+    // --dump-dtb: checks the inputs as create() does (step 1), writes the device tree of the
+    // machine the config describes to config.dump_dtb, and stops. Never opens /dev/kvm.
+    static Result<void> dump_device_tree(const MachineConfig& config);
 
     // Runs the VM to its end. SIGINT and SIGTERM must be blocked in the calling thread (main
     // does it before create()) so they are received here through a signalfd.
@@ -36,12 +42,22 @@ public:
     Machine& operator=(const Machine&) = delete;
 
 private:
+    enum class EntryMode { Protected32, Long64 };
+
     Machine(const MachineConfig& config, GuestMemory memory, VmControl* control,
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
+    static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config);
     Result<void> add_legacy_devices();
     Result<void> load_demo();
-    Result<void> load_pvh_kernel();
+    // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
+    Result<void> load_kernel();
+    Result<void> load_bzimage_kernel(std::span<const uint8_t> file);
+    Result<void> load_pvh_kernel(std::span<const uint8_t> file);
+    Result<void> load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_end);
+    Result<void> describe_guest();
+    Result<std::string> kernel_cmdline() const;
+    Result<std::vector<uint8_t>> device_tree() const;
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
 
@@ -53,9 +69,17 @@ private:
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
+    // Every virtio-mmio transport on the MMIO bus, in the order added: each is described to the
+    // guest twice, in the DSDT and as virtio_mmio.device= on the kernel command line (step 4).
+    std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
+    std::optional<setup_header> setup_header_;     // bzImage: the image's setup header
+    uint64_t cmdline_capacity_ = layout::CMDLINE_MAX - 1;   // longest command line, without NUL
+    uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none
+    uint64_t initrd_size_ = 0;
     ExitStats stats_;
 };
 
