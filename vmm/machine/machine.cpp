@@ -130,10 +130,10 @@ Result<void> Machine::set_entry_state(Vcpu& vcpu) {
                                         GuestAddress(layout::BOOT_GDT_ADDR),
                                         static_cast<uint16_t>(layout::BOOT_GDT_ENTRIES * 8 - 1)};
         set_long_mode_sregs(*sregs, tables);
-        regs.rsi = layout::ZERO_PAGE_ADDR;
+        regs.rsi = entry_arg_;
     } else {
         set_protected_mode_sregs(*sregs);
-        regs.rbx = entry_ebx_;
+        regs.rbx = entry_arg_;
     }
     MINIVMM_TRY(vcpu.set_sregs(*sregs));
     return vcpu.set_regs(regs);

@@ -56,7 +56,6 @@ private:
     Result<void> load_pvh_kernel(std::span<const uint8_t> file);
     Result<void> load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_end);
     Result<void> describe_guest();
-    Result<std::string> kernel_cmdline() const;
     Result<std::vector<uint8_t>> device_tree() const;
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
@@ -75,7 +74,7 @@ private:
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
-    uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
+    uint64_t entry_arg_ = 0;   // RSI (bzImage: the zero page) or EBX (PVH: hvm_start_info)
     std::optional<setup_header> setup_header_;     // bzImage: the image's setup header
     uint64_t cmdline_capacity_ = layout::CMDLINE_MAX - 1;   // longest command line, without NUL
     uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none

@@ -5,17 +5,13 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "acpi/acpi_tables.hpp"
 #include "base/file.hpp"
 #include "boot/bzimage.hpp"
 #include "boot/cmdline.hpp"
 #include "boot/elf_kernel.hpp"
-#include "boot_params.hpp"
-#include "e820.hpp"
 #include "fdt.hpp"
-#include "long_mode_tables.hpp"
+#include "machine/guest_description.hpp"
 #include "machine/machine.hpp"
-#include "pvh_start_info.hpp"
 
 namespace minivmm {
 
@@ -97,61 +93,18 @@ Result<void> Machine::load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_
     return {};
 }
 
-// The user's --cmdline, then one virtio_mmio.device= per virtio-mmio device, within the
-// kernel's limit (an error, never truncation).
-Result<std::string> Machine::kernel_cmdline() const {
-    Cmdline line(cmdline_capacity_);
-    if (!config_.cmdline.empty()) {
-        auto r = line.add(config_.cmdline);
-        if (!r) return Error(ErrorCode::Usage, "--cmdline: " + r.error().message());
-    }
-    for (const auto& d : virtio_devices_) {
-        auto r = line.add(virtio_mmio_device_param(d.size, d.base, d.irq));
-        if (!r)
-            return Error(ErrorCode::Usage,
-                         fmt::format("--cmdline with the virtio_mmio.device= parameters of {} "
-                                     "devices: {}",
-                                     virtio_devices_.size(), r.error().message()));
-    }
-    return line.str();
-}
-
 Result<void> Machine::describe_guest() {
-    auto cmdline = kernel_cmdline();
-    if (!cmdline) return cmdline.error();
-    std::vector<uint8_t> bytes(cmdline->begin(), cmdline->end());
-    bytes.push_back(0);
-    MINIVMM_TRY(memory_.write(GuestAddress(layout::CMDLINE_ADDR), bytes));
-
-    acpi::AcpiConfig acpi_config;
-    acpi_config.num_vcpus = config_.cpus;
-    acpi_config.virtio_devices = virtio_devices_;
-    auto rsdp = acpi::build_acpi_tables(acpi_config, memory_, GuestAddress(layout::ACPI_TABLES_START));
-    if (!rsdp) return rsdp.error().with_context("ACPI tables");
-    auto e820 = firmware::build_e820_map(memory_.total_size());
-    if (!e820) return e820.error();
-
-    if (entry_mode_ == EntryMode::Long64) {
-        auto tables = firmware::write_long_mode_tables(memory_);
-        if (!tables) return tables.error();
-        firmware::BootParamsInfo info;
-        info.header = *setup_header_;
-        info.cmdline = GuestAddress(layout::CMDLINE_ADDR);
-        info.cmdline_len = cmdline->size();
-        info.initrd_addr = initrd_addr_;
-        info.initrd_size = initrd_size_;
-        info.rsdp = *rsdp;
-        info.memory_map = *e820;
-        auto params = firmware::build_boot_params(info);
-        if (!params) return params.error();
-        return memory_.write_obj(GuestAddress(layout::ZERO_PAGE_ADDR), *params);
-    }
-    firmware::PvhBootInfo info{GuestAddress(layout::CMDLINE_ADDR), *rsdp, *e820, initrd_addr_,
-                               initrd_size_};
-    auto start_info = firmware::write_pvh_start_info(
-        memory_, GuestAddress(layout::PVH_START_INFO_ADDR), layout::PVH_START_INFO_SIZE, info);
-    if (!start_info) return start_info.error();
-    entry_ebx_ = static_cast<uint32_t>(start_info->value());
+    GuestDescription desc;
+    desc.bzimage_header = setup_header_;
+    desc.cmdline_capacity = cmdline_capacity_;
+    desc.user_cmdline = config_.cmdline;
+    desc.num_vcpus = config_.cpus;
+    desc.virtio_devices = virtio_devices_;
+    desc.initrd_addr = initrd_addr_;
+    desc.initrd_size = initrd_size_;
+    auto entry_arg = write_guest_description(memory_, desc);
+    if (!entry_arg) return entry_arg.error();
+    entry_arg_ = entry_arg->value();
     return {};
 }
 
