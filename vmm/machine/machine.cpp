@@ -102,7 +102,13 @@ Result<void> Machine::add_vcpus() {
         fixup_cpuid(entries, i, config_.cpus);
         MINIVMM_TRY(vcpu->set_cpuid(entries));
         if (config_.kernel) {
-            MINIVMM_TRY(vcpu->set_msrs(boot_msrs()));
+            // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate)
+            // still boots, with a warning naming it; a failing ioctl is an error.
+            for (const kvm_msr_entry& msr : boot_msrs()) {
+                auto r = vcpu->set_msrs({msr});
+                if (!r && r.error().sys_errno() != 0) return r.error();
+                if (!r) log(LogLevel::Warn, "vCPU {}: KVM refused boot MSR {:#x}", i, msr.index);
+            }
             MINIVMM_TRY(vcpu->set_fpu(boot_fpu()));
         }
         if (i == 0) {
