@@ -1,5 +1,7 @@
 // Wrong invocations: each gives one "minivmm: error:" line naming the culprit and a documented
 // exit code (README, "Exit codes"), and never starts a guest.
+#include <asm/bootparam.h>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -30,11 +32,31 @@ protected:
         bz.replace(0x202, 4, "HdrS");
         std::ofstream(dir_ / "bzImage") << bz;
         std::ofstream(dir_ / "initrd") << "an initrd\n";
+        write_bzimage("good-bzImage", 0x3000);
+        write_bzimage("huge-bzImage", 0x7fff'0000);   // init_size: 2 GiB
+
         make_sparse("big-initrd", 8 << 20);
         make_sparse("3M-initrd", 3 << 20);
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
     std::string path(const char* name) const { return (dir_ / name).string(); }
+    // A synthetic bzImage: protocol 2.15, 64-bit entry, 4 setup sectors, 4 KiB of kernel, a
+    // 16-byte command-line limit.
+    void write_bzimage(const char* name, uint32_t init_size) const {
+        std::string f(5 * 512 + 0x1000, '\x90');
+        setup_header h{};
+        h.setup_sects = 4;
+        h.boot_flag = 0xaa55;
+        h.jump = 0x6aeb;
+        h.header = 0x53726448;
+        h.version = 0x020f;
+        h.cmdline_size = 16;
+        h.initrd_addr_max = 0x7fffffff;
+        h.xloadflags = XLF_KERNEL_64;
+        h.init_size = init_size;
+        std::memcpy(f.data() + 0x1f1, &h, sizeof h);
+        std::ofstream(dir_ / name, std::ios::binary) << f;
+    }
     // A sparse file of `size` bytes (no disk space used).
     std::string make_sparse(const char* name, uintmax_t size) const {
         std::ofstream(dir_ / name).put('x');
@@ -65,6 +87,12 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", MINIVMM_PVH_GUEST, "--cmdline", std::string(70000, 'x')}, 2,
          "--cmdline is 70000 bytes, the limit is 65535"},
         {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "65"}, 2, "--cpus"},
+        {{"--kernel", path("huge-bzImage")}, 3, "more than guest RAM holds"},
+        {{"--kernel", path("good-bzImage"), "--cmdline", "console=ttyS0 quiet"}, 2,
+         "--cmdline is 19 bytes, the limit is 16"},
+        {{"--kernel", path("good-bzImage"), "--initrd", path("missing")}, 3, "Cannot open initrd"},
+        {{"--kernel", path("good-bzImage"), "--mem", "4M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end"},
         {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
         {{"--mem", "1K"}, 2, "outside"},
@@ -92,6 +120,17 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
     }
 }
 
+// A valid bzImage with an initrd and a command line at its limit passes every check of step 1:
+// --dump-dtb stops right after it (no /dev/kvm needed).
+TEST_F(CliTest, ValidBzImageAndInitrdPassTheInputChecks) {
+    auto r = run_process({MINIVMM_BINARY, "--kernel", path("good-bzImage"), "--initrd",
+                          path("initrd"), "--cmdline", "console=ttyS0 q1", "--cpus", "4",
+                          "--dump-dtb", path("out.dtb")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(std::filesystem::exists(path("out.dtb")));
+}
+
 TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     auto r = run_process({MINIVMM_BINARY, "--help"});
     EXPECT_EQ(r.exit_code, 0);
@@ -99,6 +138,8 @@ TEST(Cli, HelpListsEveryDemoAndExitsZero) {
         EXPECT_NE(r.out.find(std::string("  ") + demo + " "), std::string::npos) << demo;
     EXPECT_NE(r.out.find("--trace-exits"), std::string::npos);
     EXPECT_NE(r.out.find("--stats"), std::string::npos);
+    for (const char* option : {"--initrd", "--dump-dtb", "--cpus"})
+        EXPECT_NE(r.out.find(option), std::string::npos) << option;
 }
 
 TEST(Cli, VersionPrintsVersion) {
