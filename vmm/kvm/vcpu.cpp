@@ -121,6 +121,17 @@ Result<void> Vcpu::set_fpu(const kvm_fpu& fpu) {
     return {};
 }
 
+Result<kvm_lapic_state> Vcpu::get_lapic() const {
+    kvm_lapic_state lapic{};
+    if (::ioctl(fd_.get(), KVM_GET_LAPIC, &lapic) < 0) return sys_error(ErrorCode::Host, "KVM_GET_LAPIC");
+    return lapic;
+}
+
+Result<void> Vcpu::set_lapic(const kvm_lapic_state& lapic) {
+    if (::ioctl(fd_.get(), KVM_SET_LAPIC, &lapic) < 0) return sys_error(ErrorCode::Host, "KVM_SET_LAPIC");
+    return {};
+}
+
 std::string Vcpu::dump_registers() const {
     auto regs = get_regs();
     auto sregs = get_sregs();

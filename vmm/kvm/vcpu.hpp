@@ -46,6 +46,9 @@ public:
     // KVM_SET_MSRS; an error unless every MSR was accepted.
     Result<void> set_msrs(const std::vector<kvm_msr_entry>& msrs);
     Result<void> set_fpu(const kvm_fpu& fpu);
+    // KVM_GET_LAPIC / KVM_SET_LAPIC: the in-kernel local APIC's register page.
+    Result<kvm_lapic_state> get_lapic() const;
+    Result<void> set_lapic(const kvm_lapic_state& lapic);
 
     // Registers and segment state on several lines, for crash reports.
     std::string dump_registers() const;

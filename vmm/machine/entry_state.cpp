@@ -1,6 +1,8 @@
 // Entry register states; see entry_state.hpp.
 #include "machine/entry_state.hpp"
 
+#include <cstring>
+
 namespace minivmm {
 
 kvm_segment segment_from_gdt(uint64_t desc, uint16_t selector) {
@@ -74,6 +76,24 @@ std::vector<kvm_msr_entry> boot_msrs() {
         msr(MSR_IA32_MISC_ENABLE, MSR_IA32_MISC_ENABLE_FAST_STRING),
         msr(MSR_MTRR_DEF_TYPE, MTRR_ENABLE | MTRR_TYPE_WRBACK),
     };
+}
+
+namespace {
+uint32_t lapic_reg(const kvm_lapic_state& lapic, size_t offset) {
+    uint32_t v;
+    std::memcpy(&v, lapic.regs + offset, sizeof v);
+    return v;
+}
+void set_lapic_reg(kvm_lapic_state& lapic, size_t offset, uint32_t v) {
+    std::memcpy(lapic.regs + offset, &v, sizeof v);
+}
+} // namespace
+
+void set_lint_virtual_wire(kvm_lapic_state& lapic) {
+    uint32_t lint0 = lapic_reg(lapic, APIC_LVT_LINT0);
+    set_lapic_reg(lapic, APIC_LVT_LINT0, (lint0 & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_EXTINT);
+    uint32_t lint1 = lapic_reg(lapic, APIC_LVT_LINT1);
+    set_lapic_reg(lapic, APIC_LVT_LINT1, (lint1 & ~APIC_DELIVERY_MODE_MASK) | APIC_MODE_NMI);
 }
 
 kvm_fpu boot_fpu() {

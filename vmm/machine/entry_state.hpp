@@ -4,6 +4,7 @@
 // and FPU values Linux expects at boot (as Firecracker and Cloud Hypervisor set them).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <linux/kvm.h>
 #include <vector>
@@ -26,6 +27,15 @@ void set_protected_mode_sregs(kvm_sregs& sregs);
 std::vector<kvm_msr_entry> boot_msrs();
 // x87 control word 0x37f and MXCSR 0x1f80: the FNINIT / reset values.
 kvm_fpu boot_fpu();
+
+// The local APIC's LINT pins in "virtual wire" mode, as a PC BIOS leaves them (Intel MP spec
+// §3.6.2.2): LVT LINT0 = ExtINT (the 8259's output), LVT LINT1 = NMI.
+void set_lint_virtual_wire(kvm_lapic_state& lapic);
+constexpr size_t APIC_LVT_LINT0 = 0x350;
+constexpr size_t APIC_LVT_LINT1 = 0x360;
+constexpr uint32_t APIC_DELIVERY_MODE_MASK = 0x700;
+constexpr uint32_t APIC_MODE_NMI = 0x400;
+constexpr uint32_t APIC_MODE_EXTINT = 0x700;
 
 // MSR numbers (Intel SDM vol. 4), spelled as arch/x86/include/asm/msr-index.h does.
 constexpr uint32_t MSR_IA32_SYSENTER_CS = 0x174;

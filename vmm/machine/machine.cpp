@@ -110,6 +110,10 @@ Result<void> Machine::add_vcpus() {
                 if (!r) log(LogLevel::Warn, "vCPU {}: KVM refused boot MSR {:#x}", i, msr.index);
             }
             MINIVMM_TRY(vcpu->set_fpu(boot_fpu()));
+            auto lapic = vcpu->get_lapic();   // kernels have the in-kernel irqchip
+            if (!lapic) return lapic.error();
+            set_lint_virtual_wire(*lapic);
+            MINIVMM_TRY(vcpu->set_lapic(*lapic));
         }
         if (i == 0) {
             MINIVMM_TRY(set_entry_state(*vcpu));

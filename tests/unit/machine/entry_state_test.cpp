@@ -3,6 +3,7 @@
 #include "machine/entry_state.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -86,6 +87,21 @@ TEST(EntryState, BootMsrsEnableFastStringsAndWriteBackMtrrs) {
                           MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK, MSR_KERNEL_GS_BASE,
                           MSR_IA32_TSC})
         EXPECT_EQ(value(zero), 0u) << std::hex << zero;
+}
+
+TEST(EntryState, LintPinsAreVirtualWire) {
+    kvm_lapic_state lapic{};
+    uint32_t masked = 0x0001'0000;   // the reset value: masked, fixed delivery
+    std::memcpy(lapic.regs + APIC_LVT_LINT0, &masked, 4);
+    std::memcpy(lapic.regs + APIC_LVT_LINT1, &masked, 4);
+    lapic.regs[0x20] = 0x5a;         // an unrelated register (the APIC ID)
+    set_lint_virtual_wire(lapic);
+    uint32_t lint0, lint1;
+    std::memcpy(&lint0, lapic.regs + APIC_LVT_LINT0, 4);
+    std::memcpy(&lint1, lapic.regs + APIC_LVT_LINT1, 4);
+    EXPECT_EQ(lint0, 0x0001'0700u);   // ExtINT, mask bit kept
+    EXPECT_EQ(lint1, 0x0001'0400u);   // NMI
+    EXPECT_EQ(lapic.regs[0x20], 0x5a);
 }
 
 TEST(EntryState, FpuHasResetControlWords) {
