@@ -34,6 +34,7 @@ protected:
         std::ofstream(dir_ / "initrd") << "an initrd\n";
         write_bzimage("good-bzImage", 0x3000);
         write_bzimage("huge-bzImage", 0x7fff'0000);   // init_size: 2 GiB
+        write_bzimage("high-bzImage", 0x3000, 0x100'0000);   // decompresses at 16 MiB
 
         make_sparse("big-initrd", 8 << 20);
         make_sparse("3M-initrd", 3 << 20);
@@ -42,7 +43,7 @@ protected:
     std::string path(const char* name) const { return (dir_ / name).string(); }
     // A synthetic bzImage: protocol 2.15, 64-bit entry, 4 setup sectors, 4 KiB of kernel, a
     // 16-byte command-line limit.
-    void write_bzimage(const char* name, uint32_t init_size) const {
+    void write_bzimage(const char* name, uint32_t init_size, uint64_t pref_address = 0) const {
         std::string f(5 * 512 + 0x1000, '\x90');
         setup_header h{};
         h.setup_sects = 4;
@@ -54,6 +55,7 @@ protected:
         h.initrd_addr_max = 0x7fffffff;
         h.xloadflags = XLF_KERNEL_64;
         h.init_size = init_size;
+        h.pref_address = pref_address;
         std::memcpy(f.data() + 0x1f1, &h, sizeof h);
         std::ofstream(dir_ / name, std::ios::binary) << f;
     }
@@ -93,6 +95,12 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", path("good-bzImage"), "--initrd", path("missing")}, 3, "Cannot open initrd"},
         {{"--kernel", path("good-bzImage"), "--mem", "4M", "--initrd", path("3M-initrd")}, 2,
          "does not fit between the kernel end"},
+        {{"--kernel", path("high-bzImage"), "--mem", "8M"}, 3,
+         "needs RAM up to 0x1003000 (pref_address + init_size)"},
+        // The initrd goes above where the kernel decompresses (16 MiB + init_size), not above
+        // the 1 MiB load address: 3 MiB do not fit in 19 MiB, but would above 1 MiB.
+        {{"--kernel", path("high-bzImage"), "--mem", "19M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end 0x1003000"},
         {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
         {{"--mem", "1K"}, 2, "outside"},

@@ -46,7 +46,16 @@ Result<void> Machine::load_bzimage_kernel(std::span<const uint8_t> file) {
     entry_ = loaded->entry;
     setup_header_ = loaded->header;
     cmdline_capacity_ = std::min<uint64_t>(info->cmdline_size, layout::CMDLINE_MAX - 1);
-    return load_initrd(info->initrd_addr_max, loaded->end);
+    // A relocatable kernel decompresses itself to max(load address, pref_address) and needs
+    // init_size bytes from there (arch/x86/boot/compressed/head_64.S): keep the initrd above it.
+    uint64_t footprint_end = std::max(loaded->end.value(),
+                                      info->pref_address + uint64_t{info->init_size});
+    if (footprint_end > low_ram_top(memory_).value())
+        return Error(ErrorCode::Input,
+                     fmt::format("Kernel {} needs RAM up to {:#x} (pref_address + init_size), "
+                                 "more than the guest has below 3 GiB",
+                                 *config_.kernel, footprint_end));
+    return load_initrd(info->initrd_addr_max, GuestAddress(footprint_end));
 }
 
 // A PVH ELF kernel (Xen docs/misc/pvh.pandoc): its segments now, its start info in step 4.
