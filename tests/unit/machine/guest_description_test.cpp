@@ -15,6 +15,14 @@
 namespace minivmm {
 namespace {
 
+// Packed fields (the zero page's setup header) are copied before comparing: gtest binds
+// references, which would be misaligned.
+template <typename T>
+T copy(T value) {
+    return value;
+}
+
+
 const std::vector<acpi::VirtioMmioDeviceInfo> TWO_DEVICES = {{0xd000'1000, 0x1000, 5},
                                                              {0xd000'2000, 0x1000, 6}};
 
@@ -68,14 +76,14 @@ TEST(GuestDescription, BzImageZeroPagePointsAtCmdlineInitrdAndRsdp) {
     EXPECT_EQ(*rsi, GuestAddress(layout::ZERO_PAGE_ADDR));
     auto zp = mem.read_obj<boot_params>(GuestAddress(layout::ZERO_PAGE_ADDR));
     ASSERT_TRUE(zp.has_value());
-    EXPECT_EQ(zp->hdr.type_of_loader, 0xff);
+    EXPECT_EQ(copy(zp->hdr.type_of_loader), 0xff);
     EXPECT_EQ(read_string(mem, zp->hdr.cmd_line_ptr),
               "console=ttyS0 panic=-1 virtio_mmio.device=4K@0xd0001000:5 "
               "virtio_mmio.device=4K@0xd0002000:6");
-    EXPECT_EQ(zp->hdr.ramdisk_image, 0x0f00'0000u);
-    EXPECT_EQ(zp->hdr.ramdisk_size, 0x12345u);
-    EXPECT_EQ(zp->acpi_rsdp_addr, layout::ACPI_TABLES_START);
-    EXPECT_EQ(zp->e820_entries, 3);
+    EXPECT_EQ(copy(zp->hdr.ramdisk_image), 0x0f00'0000u);
+    EXPECT_EQ(copy(zp->hdr.ramdisk_size), 0x12345u);
+    EXPECT_EQ(copy(zp->acpi_rsdp_addr), layout::ACPI_TABLES_START);
+    EXPECT_EQ(copy(zp->e820_entries), 3);
     // The 64-bit entry's page tables are in place.
     auto pml4e = mem.read_obj<uint64_t>(GuestAddress(layout::PML4_ADDR));
     EXPECT_EQ(*pml4e & ~0xfffULL, layout::PDPT_ADDR);
@@ -107,14 +115,14 @@ TEST(GuestDescription, PvhStartInfoCarriesTheInitrdModule) {
     ASSERT_TRUE(ebx.has_value()) << ebx.error().message();
     EXPECT_EQ(*ebx, GuestAddress(layout::PVH_START_INFO_ADDR));
     auto si = *mem.read_obj<firmware::HvmStartInfo>(*ebx);
-    EXPECT_EQ(si.magic, firmware::HVM_START_MAGIC);
-    ASSERT_EQ(si.nr_modules, 1u);
+    EXPECT_EQ(copy(si.magic), firmware::HVM_START_MAGIC);
+    ASSERT_EQ(copy(si.nr_modules), 1u);
     auto mod = *mem.read_obj<firmware::HvmModlistEntry>(GuestAddress(si.modlist_paddr));
-    EXPECT_EQ(mod.paddr, 0x300'0000u);
-    EXPECT_EQ(mod.size, 0x4000u);
+    EXPECT_EQ(copy(mod.paddr), 0x300'0000u);
+    EXPECT_EQ(copy(mod.size), 0x4000u);
     EXPECT_EQ(read_string(mem, si.cmdline_paddr),
               "status=3 virtio_mmio.device=4K@0xd0001000:5 virtio_mmio.device=4K@0xd0002000:6");
-    EXPECT_EQ(si.rsdp_paddr, layout::ACPI_TABLES_START);
+    EXPECT_EQ(copy(si.rsdp_paddr), layout::ACPI_TABLES_START);
     // The zero page is not written for PVH.
     EXPECT_EQ(*mem.read_obj<uint32_t>(GuestAddress(layout::ZERO_PAGE_ADDR + 0x202)), 0u);
 }
@@ -125,7 +133,7 @@ TEST(GuestDescription, PvhWithoutInitrdHasNoModule) {
     d.cmdline_capacity = 100;
     auto ebx = write_guest_description(mem, d);
     ASSERT_TRUE(ebx.has_value());
-    EXPECT_EQ(mem.read_obj<firmware::HvmStartInfo>(*ebx)->nr_modules, 0u);
+    EXPECT_EQ(copy(mem.read_obj<firmware::HvmStartInfo>(*ebx)->nr_modules), 0u);
     EXPECT_EQ(read_string(mem, layout::CMDLINE_ADDR), "");
 }
 
