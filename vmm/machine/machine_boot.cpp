@@ -125,6 +125,8 @@ Result<std::vector<uint8_t>> Machine::device_tree() const {
     return firmware::build_fdt(fdt);
 }
 
+// Only step 1 runs here (no /dev/kvm), so the tree lists the virtio-mmio devices known by then:
+// a device must have its slot (window and IRQ) in virtio_devices_ at step 1 to appear.
 Result<void> Machine::dump_device_tree(const MachineConfig& config) {
     auto m = prepare(config);
     if (!m) return m.error();
