@@ -1,5 +1,5 @@
 /* A small PVH guest: it prints what its loader handed it through hvm_start_info (the command
- * line, the memory map, the RSDP) and exits with the status given as "status=N" on its command
+ * line, the memory map, the RSDP, the modules such as an initrd) and exits with the status given as "status=N" on its command
  * line. minivmm boots it with --kernel; so can QEMU (-M microvm -kernel pvh-hello.elf). */
 #include "hw.h"
 
@@ -7,6 +7,10 @@ struct hvm_start_info {
     uint32_t magic, version, flags, nr_modules;
     uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
     uint32_t memmap_entries, reserved;
+} __attribute__((packed));
+
+struct hvm_modlist_entry {
+    uint64_t paddr, size, cmdline_paddr, reserved;
 } __attribute__((packed));
 
 struct hvm_memmap_entry {
@@ -60,6 +64,24 @@ void pvh_main(const struct hvm_start_info* si) {
     int ok = rsdp && rsdp[0] == 'R' && rsdp[1] == 'S' && rsdp[2] == 'D' && rsdp[3] == ' ' &&
              rsdp[4] == 'P' && rsdp[5] == 'T' && rsdp[6] == 'R' && rsdp[7] == ' ';
     puts_serial(ok ? " signature \"RSD PTR \"\n" : " BAD signature\n");
+
+    /* Modules (the initrd): address, size and their first line, up to 32 bytes. */
+    const struct hvm_modlist_entry* mods = (const void*)(uintptr_t)si->modlist_paddr;
+    for (uint32_t i = 0; i < si->nr_modules && i < 4; ++i) {
+        puts_serial("pvh: module ");
+        put_dec(i);
+        puts_serial(" at 0x");
+        put_hex(mods[i].paddr, 9);
+        puts_serial(" size ");
+        put_dec(mods[i].size);
+        puts_serial(" \"");
+        const char* text = (const char*)(uintptr_t)mods[i].paddr;
+        for (uint64_t j = 0; j < mods[i].size && j < 32 && text[j] >= ' ' && text[j] <= '~'; ++j) {
+            char c[2] = {text[j], 0};
+            puts_serial(c);
+        }
+        puts_serial("\"\n");
+    }
 
     uint8_t status = parse_status(cmdline);
     puts_serial("pvh: exiting with status ");

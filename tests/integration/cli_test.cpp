@@ -1,6 +1,8 @@
 // Wrong invocations: each gives one "minivmm: error:" line naming the culprit and a documented
 // exit code (README, "Exit codes"), and never starts a guest.
 #include <fcntl.h>
+#include <asm/bootparam.h>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -40,12 +42,43 @@ protected:
         lock.l_type = F_WRLCK;
         lock.l_whence = SEEK_SET;
         ASSERT_EQ(::fcntl(locked_fd_, F_OFD_SETLK, &lock), 0);
+        std::ofstream(dir_ / "initrd") << "an initrd\n";
+        write_bzimage("good-bzImage", 0x3000);
+        write_bzimage("huge-bzImage", 0x7fff'0000);   // init_size: 2 GiB
+        write_bzimage("high-bzImage", 0x3000, 0x100'0000);   // decompresses at 16 MiB
+
+        make_sparse("big-initrd", 8 << 20);
+        make_sparse("3M-initrd", 3 << 20);
     }
     void TearDown() override {
         ::close(locked_fd_);
         std::filesystem::remove_all(dir_);
     }
     std::string path(const char* name) const { return (dir_ / name).string(); }
+    // A synthetic bzImage: protocol 2.15, 64-bit entry, 4 setup sectors, 4 KiB of kernel, a
+    // 16-byte command-line limit.
+    void write_bzimage(const char* name, uint32_t init_size, uint64_t pref_address = 0) const {
+        std::string f(5 * 512 + 0x1000, '\x90');
+        setup_header h{};
+        h.setup_sects = 4;
+        h.boot_flag = 0xaa55;
+        h.jump = 0x6aeb;
+        h.header = 0x53726448;
+        h.version = 0x020f;
+        h.cmdline_size = 16;
+        h.initrd_addr_max = 0x7fffffff;
+        h.xloadflags = XLF_KERNEL_64;
+        h.init_size = init_size;
+        h.pref_address = pref_address;
+        std::memcpy(f.data() + 0x1f1, &h, sizeof h);
+        std::ofstream(dir_ / name, std::ios::binary) << f;
+    }
+    // A sparse file of `size` bytes (no disk space used).
+    std::string make_sparse(const char* name, uintmax_t size) const {
+        std::ofstream(dir_ / name).put('x');
+        std::filesystem::resize_file(dir_ / name, size);
+        return path(name);
+    }
     std::filesystem::path dir_;
     int locked_fd_ = -1;
 };
@@ -56,9 +89,33 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", dir_.string()}, 3, "is not a regular file"},
         {{"--kernel", path("empty")}, 3, "Kernel " + path("empty") + " is empty"},
         {{"--kernel", path("text")}, 3, "neither a bzImage"},
-        {{"--kernel", path("bzImage")}, 3, "bzImage boot is not implemented yet"},
+        {{"--kernel", path("bzImage")}, 3, "bzImage: boot_flag is 0x0000, not 0xaa55"},
         {{"--cmdline", "console=ttyS0"}, 2, "--cmdline needs --kernel"},
-        {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "2"}, 2, "one vCPU"},
+        {{"--initrd", path("initrd")}, 2, "--initrd needs --kernel"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", path("missing")}, 3,
+         "Cannot open initrd " + path("missing")},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", dir_.string()}, 3, "is not a regular file"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--initrd", path("empty")}, 3,
+         "Initrd " + path("empty") + " is empty"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--mem", "4M", "--initrd", path("big-initrd")}, 2,
+         "more than the guest's 4194304 bytes of RAM (raise --mem)"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--mem", "4M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--cmdline", std::string(70000, 'x')}, 2,
+         "--cmdline is 70000 bytes, the limit is 65535"},
+        {{"--kernel", MINIVMM_PVH_GUEST, "--cpus", "65"}, 2, "--cpus"},
+        {{"--kernel", path("huge-bzImage")}, 3, "more than guest RAM holds"},
+        {{"--kernel", path("good-bzImage"), "--cmdline", "console=ttyS0 quiet"}, 2,
+         "--cmdline is 19 bytes, the limit is 16"},
+        {{"--kernel", path("good-bzImage"), "--initrd", path("missing")}, 3, "Cannot open initrd"},
+        {{"--kernel", path("good-bzImage"), "--mem", "4M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end"},
+        {{"--kernel", path("high-bzImage"), "--mem", "8M"}, 3,
+         "needs RAM up to 0x1003000 (pref_address + init_size)"},
+        // The initrd goes above where the kernel decompresses (16 MiB + init_size), not above
+        // the 1 MiB load address: 3 MiB do not fit in 19 MiB, but would above 1 MiB.
+        {{"--kernel", path("high-bzImage"), "--mem", "19M", "--initrd", path("3M-initrd")}, 2,
+         "does not fit between the kernel end 0x1003000"},
         {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
         {{"--mem", "1K"}, 2, "outside"},
@@ -95,7 +152,8 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         std::vector<std::string> argv = {MINIVMM_BINARY};
         argv.insert(argv.end(), c.args.begin(), c.args.end());
         auto r = run_process(argv, 30);
-        std::string what = c.args[0] + (c.args.size() > 1 ? " " + c.args[1] : "");
+        std::string what;
+        for (const auto& a : c.args) what += " " + a.substr(0, 80);
         EXPECT_EQ(r.exit_code, c.code) << what << "\n" << r.err;
         EXPECT_EQ(r.out, "") << what << ": a guest must not start";
         EXPECT_EQ(r.err.rfind("minivmm: error: ", 0), 0u) << what << "\n" << r.err;
@@ -163,6 +221,17 @@ TEST_F(NetCliTest, TunDevicesAndMultiQueueTapsAreRefusedAtStartup) {
     expect_one_error_line(in_ns({MINIVMM_BINARY, "--net", "mvmq0"}), 3, "Tap mvmq0 is multi-queue");
 }
 
+// A valid bzImage with an initrd and a command line at its limit passes every check of step 1:
+// --dump-dtb stops right after it (no /dev/kvm needed).
+TEST_F(CliTest, ValidBzImageAndInitrdPassTheInputChecks) {
+    auto r = run_process({MINIVMM_BINARY, "--kernel", path("good-bzImage"), "--initrd",
+                          path("initrd"), "--cmdline", "console=ttyS0 q1", "--cpus", "4",
+                          "--dump-dtb", path("out.dtb")});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
+    EXPECT_TRUE(std::filesystem::exists(path("out.dtb")));
+}
+
 TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     auto r = run_process({MINIVMM_BINARY, "--help"});
     EXPECT_EQ(r.exit_code, 0);
@@ -171,6 +240,8 @@ TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     EXPECT_NE(r.out.find("--trace-exits"), std::string::npos);
     EXPECT_NE(r.out.find("--stats"), std::string::npos);
     EXPECT_NE(r.out.find("--net"), std::string::npos);
+    for (const char* option : {"--initrd", "--dump-dtb", "--cpus"})
+        EXPECT_NE(r.out.find(option), std::string::npos) << option;
 }
 
 TEST(Cli, VersionPrintsVersion) {

@@ -1,6 +1,9 @@
 // Boots the small PVH guest (guest-images/demos/pvh_hello.c) with --kernel: it must find our
 // hvm_start_info, command line, e820 memory map and RSDP, and exit with the status it chose.
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <unistd.h>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -39,15 +42,19 @@ TEST(Pvh, RamAboveTheHoleAppearsInTheMemoryMap) {
     EXPECT_NE(r.out.find("pvh: cmdline \"\"\n"), std::string::npos) << r.out;
 }
 
-TEST(Pvh, OversizedCmdlineIsRefusedBeforeTheGuestStarts) {
+TEST(Pvh, InitrdIsTheStartInfosModule) {
     REQUIRE_KVM();
-    std::string huge(70000, 'x');
-    auto r = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--cmdline", huge});
-    EXPECT_EQ(r.exit_code, 2);
-    EXPECT_EQ(r.out, "");
-    EXPECT_NE(r.err.find("minivmm: error: --cmdline is 70000 bytes, the limit is 65535"),
+    auto path = std::filesystem::temp_directory_path() /
+                ("minivmm-pvh-initrd-" + std::to_string(::getpid()));
+    std::ofstream(path) << "initrd-marker-1234\nsecond line\n";
+    auto r = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--mem", "64M",
+                          "--initrd", path.string()});
+    std::filesystem::remove(path);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    // 31 bytes, at the highest page below the end of RAM (64 MiB).
+    EXPECT_NE(r.out.find("pvh: module 0 at 0x003fff000 size 31 \"initrd-marker-1234\"\n"),
               std::string::npos)
-        << r.err;
+        << r.out;
 }
 
 } // namespace

@@ -38,6 +38,17 @@ std::vector<uint8_t> Cmdline::bytes() const {
     return out;
 }
 
+std::string virtio_mmio_device_param(uint64_t size, uint64_t base, uint32_t irq) {
+    std::string sz;
+    if (size != 0 && size % (1 << 20) == 0)
+        sz = fmt::format("{}M", size >> 20);
+    else if (size != 0 && size % (1 << 10) == 0)
+        sz = fmt::format("{}K", size >> 10);
+    else
+        sz = fmt::format("{}", size);
+    return fmt::format("virtio_mmio.device={}@{:#x}:{}", sz, base, irq);
+}
+
 Result<GuestAddress> place_initrd(GuestAddress ram_top, uint64_t initrd_addr_max, uint64_t size,
                                   GuestAddress kernel_end) {
     if (size == 0) return Error(ErrorCode::Input, "initrd is empty");

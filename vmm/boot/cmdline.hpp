@@ -34,6 +34,11 @@ private:
     std::string line_;
 };
 
+// "virtio_mmio.device=<size>@<base>:<irq>", the parameter by which a kernel built with
+// CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES finds a virtio-mmio transport (drivers/virtio/virtio_mmio.c).
+// The size is written with a K/M suffix when it is a whole number of them, the base in hex.
+std::string virtio_mmio_device_param(uint64_t size, uint64_t base, uint32_t irq);
+
 // The boot protocol's initrd_addr_max when the kernel gives none (protocol < 2.03, or PVH).
 constexpr uint64_t DEFAULT_INITRD_ADDR_MAX = 0x37ff'ffff;
 

@@ -11,6 +11,9 @@
 
 namespace minivmm {
 
+// --cpus: the most vCPUs minivmm creates (the CPUID topology fields hold up to 64 cores).
+constexpr uint32_t MAX_VCPUS = 64;
+
 // "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
 Result<uint64_t> parse_size(const std::string& text);
 

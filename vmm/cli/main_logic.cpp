@@ -38,6 +38,10 @@ int minivmm_main(int argc, char** argv) {
     if (!config) return fail(config.error());
     if (!config->has_value()) return 0;
 
+    if ((*config)->dump_dtb) {
+        auto dumped = Machine::dump_device_tree(**config);
+        return dumped ? 0 : fail(dumped.error());
+    }
     auto machine = Machine::create(**config);
     if (!machine) return fail(machine.error());
     auto outcome = (*machine)->run();

@@ -1,5 +1,6 @@
 #include "kvm/vcpu.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -65,7 +66,7 @@ Result<void> Vcpu::set_sregs(const kvm_sregs& sregs) {
     return {};
 }
 
-Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
+Result<std::vector<kvm_cpuid_entry2>> supported_cpuid(const Kvm& kvm) {
     constexpr uint32_t MAX_ENTRIES = 256;
     size_t bytes = sizeof(kvm_cpuid2) + MAX_ENTRIES * sizeof(kvm_cpuid_entry2);
     auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
@@ -73,8 +74,61 @@ Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
     cpuid->nent = MAX_ENTRIES;
     if (::ioctl(kvm.fd(), GET_SUPPORTED_CPUID, cpuid) < 0)
         return sys_error(ErrorCode::Host, "KVM_GET_SUPPORTED_CPUID");
+    uint32_t n = std::min(cpuid->nent, MAX_ENTRIES);
+    return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + n);
+}
+
+Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
+    auto entries = supported_cpuid(kvm);
+    if (!entries) return entries.error();
+    return set_cpuid(*entries);
+}
+
+Result<void> Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
+    size_t bytes = sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2);
+    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
+    cpuid->nent = static_cast<uint32_t>(entries.size());
+    std::copy(entries.begin(), entries.end(), cpuid->entries);
     if (::ioctl(fd_.get(), SET_CPUID2, cpuid) < 0)
         return sys_error(ErrorCode::Host, "KVM_SET_CPUID2");
+    return {};
+}
+
+Result<void> Vcpu::set_mp_state(uint32_t state) {
+    kvm_mp_state mp{state};
+    if (::ioctl(fd_.get(), KVM_SET_MP_STATE, &mp) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_SET_MP_STATE on vCPU {}", index_));
+    return {};
+}
+
+Result<void> Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
+    size_t bytes = sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry);
+    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
+    auto* list = reinterpret_cast<kvm_msrs*>(storage.get());
+    list->nmsrs = static_cast<uint32_t>(msrs.size());
+    std::copy(msrs.begin(), msrs.end(), list->entries);
+    int n = ::ioctl(fd_.get(), KVM_SET_MSRS, list);
+    if (n < 0) return sys_error(ErrorCode::Host, "KVM_SET_MSRS");
+    if (static_cast<size_t>(n) != msrs.size())
+        return Error(ErrorCode::Host, fmt::format("KVM_SET_MSRS: MSR {:#x} was refused",
+                                                  msrs[static_cast<size_t>(n)].index));
+    return {};
+}
+
+Result<void> Vcpu::set_fpu(const kvm_fpu& fpu) {
+    if (::ioctl(fd_.get(), KVM_SET_FPU, &fpu) < 0) return sys_error(ErrorCode::Host, "KVM_SET_FPU");
+    return {};
+}
+
+Result<kvm_lapic_state> Vcpu::get_lapic() const {
+    kvm_lapic_state lapic{};
+    if (::ioctl(fd_.get(), KVM_GET_LAPIC, &lapic) < 0) return sys_error(ErrorCode::Host, "KVM_GET_LAPIC");
+    return lapic;
+}
+
+Result<void> Vcpu::set_lapic(const kvm_lapic_state& lapic) {
+    if (::ioctl(fd_.get(), KVM_SET_LAPIC, &lapic) < 0) return sys_error(ErrorCode::Host, "KVM_SET_LAPIC");
     return {};
 }
 

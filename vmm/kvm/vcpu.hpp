@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <linux/kvm.h>
 #include <string>
+#include <vector>
 
 #include "base/mapping.hpp"
 #include "base/result.hpp"
@@ -13,6 +14,9 @@
 namespace minivmm {
 
 class Kvm;
+
+// KVM_GET_SUPPORTED_CPUID: the CPUID table KVM can give a guest on this host.
+Result<std::vector<kvm_cpuid_entry2>> supported_cpuid(const Kvm& kvm);
 
 class Vcpu {
 public:
@@ -34,6 +38,17 @@ public:
     Result<void> set_sregs(const kvm_sregs& sregs);
     // Gives the guest the host's supported CPUID (KVM_GET_SUPPORTED_CPUID) as is.
     Result<void> set_supported_cpuid(const Kvm& kvm);
+    // KVM_SET_CPUID2 with `entries` (see kvm/cpuid.hpp for the per-vCPU fix-up).
+    Result<void> set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
+    // KVM_SET_MP_STATE: KVM_MP_STATE_RUNNABLE, or KVM_MP_STATE_UNINITIALIZED for an AP that
+    // waits for INIT/SIPI.
+    Result<void> set_mp_state(uint32_t state);
+    // KVM_SET_MSRS; an error unless every MSR was accepted.
+    Result<void> set_msrs(const std::vector<kvm_msr_entry>& msrs);
+    Result<void> set_fpu(const kvm_fpu& fpu);
+    // KVM_GET_LAPIC / KVM_SET_LAPIC: the in-kernel local APIC's register page.
+    Result<kvm_lapic_state> get_lapic() const;
+    Result<void> set_lapic(const kvm_lapic_state& lapic);
 
     // Registers and segment state on several lines, for crash reports.
     std::string dump_registers() const;

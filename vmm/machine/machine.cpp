@@ -9,29 +9,29 @@
 #include <thread>
 #include <unistd.h>
 
-#include "acpi/acpi_tables.hpp"
 #include "base/file.hpp"
 #include "block/block_device.hpp"
 #include "block/file_backend.hpp"
 #include "base/log.hpp"
-#include "boot/elf_kernel.hpp"
 #include "demos.hpp"
 #include "acpi/fadt.hpp"
 #include "legacy/acpi_power.hpp"
+#include "kvm/cpuid.hpp"
 #include "legacy/exit_port.hpp"
 #include "legacy/i8042.hpp"
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "machine/kvm_irq_line.hpp"
 #include "virtio/mmio_transport.hpp"
+#include "machine/entry_state.hpp"
 #include "memory/layout.hpp"
-#include "pvh_start_info.hpp"
 
 namespace minivmm {
 
-Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
-    // 1. Guest RAM, and the guest image in it. Everything the user gave is checked here, before
-    //    /dev/kvm is opened, so a bad option or file is reported as such on any host.
+// 1. Guest RAM, and the guest image in it: the demo, or the kernel's segments and the initrd.
+//    Everything the user gave is checked here, before /dev/kvm is opened, so a bad option or
+//    file is reported as such on any host.
+Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     uint64_t default_mem = config.kernel ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
     auto memory = GuestMemory::create_x86(mem_size);
@@ -43,11 +43,18 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
     MINIVMM_TRY(m->open_disks());
-    MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
+    MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     MINIVMM_TRY(m->open_taps());
     auto console = SerialConsole::open(config.serial);
     if (!console) return console.error();
     m->console_ = std::move(*console);
+    return m;
+}
+
+Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
+    auto prepared = prepare(config);
+    if (!prepared) return prepared.error();
+    std::unique_ptr<Machine> m = std::move(*prepared);
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
     //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
@@ -63,9 +70,13 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->irqchip_ = config.kernel || !m->disks_.empty();
     if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
-    // 3. Devices on the buses, 4. the vCPUs in their entry state.
+    // 3. Devices on the buses (each virtio-mmio device is recorded in virtio_devices_).
     MINIVMM_TRY(m->add_legacy_devices());
     MINIVMM_TRY(m->add_disks());
+
+    // 4. The guest's description of all of it: command line, ACPI tables, boot_params or
+    //    hvm_start_info. 5. The vCPUs in their entry state.
+    if (config.kernel) MINIVMM_TRY(m->describe_guest());
     MINIVMM_TRY(m->add_vcpus());
     return m;
 }
@@ -190,77 +201,62 @@ Result<void> Machine::load_demo() {
     return {};
 }
 
-// A PVH ELF kernel: its segments, the command line, the ACPI tables and the hvm_start_info
-// that points at them (Xen docs/misc/pvh.pandoc).
-Result<void> Machine::load_pvh_kernel() {
-    auto file = read_file(*config_.kernel, "kernel");
-    if (!file) return file.error();
-    auto elf = parse_elf_kernel(*file);
-    if (!elf) return elf.error().with_context(fmt::format("Kernel {}", *config_.kernel));
-    auto loaded = load_elf_kernel(memory_, *file, *elf);
-    if (!loaded) return loaded.error().with_context(fmt::format("Kernel {}", *config_.kernel));
-
-    std::vector<uint8_t> cmdline(config_.cmdline.begin(), config_.cmdline.end());
-    cmdline.push_back(0);
-    if (cmdline.size() > layout::CMDLINE_MAX)
-        return Error(ErrorCode::Usage, fmt::format("--cmdline is {} bytes, the limit is {}",
-                                                   cmdline.size() - 1, layout::CMDLINE_MAX - 1));
-    MINIVMM_TRY(memory_.write(GuestAddress(layout::CMDLINE_ADDR), cmdline));
-
-    acpi::AcpiConfig acpi_config;
-    acpi_config.num_vcpus = config_.cpus;
-    auto rsdp = acpi::build_acpi_tables(acpi_config, memory_, GuestAddress(layout::ACPI_TABLES_START));
-    if (!rsdp) return rsdp.error().with_context("ACPI tables");
-    auto e820 = firmware::build_e820_map(memory_.total_size());
-    if (!e820) return e820.error();
-    firmware::PvhBootInfo info{GuestAddress(layout::CMDLINE_ADDR), *rsdp, *e820, 0, 0};
-    auto start_info = firmware::write_pvh_start_info(
-        memory_, GuestAddress(layout::PVH_START_INFO_ADDR), layout::PVH_START_INFO_SIZE, info);
-    if (!start_info) return start_info.error();
-    entry_ = loaded->entry;
-    entry_ebx_ = static_cast<uint32_t>(start_info->value());
-    return {};
-}
-
+// Every vCPU gets KVM's supported CPUID with its own topology (APIC ID = index), and kernels
+// the boot MSRs and FPU state. vCPU 0 starts at the entry; the others wait for INIT/SIPI.
 Result<void> Machine::add_vcpus() {
+    auto cpuid = supported_cpuid(*kvm_);
+    if (!cpuid) return cpuid.error();
     for (uint32_t i = 0; i < config_.cpus; ++i) {
         auto vcpu = vm_->create_vcpu(*kvm_, i);
         if (!vcpu) return vcpu.error();
-        MINIVMM_TRY(vcpu->set_supported_cpuid(*kvm_));
-        MINIVMM_TRY(set_entry_state(*vcpu));
+        std::vector<kvm_cpuid_entry2> entries = *cpuid;
+        fixup_cpuid(entries, i, config_.cpus);
+        MINIVMM_TRY(vcpu->set_cpuid(entries));
+        if (config_.kernel) {
+            // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate)
+            // still boots, with a warning naming it; a failing ioctl is an error.
+            for (const kvm_msr_entry& msr : boot_msrs()) {
+                auto r = vcpu->set_msrs({msr});
+                if (!r && r.error().sys_errno() != 0) return r.error();
+                if (!r) log(LogLevel::Warn, "vCPU {}: KVM refused boot MSR {:#x}", i, msr.index);
+            }
+            MINIVMM_TRY(vcpu->set_fpu(boot_fpu()));
+            auto lapic = vcpu->get_lapic();   // kernels have the in-kernel irqchip
+            if (!lapic) return lapic.error();
+            set_lint_virtual_wire(*lapic);
+            MINIVMM_TRY(vcpu->set_lapic(*lapic));
+        }
+        if (i == 0) {
+            MINIVMM_TRY(set_entry_state(*vcpu));
+        } else {
+            MINIVMM_TRY(vcpu->set_mp_state(KVM_MP_STATE_UNINITIALIZED));
+        }
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
                                                     LoopOptions{config_.trace_exits, config_.stats}));
     }
     return {};
 }
 
-// The entry state of the demos and of PVH kernels (the PVH boot ABI's): 32-bit protected mode,
-// flat 4 GiB code and data segments, paging off, interrupts off, EBX = hvm_start_info.
+// vCPU 0's entry state. Demos and PVH kernels (the PVH boot ABI): 32-bit protected mode, flat
+// segments, paging off, EBX = hvm_start_info. bzImage (64-bit boot protocol): long mode on
+// minivmm's identity map, RSI = the zero page. Interrupts are off in both (RFLAGS.IF clear).
 Result<void> Machine::set_entry_state(Vcpu& vcpu) {
     auto sregs = vcpu.get_sregs();
     if (!sregs) return sregs.error();
-    kvm_segment code{};
-    code.base = 0;
-    code.limit = 0xffffffff;
-    code.selector = 0x10;
-    code.type = 0xb;   // execute/read, accessed
-    code.present = 1;
-    code.s = 1;
-    code.db = 1;
-    code.g = 1;
-    kvm_segment data = code;
-    data.selector = 0x18;
-    data.type = 0x3;   // read/write, accessed
-    sregs->cs = code;
-    sregs->ds = sregs->es = sregs->fs = sregs->gs = sregs->ss = data;
-    sregs->cr0 = 0x11;   // PE | ET
-    sregs->cr4 = 0;
-    sregs->efer = 0;
-    MINIVMM_TRY(vcpu.set_sregs(*sregs));
     kvm_regs regs{};
     regs.rip = entry_.value();
-    regs.rbx = entry_ebx_;
     regs.rflags = 0x2;   // bit 1 is always set
+    if (entry_mode_ == EntryMode::Long64) {
+        firmware::LongModeTables tables{GuestAddress(layout::PML4_ADDR),
+                                        GuestAddress(layout::BOOT_GDT_ADDR),
+                                        static_cast<uint16_t>(layout::BOOT_GDT_ENTRIES * 8 - 1)};
+        set_long_mode_sregs(*sregs, tables);
+        regs.rsi = entry_arg_;
+    } else {
+        set_protected_mode_sregs(*sregs);
+        regs.rbx = entry_arg_;
+    }
+    MINIVMM_TRY(vcpu.set_sregs(*sregs));
     return vcpu.set_regs(regs);
 }
 

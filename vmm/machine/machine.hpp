@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include <asm/bootparam.h>
+
 #include "acpi/dsdt.hpp"
 #include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
@@ -29,6 +31,9 @@ namespace minivmm {
 class Machine {
 public:
     static Result<std::unique_ptr<Machine>> create(const MachineConfig& config);
+    // --dump-dtb: checks the inputs as create() does (step 1), writes the device tree of the
+    // machine the config describes to config.dump_dtb, and stops. Never opens /dev/kvm.
+    static Result<void> dump_device_tree(const MachineConfig& config);
 
     // Runs the VM to its end. SIGINT and SIGTERM must be blocked in the calling thread (main
     // does it before create()) so they are received here through a signalfd.
@@ -41,9 +46,12 @@ public:
     Machine& operator=(const Machine&) = delete;
 
 private:
+    enum class EntryMode { Protected32, Long64 };
+
     Machine(const MachineConfig& config, GuestMemory memory, VmControl* control,
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
+    static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config);
     Result<void> add_legacy_devices();
     Result<void> add_serial();
     Result<void> add_power_devices();
@@ -52,8 +60,14 @@ private:
     Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
                                    const std::string& name);
     Result<void> load_demo();
-    Result<void> load_pvh_kernel();
     Result<void> open_taps();
+    // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
+    Result<void> load_kernel();
+    Result<void> load_bzimage_kernel(std::span<const uint8_t> file);
+    Result<void> load_pvh_kernel(std::span<const uint8_t> file);
+    Result<void> load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_end);
+    Result<void> describe_guest();
+    Result<std::vector<uint8_t>> device_tree() const;
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
 
@@ -73,8 +87,13 @@ private:
     // One per virtio-mmio transport, in slot order: what the DSDT and the command line describe.
     std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
     std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)
+    EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
-    uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
+    uint64_t entry_arg_ = 0;   // RSI (bzImage: the zero page) or EBX (PVH: hvm_start_info)
+    std::optional<setup_header> setup_header_;     // bzImage: the image's setup header
+    uint64_t cmdline_capacity_ = layout::CMDLINE_MAX - 1;   // longest command line, without NUL
+    uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none
+    uint64_t initrd_size_ = 0;
     ExitStats stats_;
     std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
 };

@@ -12,9 +12,17 @@ constexpr uint64_t MMIO_HOLE_END = 0x1'0000'0000;   // 4 GiB: high RAM resumes h
 constexpr uint64_t MIN_RAM_SIZE = 2ULL << 20;       // 2 MiB: room for a demo and its tables
 constexpr uint64_t MAX_RAM_SIZE = 64ULL << 30;      // 64 GiB: documented --mem limit
 
-// Legacy BIOS area below 1 MiB: reserved in the e820 map; the ACPI tables live in it.
+// Low RAM below the EBDA: the structures minivmm writes for the kernel's entry.
+constexpr uint64_t BOOT_GDT_ADDR = 0x500;           // flat GDT of the 64-bit entry (null, -, code, data)
+constexpr uint64_t BOOT_GDT_ENTRIES = 4;            // selectors 0x10 (__BOOT_CS) and 0x18 (__BOOT_DS)
 constexpr uint64_t PVH_START_INFO_ADDR = 0x6000;   // hvm_start_info, then its memory map (4 KiB)
 constexpr uint64_t PVH_START_INFO_SIZE = 0x1000;
+constexpr uint64_t ZERO_PAGE_ADDR = 0x7000;         // bzImage: struct boot_params (4 KiB), RSI at entry
+constexpr uint64_t PML4_ADDR = 0x9000;              // 64-bit entry page tables: PML4 (CR3) ...
+constexpr uint64_t PDPT_ADDR = 0xa000;              // ... one PDPT ...
+constexpr uint64_t PD_ADDR = 0xb000;                // ... and PD_COUNT page directories of 2 MiB pages
+constexpr uint64_t PD_COUNT = 4;                    // 4 x 1 GiB: the first 4 GiB identity-mapped
+constexpr uint64_t PAGE_TABLES_END = PD_ADDR + PD_COUNT * 0x1000;   // 0xf000
 constexpr uint64_t CMDLINE_ADDR = 0x2'0000;         // kernel command line, NUL-terminated
 constexpr uint64_t CMDLINE_MAX = 0x1'0000;          // 64 KiB, the most minivmm accepts
 constexpr uint64_t EBDA_START = 0x9'fc00;           // extended BIOS data area: reserved up to 1 MiB

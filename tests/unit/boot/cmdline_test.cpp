@@ -86,3 +86,25 @@ TEST(InitrdPlacement, RejectsEmptyHugeAndImpossible) {
                               GuestAddress(UINT64_MAX - 5))
                      .has_value());
 }
+
+TEST(VirtioMmioParam, SizeBaseAndIrqInTheKernelsFormat) {
+    EXPECT_EQ(virtio_mmio_device_param(0x1000, 0xd0001000, 5),
+              "virtio_mmio.device=4K@0xd0001000:5");
+    EXPECT_EQ(virtio_mmio_device_param(0x200000, 0xd0000000, 12),
+              "virtio_mmio.device=2M@0xd0000000:12");
+    EXPECT_EQ(virtio_mmio_device_param(0x200, 0xd0001000, 7), "virtio_mmio.device=512@0xd0001000:7");
+}
+
+TEST(VirtioMmioParam, AppendedDevicesRespectTheLimit) {
+    std::string user = "console=ttyS0";
+    std::string dev = virtio_mmio_device_param(0x1000, 0xd0001000, 5);
+    // Exactly room for the user's part and one device.
+    Cmdline line(user.size() + 1 + dev.size());
+    ASSERT_TRUE(line.add(user).has_value());
+    ASSERT_TRUE(line.add(dev).has_value());
+    EXPECT_EQ(line.str(), "console=ttyS0 virtio_mmio.device=4K@0xd0001000:5");
+    auto r = line.add(virtio_mmio_device_param(0x1000, 0xd0002000, 6));
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message().find("longer than the kernel's"), std::string::npos);
+    EXPECT_EQ(line.str(), "console=ttyS0 virtio_mmio.device=4K@0xd0001000:5");   // unchanged
+}

@@ -1,0 +1,73 @@
+// --dump-dtb: the device tree of the machine the options describe, written without /dev/kvm
+// (so these run on any host), read back with `dtc`; and the bad inputs it still refuses.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "run_process.hpp"
+
+namespace {
+
+using minivmm::test::run_process;
+namespace fs = std::filesystem;
+
+class DumpDtb : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("minivmm-dtb-" + std::to_string(::getpid()));
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+    std::string path(const char* name) const { return (dir_ / name).string(); }
+    fs::path dir_;
+};
+
+TEST_F(DumpDtb, WritesTheMachineAndExitsWithoutRunningIt) {
+    if (access("/usr/bin/dtc", X_OK) != 0) GTEST_SKIP() << "needs dtc (device-tree-compiler)";
+    // Works without /dev/kvm: a bogus --kvm path would fail any run that opened it.
+    auto r = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--cpus", "3", "--mem",
+                          "5G", "--dump-dtb", path("m.dtb")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "");
+    ASSERT_GT(fs::file_size(path("m.dtb")), 0u);
+    auto dts = run_process({"/usr/bin/dtc", "-I", "dtb", "-O", "dts", path("m.dtb")});
+    ASSERT_EQ(dts.exit_code, 0) << dts.err;
+    EXPECT_EQ(dts.err, "");
+    for (const char* needle :
+         {"memory@0 {", "reg = <0x00 0x00 0x00 0xc0000000>;", "memory@100000000 {",
+          "reg = <0x01 0x00 0x00 0x80000000>;", "cpu@0 {", "cpu@1 {", "cpu@2 {",
+          "serial@3f8 {", "ioapic@fec00000 {"})
+        EXPECT_NE(dts.out.find(needle), std::string::npos) << needle << "\n" << dts.out;
+    EXPECT_EQ(dts.out.find("cpu@3 {"), std::string::npos);
+}
+
+TEST_F(DumpDtb, DemoMachineHasOneCpuAndDefaultMemory) {
+    if (access("/usr/bin/dtc", X_OK) != 0) GTEST_SKIP() << "needs dtc (device-tree-compiler)";
+    auto r = run_process({MINIVMM_BINARY, "--dump-dtb", path("demo.dtb")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto dts = run_process({"/usr/bin/dtc", "-I", "dtb", "-O", "dts", path("demo.dtb")});
+    ASSERT_EQ(dts.exit_code, 0) << dts.err;
+    EXPECT_NE(dts.out.find("reg = <0x00 0x00 0x00 0x1000000>;"), std::string::npos) << dts.out;
+    EXPECT_EQ(dts.out.find("cpu@1 {"), std::string::npos);
+}
+
+TEST_F(DumpDtb, InputsAreStillCheckedAndTheFileMustBeWritable) {
+    auto missing = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--initrd",
+                                path("nope"), "--dump-dtb", path("x.dtb")});
+    EXPECT_EQ(missing.exit_code, 3) << missing.err;
+    EXPECT_NE(missing.err.find("Cannot open initrd"), std::string::npos) << missing.err;
+    EXPECT_FALSE(fs::exists(path("x.dtb")));
+
+    auto unwritable = run_process({MINIVMM_BINARY, "--dump-dtb", path("no-such-dir/x.dtb")});
+    EXPECT_EQ(unwritable.exit_code, 3) << unwritable.err;
+    EXPECT_EQ(unwritable.err.rfind("minivmm: error: Cannot write the device tree to ", 0), 0u)
+        << unwritable.err;
+    EXPECT_EQ(std::count(unwritable.err.begin(), unwritable.err.end(), '\n'), 1);
+}
+
+} // namespace
