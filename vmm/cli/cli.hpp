@@ -2,6 +2,7 @@
 // the only place that turns an Error into a process exit code.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -10,7 +11,10 @@
 
 namespace minivmm {
 
-// "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
+// --timeout's limit: the main thread's poll takes milliseconds in an int (24 days).
+constexpr uint32_t MAX_TIMEOUT_SECONDS = 2'147'483;
+
+// "512M", "2G", "65536", "4k", "4KiB", "4KB": bytes. Errors for empty, negative, unknown suffix, overflow.
 Result<uint64_t> parse_size(const std::string& text);
 
 // Parses argv. An empty optional means --help or --version was printed: exit 0.

@@ -16,7 +16,8 @@ struct MachineConfig {
     bool trace_exits = false;          // one line per exit on stderr
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
-    std::string kvm_path = "/dev/kvm";
+    std::string kvm_path = "/dev/kvm";   // --kvm
+    bool seccomp = false;              // --seccomp: per-thread filters (vmm/sandbox)
 };
 
 } // namespace minivmm
