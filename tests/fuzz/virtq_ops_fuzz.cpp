@@ -34,6 +34,8 @@ constexpr size_t MAX_STEPS = 512;
     } while (0)
 
 struct Harness {
+    Harness(const GuestMemory& m, FuzzedDataProvider& i) : mem(m), in(i) {}
+
     const GuestMemory& mem;
     FuzzedDataProvider& in;
     virtio::Queue q{MAX_SIZE};
@@ -97,20 +99,30 @@ struct Harness {
         }
         uint64_t off = in.ConsumeIntegralInRange<uint64_t>(0, base == 0 ? MEM_SIZE - 1 : 1024);
         auto bytes = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(1, 16));
-        if (base > UINT64_MAX - off) return;
+        if (bytes.empty() || base > UINT64_MAX - off) return;
         if (uint8_t* p = host(base + off, bytes.size())) std::memcpy(p, bytes.data(), bytes.size());
     }
 
+    // The driver writes the queue registers; on a ready queue the writes must be ignored.
     void configure() {
-        if (in.ConsumeProbability<float>() < 0.1f) size = in.ConsumeIntegral<uint16_t>();
-        else size = static_cast<uint16_t>(1u << in.ConsumeIntegralInRange<unsigned>(0, 7));
-        desc = address(16);
-        avail = address(2);
-        used = address(4);
-        q.set_size(size);
-        q.set_desc_table(GuestAddress(desc));
-        q.set_avail_ring(GuestAddress(avail));
-        q.set_used_ring(GuestAddress(used));
+        uint16_t new_size;
+        if (in.ConsumeProbability<float>() < 0.1f) new_size = in.ConsumeIntegral<uint16_t>();
+        else new_size = static_cast<uint16_t>(1u << in.ConsumeIntegralInRange<unsigned>(0, 7));
+        uint64_t new_desc = address(16), new_avail = address(2), new_used = address(4);
+        const bool ready = q.ready();
+        const uint16_t ready_size = q.size();
+        q.set_size(new_size);
+        q.set_desc_table(GuestAddress(new_desc));
+        q.set_avail_ring(GuestAddress(new_avail));
+        q.set_used_ring(GuestAddress(new_used));
+        if (ready) {
+            CHECK(q.ready() && q.size() == ready_size);   // frozen while ready
+        } else {
+            size = new_size;
+            desc = new_desc;
+            avail = new_avail;
+            used = new_used;
+        }
         uint64_t features = 0;
         if (in.ConsumeBool()) features |= virtio::FEATURE_INDIRECT_DESC;
         if (in.ConsumeBool()) features |= virtio::FEATURE_EVENT_IDX;
@@ -125,7 +137,9 @@ struct Harness {
             return;
         }
         if (r) {
-            CHECK(q.ready() && q.size() == size && q.in_flight() == 0);
+            CHECK(q.ready() && q.in_flight() == 0);
+            CHECK(q.size() >= 1 && q.size() <= q.max_size() && (q.size() & (q.size() - 1)) == 0);
+            size = q.size();
             CHECK(q.next_used() == 0 && q.next_avail() == 0);
             driver_avail_idx = 0;
             in_flight.clear();
@@ -183,6 +197,8 @@ struct Harness {
 
     void reset() {
         q.reset();
+        size = q.max_size();   // what reset() leaves; the rings are at 0 until configured
+        desc = avail = used = 0;
         stale.insert(in_flight.begin(), in_flight.end());
         in_flight.clear();
         CHECK(!q.ready() && q.in_flight() == 0 && q.size() == q.max_size());
@@ -206,7 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::memset(all.data(), 0, all.size());
 
     FuzzedDataProvider in(data, size);
-    Harness h{mem, in};
+    Harness h(mem, in);
     // Start from a valid, ready queue most of the time, so that deep states are reached.
     h.q.set_size(h.size);
     h.q.set_desc_table(GuestAddress(h.desc));
