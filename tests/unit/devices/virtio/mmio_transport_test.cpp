@@ -1,0 +1,363 @@
+// Tests of virtio::MmioTransport: the register file, the status state machine, queue
+// registers, notifications and config space (test catalogue TR-01, TR-02, TR-04-TR-06, VQ-01,
+// VQ-21 through the transport).
+#include "virtio/mmio_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <linux/virtio_ids.h>
+#include "virtio/virtio_ring.hpp"
+#include <thread>
+
+#include "counting_irq_line.hpp"
+#include "guest_driver.hpp"
+#include "mmio_driver.hpp"
+#include "test_memory.hpp"
+
+namespace minivmm::virtio {
+namespace {
+
+using test::DriverBuffer;
+using test::GuestDriver;
+using test::MmioDriver;
+
+constexpr uint64_t VERSION_1 = 1ULL << VIRTIO_F_VERSION_1;
+constexpr uint64_t DEVICE_BIT = 1ULL << 5;   // some device-specific feature
+
+// A device that completes every chain with length 0 and records what the transport asks.
+class FakeDevice : public VirtioDevice {
+public:
+    uint32_t device_type() const override { return VIRTIO_ID_BLOCK; }
+    uint64_t features() const override {
+        return VERSION_1 | DEVICE_BIT | (1ULL << VIRTIO_RING_F_EVENT_IDX);
+    }
+    size_t num_queues() const override { return 2; }
+    uint16_t queue_max_size() const override { return 64; }
+    size_t config_size() const override { return config.size(); }
+    void read_config(uint64_t offset, std::span<uint8_t> data) const override {
+        std::copy_n(config.begin() + static_cast<long>(offset), data.size(), data.begin());
+    }
+    void write_config(uint64_t offset, std::span<const uint8_t> data) override {
+        std::copy(data.begin(), data.end(), config.begin() + static_cast<long>(offset));
+    }
+    Result<void> activate(DeviceContext&, uint64_t features) override {
+        ++activations;
+        acked = features;
+        if (fail_activate) return Error(ErrorCode::Host, "backend refused");
+        return {};
+    }
+    void process_queue(DeviceContext& ctx, size_t index) noexcept override {
+        ++processed;
+        Queue& q = ctx.queue(index);
+        while (auto head = q.pop()) {
+            ++chains;
+            (void)q.add_used(*head, 0);
+        }
+        if (q.needs_notification()) ctx.signal_used();
+    }
+    void process_backend(DeviceContext& ctx) noexcept override {
+        ++backend_calls;
+        if (config_change) ctx.signal_config();
+    }
+    void reset() noexcept override { ++resets; }
+
+    std::array<uint8_t, 12> config{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    bool fail_activate = false;
+    bool config_change = false;
+    unsigned activations = 0, processed = 0, chains = 0, resets = 0, backend_calls = 0;
+    uint64_t acked = 0;
+};
+
+class MmioTransportTest : public ::testing::Test {
+protected:
+    MmioTransportTest()
+        : mem(test::make_memory()), device(std::make_shared<FakeDevice>()),
+          transport(device, mem, make_irq()), drv(transport), ring0(mem, 16, GuestAddress(0x1000)),
+          ring1(mem, 16, GuestAddress(0x10000)) {}
+
+    std::unique_ptr<IrqLine> make_irq() {
+        auto line = std::make_unique<CountingIrqLine>();
+        irq = line.get();
+        return line;
+    }
+    void init(uint64_t features = VERSION_1) {
+        const GuestDriver* rings[] = {&ring0, &ring1};
+        drv.init(features, rings);
+    }
+    uint32_t reg(uint64_t offset) { return drv.read32(offset); }
+
+    GuestMemory mem;
+    std::shared_ptr<FakeDevice> device;
+    CountingIrqLine* irq = nullptr;
+    MmioTransport transport;
+    MmioDriver drv;
+    GuestDriver ring0, ring1;
+};
+
+TEST_F(MmioTransportTest, IdentifiesAsModernVirtioMmio) {
+    EXPECT_EQ(reg(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_VERSION), 2u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_DEVICE_ID), uint32_t{VIRTIO_ID_BLOCK});
+    EXPECT_EQ(reg(VIRTIO_MMIO_VENDOR_ID), MmioTransport::VENDOR_ID);
+    EXPECT_EQ(drv.device_features(), device->features());
+    drv.write32(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+    EXPECT_EQ(reg(VIRTIO_MMIO_DEVICE_FEATURES), 0u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_STATUS), 0u);
+}
+
+TEST_F(MmioTransportTest, RegistersNeedAligned32BitAccesses) {
+    uint8_t two[2] = {0xff, 0xff};
+    transport.read(VIRTIO_MMIO_MAGIC_VALUE, two);
+    EXPECT_EQ(two[0], 0);
+    EXPECT_EQ(two[1], 0);
+    uint8_t four[4] = {0xff, 0xff, 0xff, 0xff};
+    transport.read(VIRTIO_MMIO_MAGIC_VALUE + 1, four);
+    EXPECT_EQ(four[0], 0);
+    uint8_t one[1] = {VIRTIO_CONFIG_S_ACKNOWLEDGE};
+    transport.write(VIRTIO_MMIO_STATUS, one);
+    EXPECT_EQ(transport.status(), 0u);
+}
+
+TEST_F(MmioTransportTest, InitialisesAndActivatesWithAcceptedFeatures) {
+    init(VERSION_1 | DEVICE_BIT);
+    EXPECT_EQ(transport.status(), uint32_t{VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+                                          VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK});
+    EXPECT_EQ(device->activations, 1u);
+    EXPECT_EQ(device->acked, VERSION_1 | DEVICE_BIT);
+    drv.write32(VIRTIO_MMIO_QUEUE_SEL, 1);
+    EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_READY), 1u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_NUM_MAX), 64u);
+}
+
+// TR-04
+TEST_F(MmioTransportTest, RefusesFeaturesOkForFeaturesNotOffered) {
+    drv.negotiate(VERSION_1 | (1ULL << 7));
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_FEATURES_OK, 0u);
+    drv.negotiate(DEVICE_BIT);   // modern only: VERSION_1 is required
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_FEATURES_OK, 0u);
+    drv.negotiate(VERSION_1);
+    drv.write32(VIRTIO_MMIO_STATUS, 0);
+    drv.add_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+    drv.write_driver_features(VERSION_1);
+    drv.write32(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
+    drv.write32(VIRTIO_MMIO_DRIVER_FEATURES, 1);   // a bit in page 2, never offered
+    drv.add_status(VIRTIO_CONFIG_S_FEATURES_OK);
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_FEATURES_OK, 0u);
+}
+
+// TR-04
+TEST_F(MmioTransportTest, IgnoresInvalidStatusTransitions) {
+    drv.write32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_DRIVER);   // DRIVER without ACKNOWLEDGE
+    EXPECT_EQ(transport.status(), 0u);
+    drv.add_status(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    drv.add_status(VIRTIO_CONFIG_S_DRIVER);
+    drv.add_status(VIRTIO_CONFIG_S_DRIVER_OK);   // without FEATURES_OK
+    EXPECT_EQ(transport.status(), uint32_t{VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER});
+    drv.write32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);   // clearing DRIVER
+    EXPECT_EQ(transport.status(), uint32_t{VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER});
+    drv.write32(VIRTIO_MMIO_STATUS, 0x3 | 0x10);   // an undefined bit
+    EXPECT_EQ(transport.status(), uint32_t{VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER});
+    drv.add_status(VIRTIO_CONFIG_S_NEEDS_RESET);   // device-owned: not set by the driver
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
+    EXPECT_EQ(device->activations, 0u);
+}
+
+// TR-04
+TEST_F(MmioTransportTest, FreezesQueueRegistersAfterDriverOk) {
+    init();
+    drv.write32(VIRTIO_MMIO_QUEUE_SEL, 0);
+    drv.write32(VIRTIO_MMIO_QUEUE_NUM, 8);
+    drv.write64(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x8000);
+    drv.write32(VIRTIO_MMIO_QUEUE_READY, 0);
+    EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_READY), 1u);
+    // The queue still works on its original rings.
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    transport.notify(0);
+    EXPECT_EQ(device->chains, 1u);
+    EXPECT_TRUE(ring0.pop_used().has_value());
+}
+
+// TR-01
+TEST_F(MmioTransportTest, QueueSelectorOutOfRangeReadsZeroAndIgnoresWrites) {
+    drv.negotiate(VERSION_1);
+    for (uint32_t sel : {2u, 0xffffu, 0xffffffffu}) {
+        drv.write32(VIRTIO_MMIO_QUEUE_SEL, sel);
+        EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_NUM_MAX), 0u);
+        drv.write32(VIRTIO_MMIO_QUEUE_NUM, 16);
+        drv.write32(VIRTIO_MMIO_QUEUE_READY, 1);
+        EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_READY), 0u);
+    }
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
+    init();
+    for (uint32_t q : {2u, 0xffffu, 0x80000000u}) drv.write32(VIRTIO_MMIO_QUEUE_NOTIFY, q);
+    transport.notify(0xffff);
+    EXPECT_EQ(device->processed, 0u);
+}
+
+// TR-05
+TEST_F(MmioTransportTest, IgnoresNotifyBeforeDriverOkOrOnQueueNotReady) {
+    drv.negotiate(VERSION_1);
+    drv.setup_queue(0, ring0);
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    drv.write32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    transport.notify(0);
+    EXPECT_EQ(device->processed, 0u);
+    drv.add_status(VIRTIO_CONFIG_S_DRIVER_OK);   // queue 1 left not ready
+    transport.notify(1);
+    EXPECT_EQ(device->processed, 0u);
+    drv.write32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    EXPECT_EQ(device->processed, 1u);
+    EXPECT_EQ(device->chains, 1u);
+}
+
+// VQ-01 through the transport: a bad size is refused at QueueReady, never used.
+TEST_F(MmioTransportTest, BadQueueSizeSetsNeedsResetAndQueueStaysUnused) {
+    for (uint32_t size : {0u, 3u, 255u, 65u, 128u, 65535u, 0x10000u}) {
+        drv.negotiate(VERSION_1);
+        drv.write32(VIRTIO_MMIO_QUEUE_SEL, 0);
+        drv.write32(VIRTIO_MMIO_QUEUE_NUM, size);
+        drv.write64(VIRTIO_MMIO_QUEUE_DESC_LOW, ring0.desc_table().value());
+        drv.write64(VIRTIO_MMIO_QUEUE_AVAIL_LOW, ring0.avail_ring().value());
+        drv.write64(VIRTIO_MMIO_QUEUE_USED_LOW, ring0.used_ring().value());
+        drv.write32(VIRTIO_MMIO_QUEUE_READY, 1);
+        EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_READY), 0u) << size;
+        EXPECT_NE(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u) << size;
+        drv.add_status(VIRTIO_CONFIG_S_DRIVER_OK);
+        transport.notify(0);
+        EXPECT_EQ(device->processed, 0u);
+        EXPECT_EQ(device->activations, 0u);   // a broken device is not activated
+    }
+}
+
+// TR-06
+TEST_F(MmioTransportTest, FailedActivationSetsNeedsResetWithConfigInterrupt) {
+    device->fail_activate = true;
+    init();
+    EXPECT_NE(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), uint32_t{VIRTIO_MMIO_INT_CONFIG});
+    EXPECT_EQ(irq->triggers.load(), 1u);
+    transport.notify(0);
+    EXPECT_EQ(device->processed, 0u);
+    // The driver resets and retries.
+    device->fail_activate = false;
+    drv.write32(VIRTIO_MMIO_STATUS, 0);
+    EXPECT_EQ(transport.status(), 0u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), 0u);
+    GuestDriver fresh0(mem, 16, GuestAddress(0x20000)), fresh1(mem, 16, GuestAddress(0x30000));
+    const GuestDriver* rings[] = {&fresh0, &fresh1};
+    drv.init(VERSION_1, rings);
+    EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
+    EXPECT_EQ(device->activations, 2u);
+}
+
+TEST_F(MmioTransportTest, UsedInterruptIsAcknowledged) {
+    init();
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    transport.notify(0);
+    EXPECT_EQ(irq->triggers.load(), 1u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), uint32_t{VIRTIO_MMIO_INT_VRING});
+    drv.write32(VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
+    EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), 0u);
+}
+
+TEST_F(MmioTransportTest, BackendWorkRunsOnlyWhenActiveAndBumpsConfigGeneration) {
+    device->config_change = true;
+    transport.backend_ready();
+    EXPECT_EQ(device->backend_calls, 0u);
+    init();
+    uint32_t generation = reg(VIRTIO_MMIO_CONFIG_GENERATION);
+    transport.backend_ready();
+    EXPECT_EQ(device->backend_calls, 1u);
+    EXPECT_EQ(reg(VIRTIO_MMIO_CONFIG_GENERATION), generation + 1);
+    EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), uint32_t{VIRTIO_MMIO_INT_CONFIG});
+}
+
+// TR-02
+TEST_F(MmioTransportTest, ConfigSpaceAccessIsBoundsChecked) {
+    const uint64_t base = MmioTransport::CONFIG_OFFSET;
+    uint8_t eight[8] = {};
+    transport.read(base + 4, eight);
+    EXPECT_EQ(eight[0], 5);
+    EXPECT_EQ(eight[7], 12);
+    uint8_t one[1] = {};
+    transport.read(base + 11, one);   // odd offset, last byte
+    EXPECT_EQ(one[0], 12);
+    std::fill(std::begin(eight), std::end(eight), 0xaa);
+    transport.read(base + 8, eight);   // crosses the end: zero, nothing read past it
+    for (uint8_t b : eight) EXPECT_EQ(b, 0);
+    uint8_t four[4] = {0xaa, 0xaa, 0xaa, 0xaa};
+    transport.read(base + 12, four);   // at the end
+    EXPECT_EQ(four[0], 0);
+    transport.read(base + 0xefc, four);
+    EXPECT_EQ(four[0], 0);
+    const uint8_t value[8] = {0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee};
+    transport.write(base + 8, value);   // crosses the end: ignored whole
+    transport.write(base + 12, std::span(value, 1));
+    EXPECT_EQ(device->config[8], 9);
+    EXPECT_EQ(device->config[11], 12);
+    transport.write(base + 3, std::span(value, 2));   // inside: reaches the device
+    EXPECT_EQ(device->config[3], 0xee);
+    EXPECT_EQ(device->config[4], 0xee);
+}
+
+// VQ-21
+TEST_F(MmioTransportTest, ResetWithRequestsInFlightRestartsCleanOnNewRings) {
+    init();
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    unsigned resets = device->resets;
+    drv.write32(VIRTIO_MMIO_STATUS, 0);
+    EXPECT_EQ(device->resets, resets + 1);
+    EXPECT_EQ(transport.status(), 0u);
+    drv.write32(VIRTIO_MMIO_QUEUE_SEL, 0);
+    EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_READY), 0u);
+    transport.notify(0);   // late notification for the old rings
+    EXPECT_EQ(device->processed, 0u);
+    EXPECT_EQ(ring0.used_idx(), 0);
+
+    GuestDriver fresh0(mem, 32, GuestAddress(0x40000)), fresh1(mem, 16, GuestAddress(0x50000));
+    const GuestDriver* rings[] = {&fresh0, &fresh1};
+    drv.init(VERSION_1, rings);
+    auto buf2 = fresh0.alloc(16);
+    fresh0.add_chain({DriverBuffer{buf2, 16, Direction::Writable}});
+    fresh0.publish();
+    transport.notify(0);
+    EXPECT_EQ(device->chains, 1u);
+    EXPECT_EQ(fresh0.used_idx(), 1);
+    EXPECT_EQ(ring0.used_idx(), 0);   // nothing written to the old rings
+}
+
+TEST_F(MmioTransportTest, RingProtocolViolationSetsNeedsReset) {
+    init();
+    ring0.set_avail_idx(100);   // more than the queue size ahead
+    transport.notify(0);
+    EXPECT_NE(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
+    transport.notify(0);
+    EXPECT_EQ(device->processed, 1u);   // not called again until reset
+}
+
+// The lock serialises vCPU register traffic and I/O-thread notifications (run under TSan).
+TEST_F(MmioTransportTest, RegisterReadsAndNotifiesFromTwoThreads) {
+    init();
+    std::thread io([&] {
+        for (int i = 0; i < 2000; ++i) transport.notify(static_cast<size_t>(i % 2));
+    });
+    for (int i = 0; i < 2000; ++i) {
+        (void)reg(VIRTIO_MMIO_INTERRUPT_STATUS);
+        drv.write32(VIRTIO_MMIO_INTERRUPT_ACK, 1);
+    }
+    io.join();
+    EXPECT_EQ(device->processed, 2000u);
+}
+
+} // namespace
+} // namespace minivmm::virtio
