@@ -13,10 +13,13 @@ TEST(ParseSize, AcceptsSuffixes) {
     EXPECT_EQ(*parse_size("512MiB"), 512ull << 20);
     EXPECT_EQ(*parse_size("2G"), 2ull << 30);
     EXPECT_EQ(*parse_size("1T"), 1ull << 40);
+    EXPECT_EQ(*parse_size("64MB"), 64ull << 20);
+    EXPECT_EQ(*parse_size("1KiB"), 1024u);
 }
 
 TEST(ParseSize, RejectsGarbage) {
-    for (const char* bad : {"", "-1", "M", "12X", "1.5G", "1GG", " 1", "1 "}) {
+    for (const char* bad : {"", "-1", "M", "12X", "1.5G", "1GG", " 1", "1 ", "1MBB", "1MiBB",
+                            "1Mi", "1B", "0x100", "1KiBi"}) {
         auto r = parse_size(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {
