@@ -159,6 +159,7 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--mem", "1.5G"}, 2, "--mem: Invalid size '1.5G'"},
         {{"--mem", "64MBB"}, 2, "--mem: Invalid size '64MBB'"},
         {{"--mem", "64Q"}, 2, "--mem: Invalid size '64Q'"},
+        {{"--mem", "64\nM"}, 2, "--mem: Invalid size '64\\nM'"},   // still one line (config_fuzz)
         {{"--mem", "99999999999999999999"}, 2, "too large"},
         {{"--mem", "17179869184G"}, 2, "too large"},   // 2^64 bytes
         {{"--mem", "100T"}, 2, "--mem: 100T is outside"},

@@ -25,6 +25,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv);
 // not a kernel). Returns ErrorCode::Input errors naming the file.
 Result<void> check_kernel_file(const std::string& path);
 
+// The line printed for a host or usage error: "minivmm: error: <message>\n", always one line.
+// Control characters in the message (a file name or an argument may hold a newline) are shown
+// escaped ("\n", "\x1b").
+std::string error_line(const Error& error);
+
 // The whole program; returns the process exit code (README, "Exit codes").
 int minivmm_main(int argc, char** argv);
 

@@ -66,16 +66,16 @@ Result<void> add_rule(scmp_filter_ctx ctx, const SyscallRule& rule) {
     if (nr == __NR_SCMP_ERROR)
         return Error(ErrorCode::Host, fmt::format("seccomp: unknown system call {}", rule.syscall));
     int rc = 0;
-    switch (rule.check) {
-    case ArgCheck::None: rc = seccomp_rule_add_exact(ctx, SCMP_ACT_ALLOW, nr, 0); break;
-    case ArgCheck::Equal:
-        rc = seccomp_rule_add_exact(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                    SCMP_CMP(rule.arg, SCMP_CMP_EQ, rule.value));
-        break;
-    case ArgCheck::MaskedZero:
-        rc = seccomp_rule_add_exact(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                    SCMP_CMP(rule.arg, SCMP_CMP_MASKED_EQ, rule.value, 0));
-        break;
+    if (rule.check == ArgCheck::None) {
+        rc = seccomp_rule_add_exact(ctx, SCMP_ACT_ALLOW, nr, 0);
+    } else {
+        // Equal: arg == value. MaskedZero: (arg & value) == 0.
+        scmp_arg_cmp cmp{};
+        cmp.arg = rule.arg;
+        cmp.op = rule.check == ArgCheck::Equal ? SCMP_CMP_EQ : SCMP_CMP_MASKED_EQ;
+        cmp.datum_a = rule.value;
+        cmp.datum_b = 0;
+        rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
     }
     if (rc < 0) return lib_error(fmt::format("seccomp: rule for {}", rule.syscall), rc);
     return {};

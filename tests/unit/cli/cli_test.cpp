@@ -34,6 +34,16 @@ TEST(ParseSize, RejectsOverflow) {
     EXPECT_TRUE(parse_size("18446744073709551615"));
 }
 
+// Found by config_fuzz: an argument holding a newline made the error two lines.
+TEST(ErrorLine, IsOneLineWithControlCharactersEscaped) {
+    EXPECT_EQ(error_line(Error(ErrorCode::Usage, "--mem: Invalid size '1\n)'")),
+              "minivmm: error: --mem: Invalid size '1\\n)'\n");
+    EXPECT_EQ(error_line(Error(ErrorCode::Input, "Kernel a\tb\x1b[31m is empty")),
+              "minivmm: error: Kernel a\\tb\\x1b[31m is empty\n");
+    EXPECT_EQ(error_line(Error(ErrorCode::Input, "Kernel \xc3\xa9t\xc3\xa9 is empty")),
+              "minivmm: error: Kernel \xc3\xa9t\xc3\xa9 is empty\n");   // UTF-8 names kept
+}
+
 TEST(CheckKernelFile, AcceptsElfRefusesBzImageAndGarbage) {
     char elf_path[] = "/tmp/minivmm-kernel-XXXXXX";
     int fd = mkstemp(elf_path);
