@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/terminal_guard.hpp"
 #include "base/unique_fd.hpp"
 
 namespace minivmm::sandbox {
@@ -50,7 +51,9 @@ size_t append(char* out, size_t pos, const char* text) {
 }
 
 void sigsys_handler(int, siginfo_t* info, void*) {
-    // Only async-signal-safe work: fixed text, a number, write(2), _exit(2).
+    // Only async-signal-safe work: the terminal back (tcsetattr), fixed text, a number,
+    // write(2), _exit(2).
+    minivmm::TerminalGuard::restore_now();
     char line[192];
     size_t n = append(line, 0, "minivmm: error: seccomp: forbidden system call ");
     n = append_number(line, n, info->si_syscall);
