@@ -1,11 +1,19 @@
 // Wrong invocations: each gives one "minivmm: error:" line naming the culprit and a documented
 // exit code (README, "Exit codes"), and never starts a guest.
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <elf.h>
 #include <fcntl.h>
 #include <asm/bootparam.h>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +29,59 @@ struct BadInvocation {
     std::string needle;   // must appear in the one error line
 };
 
+// A file the test process cannot open for reading. As an ordinary user a chmod 000 file; root
+// bypasses file permissions, so for root a write-only sysfs attribute (sysfs refuses to open a
+// file without a show method for reading, even for root). Empty if none exists on this host.
+std::string unreadable_file(const std::filesystem::path& dir) {
+    if (::geteuid() != 0) {
+        auto p = dir / "unreadable";
+        std::ofstream(p) << "\x7f" "ELF";
+        std::filesystem::permissions(p, std::filesystem::perms::none);
+        return p.string();
+    }
+    for (const char* p : {"/sys/bus/pci/rescan", "/sys/class/zram-control/hot_remove"}) {
+        int fd = ::open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ::close(fd);
+        } else if (errno == EACCES) {
+            return p;
+        }
+    }
+    return "";
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Changes the test PVH guest's program headers (ELF32 or ELF64): `change(p_type, paddr, memsz)`.
+template <typename F>
+std::vector<uint8_t> patch_phdrs(std::vector<uint8_t> elf, F change) {
+    auto patch = [&](auto ehdr, auto phdr) {
+        std::memcpy(&ehdr, elf.data(), sizeof ehdr);
+        for (unsigned i = 0; i < ehdr.e_phnum; ++i) {
+            size_t off = ehdr.e_phoff + i * sizeof phdr;
+            std::memcpy(&phdr, elf.data() + off, sizeof phdr);
+            uint64_t paddr = phdr.p_paddr, memsz = phdr.p_memsz;
+            uint32_t type = phdr.p_type;
+            change(type, paddr, memsz);
+            phdr.p_type = type;
+            phdr.p_paddr = static_cast<decltype(phdr.p_paddr)>(paddr);
+            phdr.p_memsz = static_cast<decltype(phdr.p_memsz)>(memsz);
+            std::memcpy(elf.data() + off, &phdr, sizeof phdr);
+        }
+    };
+    if (elf.at(EI_CLASS) == ELFCLASS64) patch(Elf64_Ehdr{}, Elf64_Phdr{});
+    else patch(Elf32_Ehdr{}, Elf32_Phdr{});
+    return elf;
+}
+
 class CliTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -32,6 +93,23 @@ protected:
         std::string bz(0x400, '\0');   // just enough of a setup header to look like a bzImage
         bz.replace(0x202, 4, "HdrS");
         std::ofstream(dir_ / "bzImage") << bz;
+        std::ofstream(dir_ / "bzImage.truncated") << bz.substr(0, 0x204);   // cut in "HdrS"
+        std::ofstream(dir_ / "garbage.elf") << "\x7f" "ELF" << std::string(60, '\xff');
+        auto pvh = read_bytes(MINIVMM_PVH_GUEST);
+        ASSERT_GT(pvh.size(), 200u);
+        write_bytes(dir_ / "truncated.elf", {pvh.begin(), pvh.begin() + 200});
+        write_bytes(dir_ / "nonote.elf", patch_phdrs(pvh, [](uint32_t& type, uint64_t&, uint64_t&) {
+                        if (type == PT_NOTE) type = PT_NULL;
+                    }));
+        write_bytes(dir_ / "huge-segment.elf",
+                    patch_phdrs(pvh, [](uint32_t& type, uint64_t&, uint64_t& memsz) {
+                        if (type == PT_LOAD) memsz = 0x7000'0000;   // 1.75 GiB of bss
+                    }));
+        // 1 GiB + 1 page, sparse: an ELF too large to read (nothing is written to disk).
+        std::ofstream(dir_ / "sparse.elf") << "\x7f" "ELF";
+        std::filesystem::resize_file(dir_ / "sparse.elf", (1ULL << 30) + 4096);
+        ASSERT_EQ(::mkfifo((dir_ / "fifo").c_str(), 0600), 0);
+        unreadable_ = unreadable_file(dir_);
         std::ofstream(dir_ / "odd.img") << std::string(1000, 'x');
         std::ofstream(dir_ / "disk.img") << std::string(4096, '\0');
         std::ofstream(dir_ / "locked.img") << std::string(4096, '\0');
@@ -80,11 +158,21 @@ protected:
         return path(name);
     }
     std::filesystem::path dir_;
+    std::string unreadable_;
     int locked_fd_ = -1;
 };
 
+// "--kernel /tmp/x --mem 1G" for the failure messages; long arguments shortened.
+std::string describe(const std::vector<std::string>& args) {
+    std::string s;
+    for (const auto& a : args) s += (s.empty() ? "" : " ") + (a.size() > 60 ? a.substr(0, 20) + "..." : a);
+    return s;
+}
+
 TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
+    const std::string pvh = MINIVMM_PVH_GUEST;
     std::vector<BadInvocation> cases = {
+        // Kernel files.
         {{"--kernel", path("missing")}, 3, "Cannot open kernel " + path("missing")},
         {{"--kernel", dir_.string()}, 3, "is not a regular file"},
         {{"--kernel", path("empty")}, 3, "Kernel " + path("empty") + " is empty"},
@@ -116,18 +204,54 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         // the 1 MiB load address: 3 MiB do not fit in 19 MiB, but would above 1 MiB.
         {{"--kernel", path("high-bzImage"), "--mem", "19M", "--initrd", path("3M-initrd")}, 2,
          "does not fit between the kernel end 0x1003000"},
+        {{"--kernel", path("bzImage.truncated")}, 3, "Kernel " + path("bzImage.truncated") + " is neither"},
         {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
+        {{"--kernel", path("garbage.elf")}, 3, "Kernel " + path("garbage.elf") + ": ELF kernel: not little-endian"},
+        {{"--kernel", path("truncated.elf")}, 3, "Kernel " + path("truncated.elf") + ": ELF kernel:"},
+        {{"--kernel", path("nonote.elf")}, 3, "no PVH entry note"},
+        {{"--kernel", path("huge-segment.elf"), "--mem", "64M"}, 3, "is outside guest RAM"},
+        {{"--kernel", path("sparse.elf")}, 3, "Kernel " + path("sparse.elf") + " is larger than 1024 MiB"},
+        {{"--kernel", "/dev/null"}, 3, "Kernel /dev/null is not a regular file"},
+        {{"--kernel", path("fifo")}, 3, "Kernel " + path("fifo") + " is not a regular file"},
+        {{"--kernel", ""}, 3, "Cannot open kernel : No such file"},
+        // The command line and option values.
+        {{"--cmdline", "console=ttyS0"}, 2, "--cmdline needs --kernel"},
+        {{"--kernel", pvh, "--cmdline", std::string(70000, 'x')}, 2,
+         "--cmdline is 70000 bytes, the limit is 65535"},
+        {{"--kernel", pvh, "--demo", "hello"}, 2, "--demo excludes --kernel"},
+        {{"--seccomp", "--no-seccomp"}, 2, "excludes"},
+        {{"--kernel"}, 2, "--kernel"},
+        {{"stray-argument"}, 2, "stray-argument"},
         {{"--mem", "lots"}, 2, "--mem: Invalid size 'lots'"},
-        {{"--mem", "1K"}, 2, "outside"},
+        {{"--mem", ""}, 2, "--mem: Invalid size ''"},
+        {{"--mem", "0"}, 2, "--mem: 0 is outside 2 MiB..64 GiB"},
+        {{"--mem", "1K"}, 2, "--mem: 1K is outside"},
+        {{"--mem", "0x10000000"}, 2, "--mem: Invalid size '0x10000000'"},
+        {{"--mem", "-1"}, 2, "--mem"},
+        {{"--mem", "1.5G"}, 2, "--mem: Invalid size '1.5G'"},
+        {{"--mem", "64MBB"}, 2, "--mem: Invalid size '64MBB'"},
+        {{"--mem", "64Q"}, 2, "--mem: Invalid size '64Q'"},
+        {{"--mem", "64\nM"}, 2, "--mem: Invalid size '64\\nM'"},   // still one line (config_fuzz)
         {{"--mem", "99999999999999999999"}, 2, "too large"},
-        {{"--mem", "100T"}, 2, "outside"},
+        {{"--mem", "17179869184G"}, 2, "too large"},   // 2^64 bytes
+        {{"--mem", "100T"}, 2, "--mem: 100T is outside"},
+        {{"--mem", "128T"}, 2, "--mem: 128T is outside"},
         {{"--cpus", "0"}, 2, "--cpus"},
+        {{"--cpus", "65"}, 2, "--cpus"},
+        {{"--cpus", "-1"}, 2, "--cpus"},
         {{"--cpus", "two"}, 2, "--cpus"},
         {{"--cpus", "2"}, 2, "exactly one vCPU"},
         {{"--demo", "nope"}, 2, "Unknown demo 'nope'"},
+        {{"--demo", ""}, 2, "Unknown demo ''"},
         {{"--no-such-option"}, 2, "--no-such-option"},
         {{"--timeout", "-1"}, 2, "--timeout"},
+        {{"--timeout", "99999999999"}, 2, "--timeout"},
+        {{"--timeout", "3000000"}, 2, "--timeout"},   // over 2^31 ms: the poll timeout is an int
         {{"--log-level", "loud"}, 2, "Unknown log level 'loud'"},
+        // The KVM device (checked after every user input, so the host's /dev/kvm is not needed).
+        {{"--kvm", path("missing")}, 4, "Cannot open " + path("missing") + ": no such device"},
+        {{"--kvm", "/dev/null"}, 4, "/dev/null: KVM API version -1 is not the supported 12"},
+        {{"--kvm", dir_.string()}, 4, "Cannot open " + dir_.string() + ": Is a directory"},
         {{"--disk", path("missing.img")}, 3, "Cannot open disk image " + path("missing.img")},
         {{"--disk", dir_.string()}, 3, "Disk image " + dir_.string() + " is a directory"},
         {{"--disk", path("empty")}, 3, "Disk image " + path("empty") + " is empty"},
@@ -148,16 +272,24 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--net", "tap=a,mac=02:00:00:00:00:01", "--net", "tap=b,mac=02:00:00:00:00:01"}, 2,
          "MAC 02:00:00:00:00:01 given twice"},
     };
+    if (!unreadable_.empty()) {
+        cases.push_back({{"--kernel", unreadable_}, 3,
+                         "Cannot open kernel " + unreadable_ + ": Permission denied"});
+        cases.push_back({{"--kvm", unreadable_}, 4,
+                         "Cannot open " + unreadable_ + ": permission denied"});
+    }
+    EXPECT_GE(cases.size(), 25u);
     for (const auto& c : cases) {
         std::vector<std::string> argv = {MINIVMM_BINARY};
         argv.insert(argv.end(), c.args.begin(), c.args.end());
         auto r = run_process(argv, 30);
-        std::string what;
-        for (const auto& a : c.args) what += " " + a.substr(0, 80);
+        std::string what = describe(c.args);
+        EXPECT_FALSE(r.timed_out) << what;
         EXPECT_EQ(r.exit_code, c.code) << what << "\n" << r.err;
         EXPECT_EQ(r.out, "") << what << ": a guest must not start";
         EXPECT_EQ(r.err.rfind("minivmm: error: ", 0), 0u) << what << "\n" << r.err;
         EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << what << "\n" << r.err;
+        EXPECT_LE(r.err.size(), 300u) << what << ": the line should be short\n" << r.err;
         EXPECT_NE(r.err.find(c.needle), std::string::npos) << what << "\n" << r.err;
     }
 }
@@ -242,6 +374,41 @@ TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     EXPECT_NE(r.out.find("--net"), std::string::npos);
     for (const char* option : {"--initrd", "--dump-dtb", "--cpus"})
         EXPECT_NE(r.out.find(option), std::string::npos) << option;
+}
+
+// Runs `argv` with stdout a pipe nobody reads (the reader is closed) and SIGPIPE at its default
+// action, as a shell would leave it; returns the wait status.
+int run_with_closed_stdout(const std::vector<std::string>& argv) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return -1;
+    ::close(p[0]);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(p[1], STDOUT_FILENO);
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDERR_FILENO);
+        std::signal(SIGPIPE, SIG_DFL);   // an ignored SIGPIPE would be inherited through exec
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(p[1]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+}
+
+// PROC-03 (the part that needs no guest): minivmm ignores SIGPIPE from its first instruction,
+// so writing to a closed stdout (here --help's text) gives EPIPE, not death.
+TEST(Cli, ClosedStdoutDoesNotKillIt) {
+    int control = run_with_closed_stdout({"/bin/echo", "hello"});
+    ASSERT_TRUE(WIFSIGNALED(control) && WTERMSIG(control) == SIGPIPE)
+        << "the set-up must kill a program that does not ignore SIGPIPE";
+    int status = run_with_closed_stdout({MINIVMM_BINARY, "--help"});
+    EXPECT_FALSE(WIFSIGNALED(status)) << "killed by signal " << WTERMSIG(status);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
 
 TEST(Cli, VersionPrintsVersion) {

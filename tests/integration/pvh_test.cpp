@@ -57,4 +57,15 @@ TEST(Pvh, InitrdIsTheStartInfosModule) {
         << r.out;
 }
 
+// Needs no KVM: the command line is checked before /dev/kvm is opened.
+TEST(Pvh, OversizedCmdlineIsRefusedBeforeTheGuestStarts) {
+    std::string huge(70000, 'x');
+    auto r = run_process({MINIVMM_BINARY, "--kernel", MINIVMM_PVH_GUEST, "--cmdline", huge});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_EQ(r.out, "");
+    EXPECT_NE(r.err.find("minivmm: error: --cmdline is 70000 bytes, the limit is 65535"),
+              std::string::npos)
+        << r.err;
+}
+
 } // namespace

@@ -17,7 +17,9 @@ std::string capitalized(std::string_view what) {
 } // namespace
 
 Result<OpenedFile> open_regular_file(const std::string& path, std::string_view what) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; it is
+    // cleared again once the file is known to be regular.
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (!fd.valid())
         return sys_error(ErrorCode::Input, fmt::format("Cannot open {} {}", what, path));
     struct stat st {};
@@ -25,6 +27,8 @@ Result<OpenedFile> open_regular_file(const std::string& path, std::string_view w
     if (!S_ISREG(st.st_mode))
         return Error(ErrorCode::Input,
                      fmt::format("{} {} is not a regular file", capitalized(what), path));
+    if (::fcntl(fd.get(), F_SETFL, 0) < 0)
+        return sys_error(ErrorCode::Input, fmt::format("fcntl {}", path));
     if (st.st_size == 0)
         return Error(ErrorCode::Input, fmt::format("{} {} is empty", capitalized(what), path));
     return OpenedFile{std::move(fd), static_cast<uint64_t>(st.st_size)};

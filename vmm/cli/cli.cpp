@@ -31,9 +31,9 @@ Result<uint64_t> parse_size(const std::string& text) {
         default: return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
         }
         ++i;
-        if (i < text.size() && (text[i] == 'i' || text[i] == 'B')) ++i;   // "MiB", "MB"
-        if (i < text.size() && text[i] == 'B') ++i;
-        if (i != text.size()) return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
+        std::string_view unit = std::string_view(text).substr(i);   // "M", "MB" or "MiB"
+        if (!unit.empty() && unit != "B" && unit != "iB")
+            return Error(ErrorCode::Usage, fmt::format("Invalid size '{}'", text));
     }
     if (shift && value > (UINT64_MAX >> shift))
         return Error(ErrorCode::Usage, fmt::format("Size '{}' is too large", text));
@@ -118,27 +118,30 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning", serial_text = "stdio";
     std::vector<std::string> disk_texts;
-    bool version = false;
+    bool version = false, no_seccomp = false;
     std::vector<std::string> net_texts;
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
     std::string demo_list = "\nDemo guests (--demo NAME):\n";
     for (const auto& d : demos()) demo_list += fmt::format("  {:<14} {}\n", d.name, d.description);
     app.footer(demo_list);
-    app.add_option("--demo", config.demo, "Run a built-in demo guest (default: hello)");
-    app.add_option("--kernel", config.kernel, "Kernel to boot: a bzImage, or an ELF vmlinux with a PVH entry note");
+    auto* demo = app.add_option("--demo", config.demo, "Run a built-in demo guest (default: hello)");
+    app.add_option("--kernel", config.kernel,
+                   "Kernel to boot: a bzImage, or an ELF vmlinux with a PVH entry note")
+        ->excludes(demo);
     app.add_option("--initrd", config.initrd, "Initial ramdisk for the kernel");
     app.add_option("--cmdline", config.cmdline, "Kernel command line");
     app.add_option("--disk", disk_texts,
                    "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)");
     app.add_option("--dump-dtb", config.dump_dtb,
                    "Write the machine's device tree (DTB) to FILE and exit without running");
-    app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
+    auto* mem = app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
     app.add_option("--cpus", config.cpus, "Number of vCPUs, 1 to 64 (demos use 1)")
         ->check(CLI::Range(1u, MAX_VCPUS));
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
-    app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
+    app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)")
+        ->check(CLI::Range(0u, MAX_TIMEOUT_SECONDS));
     app.add_option("--serial", serial_text,
                    "COM1's host end: stdio (default; on a terminal, Ctrl-a x quits), "
                    "file:PATH (output only) or none");
@@ -146,6 +149,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_option("--net", net_texts,
                    "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
         ->allow_extra_args(false);
+    app.add_option("--kvm", config.kvm_path, "The KVM device (default /dev/kvm)");
+    auto* seccomp = app.add_flag("--seccomp", config.seccomp,
+                                 "Confine each thread with a seccomp filter (opt-in for now)");
+    app.add_flag("--no-seccomp", no_seccomp, "No seccomp filters (the default for now)")
+        ->excludes(seccomp);
     app.add_flag("--version", version, "Print the version and exit");
     try {
         app.parse(argc, argv);
@@ -166,9 +174,13 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     auto serial = parse_serial(serial_text);
     if (!serial) return serial.error();
     config.serial = *serial;
-    if (!mem_text.empty()) {
+    if (mem->count() > 0) {   // given, even empty: "--mem ''" is an error, not the default
         auto size = parse_size(mem_text);
         if (!size) return size.error().with_context("--mem");
+        if (*size < layout::MIN_RAM_SIZE || *size > layout::MAX_RAM_SIZE)
+            return Error(ErrorCode::Usage,
+                         fmt::format("--mem: {} is outside {} MiB..{} GiB", mem_text,
+                                     layout::MIN_RAM_SIZE >> 20, layout::MAX_RAM_SIZE >> 30));
         config.mem_size = *size;
     }
     for (const auto& text : disk_texts) {

@@ -2,6 +2,7 @@
 // the only place that turns an Error into a process exit code.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,10 @@ namespace minivmm {
 // --cpus: the most vCPUs minivmm creates (the CPUID topology fields hold up to 64 cores).
 constexpr uint32_t MAX_VCPUS = 64;
 
-// "512M", "2G", "65536", "4k": bytes. Errors for empty, negative, unknown suffix, overflow.
+// --timeout's limit: the main thread's poll takes milliseconds in an int (24 days).
+constexpr uint32_t MAX_TIMEOUT_SECONDS = 2'147'483;
+
+// "512M", "2G", "65536", "4k", "4KiB", "4KB": bytes. Errors for empty, negative, unknown suffix, overflow.
 Result<uint64_t> parse_size(const std::string& text);
 
 // "stdio", "file:PATH" (PATH not empty), "none". Errors are ErrorCode::Usage.
@@ -35,6 +39,11 @@ Result<void> parse_net_options(const std::vector<std::string>& texts, MachineCon
 // Checks a --kernel file before anything else starts (missing, not a file, empty, unreadable,
 // not a kernel). Returns ErrorCode::Input errors naming the file.
 Result<void> check_kernel_file(const std::string& path);
+
+// The line printed for a host or usage error: "minivmm: error: <message>\n", always one line.
+// Control characters in the message (a file name or an argument may hold a newline) are shown
+// escaped ("\n", "\x1b").
+std::string error_line(const Error& error);
 
 // The whole program; returns the process exit code (README, "Exit codes").
 int minivmm_main(int argc, char** argv);

@@ -19,10 +19,22 @@ int exit_code_for(const Error& error) {
 }
 
 int fail(const Error& error) {
-    std::fprintf(stderr, "minivmm: error: %s\n", error.message().c_str());
+    std::fputs(error_line(error).c_str(), stderr);
     return exit_code_for(error);
 }
 } // namespace
+
+std::string error_line(const Error& error) {
+    std::string line = "minivmm: error: ";
+    for (char c : error.message()) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '\n') line += "\\n";
+        else if (c == '\t') line += "\\t";
+        else if (u < 0x20 || u == 0x7f) line += fmt::format("\\x{:02x}", u);
+        else line += c;
+    }
+    return line + "\n";
+}
 
 int minivmm_main(int argc, char** argv) {
     // A closed stdout must not kill the VMM; SIGINT/SIGTERM are taken by the main thread's

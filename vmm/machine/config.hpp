@@ -35,7 +35,8 @@ struct MachineConfig {
     bool trace_exits = false;          // one line per exit on stderr
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
-    std::string kvm_path = "/dev/kvm";
+    std::string kvm_path = "/dev/kvm";   // --kvm
+    bool seccomp = false;              // --seccomp: per-thread filters (vmm/sandbox)
     SerialConfig serial;               // --serial
     std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
     std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order

@@ -25,6 +25,7 @@
 #include "virtio/mmio_transport.hpp"
 #include "machine/entry_state.hpp"
 #include "memory/layout.hpp"
+#include "sandbox/seccomp_filter.hpp"
 
 namespace minivmm {
 
@@ -269,12 +270,34 @@ Result<Outcome> Machine::run() {
     if (sfd < 0) return sys_error(ErrorCode::Host, "signalfd");
     UniqueFd signal_fd(sfd);
 
+    // --seccomp: every thread confines itself before its loop (vmm/sandbox); the main thread
+    // last, once it has started the others (a filter is inherited by the threads created after).
+    std::optional<sandbox::ThreadFilters> filters;
+    if (config_.seccomp) {
+        auto built = sandbox::ThreadFilters::build();
+        if (!built) return built.error();
+        filters.emplace(std::move(*built));
+    }
+    auto confine = [this](const sandbox::SeccompFilter* filter) {
+        if (filter == nullptr) return true;
+        auto loaded = filter->load();
+        if (!loaded) control_->finish({Ending::HostError, 0, loaded.error().message()});
+        return loaded.has_value();
+    };
+    const sandbox::ThreadFilters* f = filters ? &*filters : nullptr;
+
     timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     VcpuLoop::install_kick_handler();
-    std::thread io_thread([this] { loop_->run(); });
+    std::thread io_thread([this, f, &confine] {
+        if (confine(f ? &f->io : nullptr)) loop_->run();
+    });
     std::vector<std::thread> threads;
-    for (auto& v : vcpus_) threads.emplace_back([&v] { v->run(); });
+    for (auto& v : vcpus_)
+        threads.emplace_back([&v, f, &confine] {
+            if (confine(f ? &f->vcpu : nullptr)) v->run();
+        });
+    confine(f ? &f->main : nullptr);
 
     // Wait for the first ending: the VM itself, a stop signal, or the timeout.
     pollfd fds[2] = {{control_->done_fd(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};

@@ -1,12 +1,15 @@
 // Unit tests for EventLoop (vmm/base/event_loop.hpp): dispatch, removal, stop from a thread.
 #include "base/event_loop.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <atomic>
 #include <thread>
 
 #include <gtest/gtest.h>
+
+#include "open_fds.hpp"
 
 namespace minivmm {
 namespace {
@@ -100,6 +103,26 @@ TEST(EventLoop, StopFromAnotherThreadEndsRun) {
     loop->stop();
     t.join();
     EXPECT_EQ(calls.load(), 1);
+}
+
+} // namespace
+} // namespace minivmm
+
+namespace minivmm {
+namespace {
+
+TEST(EventLoop, EveryDescriptorItCreatesIsCloseOnExec) {
+    auto before = test::open_fds();
+    auto loop = make_loop();
+    int created = 0;
+    for (int fd : test::open_fds()) {
+        if (before.count(fd) != 0) continue;
+        ++created;
+        EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "fd " << fd;
+    }
+    EXPECT_EQ(created, 2);   // the epoll set and its wake-up eventfd
+    loop.reset();
+    EXPECT_EQ(test::open_fds(), before) << "EventLoop leaked a descriptor";
 }
 
 } // namespace

@@ -16,10 +16,13 @@ TEST(ParseSize, AcceptsSuffixes) {
     EXPECT_EQ(*parse_size("512MiB"), 512ull << 20);
     EXPECT_EQ(*parse_size("2G"), 2ull << 30);
     EXPECT_EQ(*parse_size("1T"), 1ull << 40);
+    EXPECT_EQ(*parse_size("64MB"), 64ull << 20);
+    EXPECT_EQ(*parse_size("1KiB"), 1024u);
 }
 
 TEST(ParseSize, RejectsGarbage) {
-    for (const char* bad : {"", "-1", "M", "12X", "1.5G", "1GG", " 1", "1 "}) {
+    for (const char* bad : {"", "-1", "M", "12X", "1.5G", "1GG", " 1", "1 ", "1MBB", "1MiBB",
+                            "1Mi", "1B", "0x100", "1KiBi"}) {
         auto r = parse_size(bad);
         EXPECT_FALSE(r) << bad;
         if (!r) {
@@ -32,6 +35,16 @@ TEST(ParseSize, RejectsOverflow) {
     EXPECT_FALSE(parse_size("18446744073709551616"));   // 2^64
     EXPECT_FALSE(parse_size("17179869184G"));           // 2^34 GiB = 2^64
     EXPECT_TRUE(parse_size("18446744073709551615"));
+}
+
+// Found by config_fuzz: an argument holding a newline made the error two lines.
+TEST(ErrorLine, IsOneLineWithControlCharactersEscaped) {
+    EXPECT_EQ(error_line(Error(ErrorCode::Usage, "--mem: Invalid size '1\n)'")),
+              "minivmm: error: --mem: Invalid size '1\\n)'\n");
+    EXPECT_EQ(error_line(Error(ErrorCode::Input, "Kernel a\tb\x1b[31m is empty")),
+              "minivmm: error: Kernel a\\tb\\x1b[31m is empty\n");
+    EXPECT_EQ(error_line(Error(ErrorCode::Input, "Kernel \xc3\xa9t\xc3\xa9 is empty")),
+              "minivmm: error: Kernel \xc3\xa9t\xc3\xa9 is empty\n");   // UTF-8 names kept
 }
 
 TEST(ParseSerial, AcceptsTheThreeForms) {

@@ -1,0 +1,213 @@
+// SBX-01: a forked child loads one thread kind's filter; the calls that kind needs still work,
+// and a forbidden call (execve, socket(AF_INET), openat, an executable mapping, a KVM ioctl the
+// kind does not make) ends the process with SECCOMP_EXIT_CODE and the one documented line.
+#include "sandbox/seccomp_filter.hpp"
+
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <functional>
+#include <optional>
+#include <linux/kvm.h>
+#include <string>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace minivmm::sandbox {
+namespace {
+
+struct Child {
+    int exit_code = -1;   // -1 if killed by a signal
+    int signal = 0;
+    std::string out;      // what the child wrote to its stdout
+    std::string err;
+};
+
+std::string drain(int fd) {
+    std::string s;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+    return s;
+}
+
+// Forks; the child runs `prepare`, installs the SIGSYS handler, loads `filter` and runs `body`,
+// then _exit(0). The filter is compiled in the parent: the child only makes the calls under test.
+Child run_confined(const SeccompFilter& filter, const std::function<void()>& body,
+                   const std::function<void()>& prepare = [] {}) {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return {};
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], STDOUT_FILENO);
+        ::dup2(err[1], STDERR_FILENO);
+        prepare();
+        if (!install_sigsys_handler() || !filter.load()) ::_exit(99);
+        body();
+        ::_exit(0);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    Child c;
+    c.out = drain(out[0]);
+    c.err = drain(err[0]);
+    ::close(out[0]);
+    ::close(err[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFEXITED(status)) c.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) c.signal = WTERMSIG(status);
+    return c;
+}
+
+void say(const char* text) { [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, text, std::strlen(text)); }
+
+std::string forbidden_line(long nr, ThreadKind kind) {
+    return "minivmm: error: seccomp: forbidden system call " + std::to_string(nr) + " on a " +
+           thread_kind_name(kind) + " thread (--no-seccomp disables the filters)\n";
+}
+
+class SeccompFilterTest : public ::testing::TestWithParam<ThreadKind> {
+protected:
+    void SetUp() override {
+        auto f = SeccompFilter::build(GetParam());
+        ASSERT_TRUE(f) << f.error().message();
+        filter_.emplace(std::move(*f));
+    }
+    void expect_killed_by(const Child& c, long nr) {
+        EXPECT_EQ(c.exit_code, SECCOMP_EXIT_CODE) << "signal " << c.signal << "\n" << c.err;
+        EXPECT_EQ(c.err, forbidden_line(nr, GetParam()));
+        EXPECT_EQ(c.out, "before\n");   // the allowed write before the forbidden call went out
+    }
+    std::optional<SeccompFilter> filter_;
+};
+
+TEST_P(SeccompFilterTest, CallsTheThreadNeedsStillWork) {
+    int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    ASSERT_GE(efd, 0);
+    auto c = run_confined(*filter_, [efd] {
+        uint64_t one = 1, got = 0;
+        if (::write(efd, &one, sizeof one) != sizeof one) ::_exit(10);   // EventFd::signal
+        if (::read(efd, &got, sizeof got) != sizeof got || got != 1) ::_exit(11);
+        void* big = std::malloc(8 << 20);   // mmap/munmap through malloc
+        if (big == nullptr) ::_exit(12);
+        std::memset(big, 1, 8 << 20);
+        std::free(big);
+        timespec ts;
+        if (::syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts) != 0) ::_exit(13);
+        // A read-write anonymous mapping is fine (only executable ones are refused).
+        void* p = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED || ::munmap(p, 4096) != 0) ::_exit(14);
+        ::close(efd);
+        say("ok\n");
+    });
+    ::close(efd);
+    EXPECT_EQ(c.exit_code, 0) << c.err;
+    EXPECT_EQ(c.out, "ok\n");
+    EXPECT_EQ(c.err, "");
+}
+
+TEST_P(SeccompFilterTest, ExecveEndsTheProcessWithTheDocumentedCodeAndLine) {
+    auto c = run_confined(*filter_, [] {
+        say("before\n");
+        char* argv[] = {const_cast<char*>("/bin/true"), nullptr};
+        ::execve("/bin/true", argv, environ);
+        say("execve returned\n");
+    });
+    expect_killed_by(c, SYS_execve);
+}
+
+TEST_P(SeccompFilterTest, InetSocketEndsTheProcess) {
+    auto c = run_confined(*filter_, [] {
+        say("before\n");
+        ::socket(AF_INET, SOCK_STREAM, 0);
+        say("socket returned\n");
+    });
+    expect_killed_by(c, SYS_socket);
+}
+
+TEST_P(SeccompFilterTest, OpeningAFileEndsTheProcess) {
+    auto c = run_confined(*filter_, [] {
+        say("before\n");
+        ::syscall(SYS_openat, AT_FDCWD, "/etc/hostname", O_RDONLY);
+        say("openat returned\n");
+    });
+    expect_killed_by(c, SYS_openat);
+}
+
+TEST_P(SeccompFilterTest, ExecutableMappingEndsTheProcess) {
+    auto c = run_confined(*filter_, [] {
+        say("before\n");
+        ::mmap(nullptr, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        say("mmap returned\n");
+    });
+    expect_killed_by(c, SYS_mmap);
+}
+
+TEST_P(SeccompFilterTest, KvmRunOnlyOnVcpuThreads) {
+    // KVM_RUN on /dev/null: allowed calls reach the kernel (ENOTTY), forbidden ones never do.
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ASSERT_GE(null, 0);
+    auto c = run_confined(*filter_, [null] {
+        say("before\n");
+        if (::ioctl(null, KVM_RUN, 0) < 0 && errno == ENOTTY) say("ENOTTY\n");
+    });
+    ::close(null);
+    if (GetParam() == VCPU) {
+        EXPECT_EQ(c.exit_code, 0) << c.err;
+        EXPECT_EQ(c.out, "before\nENOTTY\n");
+    } else {
+        expect_killed_by(c, SYS_ioctl);
+    }
+}
+
+TEST_P(SeccompFilterTest, OnlyTheMainThreadKicksVcpus) {
+    auto c = run_confined(
+        *filter_,
+        [] {
+            say("before\n");
+            ::syscall(SYS_tgkill, ::getpid(), ::gettid(), SIGUSR1);
+            say("kicked\n");
+        },
+        [] { std::signal(SIGUSR1, SIG_IGN); });   // the kick signal, harmless here
+    if (GetParam() == MAIN) {
+        EXPECT_EQ(c.exit_code, 0) << c.err;
+        EXPECT_EQ(c.out, "before\nkicked\n");
+    } else {
+        expect_killed_by(c, SYS_tgkill);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllThreadKinds, SeccompFilterTest, ::testing::Values(MAIN, VCPU, IO),
+                         [](const auto& info) { return std::string(thread_kind_name(info.param)); });
+
+TEST(SeccompFilter, SigsysBlockedBeforeInstallStillGivesTheMessage) {
+    // Threads inherit the main thread's signal mask; a blocked SIGSYS would make the kernel
+    // fall back to the default action (a core dump), so install_sigsys_handler unblocks it.
+    auto f = SeccompFilter::build(VCPU);
+    ASSERT_TRUE(f);
+    auto c = run_confined(
+        *f,
+        [] {
+            say("before\n");
+            ::socket(AF_INET, SOCK_DGRAM, 0);
+        },
+        [] {
+            sigset_t sys;
+            sigemptyset(&sys);
+            sigaddset(&sys, SIGSYS);
+            pthread_sigmask(SIG_BLOCK, &sys, nullptr);
+        });
+    EXPECT_EQ(c.exit_code, SECCOMP_EXIT_CODE) << "signal " << c.signal;
+    EXPECT_EQ(c.err, forbidden_line(SYS_socket, VCPU));
+}
+
+} // namespace
+} // namespace minivmm::sandbox

@@ -1,0 +1,97 @@
+// SBX-03: the allow-list table is what we think it is. Every rule has a reason, compiles, and the
+// calls each thread kind may make match the lists below, so a change to the table is deliberate.
+#include "sandbox/seccomp_rules.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+#include <string>
+#include <sys/mman.h>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "sandbox/seccomp_filter.hpp"
+
+namespace minivmm::sandbox {
+namespace {
+
+const std::vector<std::string> COMMON = {
+    "brk",          "clock_gettime", "close",  "epoll_ctl", "exit",          "exit_group",
+    "fstat",        "futex",         "getpid", "gettid",    "ioctl",         "madvise",
+    "mmap",         "mprotect",      "mremap", "munmap",    "newfstatat",    "read",
+    "restart_syscall", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "tgkill", "write"};
+
+std::vector<std::string> sorted(std::vector<std::string> v, std::vector<std::string> extra) {
+    v.insert(v.end(), extra.begin(), extra.end());
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+TEST(SeccompRules, EveryRuleHasAReasonAndAThreadKind) {
+    for (const auto& r : seccomp_rules()) {
+        ASSERT_NE(r.syscall, nullptr);
+        ASSERT_NE(r.reason, nullptr) << r.syscall;
+        EXPECT_GE(std::strlen(r.reason), 10u) << r.syscall << ": say why the call is needed";
+        EXPECT_NE(r.threads, 0) << r.syscall;
+        EXPECT_EQ(r.threads & ~ALL_THREADS, 0) << r.syscall;
+        if (r.check != ArgCheck::None) {
+            EXPECT_LT(r.arg, 6u) << r.syscall;
+        }
+    }
+}
+
+TEST(SeccompRules, NoRuleIsRepeated) {
+    std::set<std::tuple<std::string, int, unsigned, uint64_t>> seen;
+    for (const auto& r : seccomp_rules())
+        EXPECT_TRUE(seen.insert({r.syscall, static_cast<int>(r.check), r.arg, r.value}).second)
+            << r.syscall << " " << r.value;
+}
+
+TEST(SeccompRules, DangerousCallsAreNeverAllowed) {
+    for (const auto& r : seccomp_rules()) {
+        for (const char* bad : {"execve", "execveat", "fork", "vfork", "clone", "clone3", "socket",
+                                "connect", "open", "openat", "openat2", "ptrace", "kill",
+                                "process_vm_writev", "memfd_create", "mount", "setuid"})
+            EXPECT_STRNE(r.syscall, bad);
+        // Guest RAM is never executable: no executable mapping can be made or changed to.
+        if (std::strcmp(r.syscall, "mmap") == 0 || std::strcmp(r.syscall, "mprotect") == 0) {
+            EXPECT_EQ(r.check, ArgCheck::MaskedZero);
+            EXPECT_EQ(r.arg, 2u);
+            EXPECT_EQ(r.value, static_cast<uint64_t>(PROT_EXEC));
+        }
+        // ioctl only with named requests; tgkill only with named signals.
+        if (std::strcmp(r.syscall, "ioctl") == 0 || std::strcmp(r.syscall, "tgkill") == 0) {
+            EXPECT_EQ(r.check, ArgCheck::Equal) << r.syscall << " without an argument check";
+        }
+    }
+}
+
+TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
+    struct Expected {
+        ThreadKind kind;
+        std::vector<std::string> syscalls;
+    };
+    const Expected expected[] = {
+        {MAIN, sorted(COMMON, {"poll", "ppoll"})},
+        {VCPU, sorted(COMMON, {"fallocate", "fdatasync", "pread64", "pwrite64", "writev"})},
+        {IO, sorted(COMMON, {"epoll_pwait", "epoll_wait", "fallocate", "fdatasync", "pread64",
+                             "pwrite64", "writev"})},
+    };
+    for (const auto& e : expected) {
+        auto filter = SeccompFilter::build(e.kind);
+        ASSERT_TRUE(filter) << filter.error().message();
+        EXPECT_EQ(filter->syscalls(), e.syscalls) << thread_kind_name(e.kind);
+        EXPECT_GT(filter->instruction_count(), filter->syscall_count());
+        size_t rules = static_cast<size_t>(
+            std::count_if(seccomp_rules().begin(), seccomp_rules().end(),
+                          [&](const SyscallRule& r) { return (r.threads & e.kind) != 0; }));
+        std::printf("allow-list %s: %zu system calls, %zu rules, %zu BPF instructions\n",
+                    thread_kind_name(e.kind), filter->syscall_count(), rules,
+                    filter->instruction_count());
+    }
+}
+
+} // namespace
+} // namespace minivmm::sandbox

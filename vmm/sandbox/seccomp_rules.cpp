@@ -1,0 +1,107 @@
+// The allow-list table. Derived from the code (every call each thread makes after set-up, and
+// what glibc and libstdc++ make on its behalf); one rule per line with its reason. Adding a
+// device that makes a new call from a thread means adding its rule here, and the expected
+// lists in tests/unit/sandbox/seccomp_rules_test.cpp.
+#include "sandbox/seccomp_rules.hpp"
+
+#include <csignal>
+#include <linux/kvm.h>
+#include <sys/mman.h>
+#include <sys/ioctl.h>
+
+namespace minivmm::sandbox {
+
+namespace {
+constexpr ArgCheck NONE = ArgCheck::None;
+constexpr ArgCheck EQ = ArgCheck::Equal;
+constexpr ArgCheck NO_BITS = ArgCheck::MaskedZero;
+constexpr uint64_t SIGNAL(int sig) { return static_cast<uint64_t>(sig); }
+constexpr uint64_t PROT(int prot) { return static_cast<uint64_t>(prot); }
+
+constexpr SyscallRule RULES[] = {
+    // --- I/O on descriptors opened during set-up -------------------------------------------
+    {"read", ALL_THREADS, NONE, 0, 0,
+     "EventFd::consume, the main thread's signalfd, stdin and tap input"},
+    {"write", ALL_THREADS, NONE, 0, 0,
+     "guest serial output to stdout, log lines to stderr, EventFd::signal (VmControl::finish, "
+     "irqfd triggers, EventLoop::stop), the SIGSYS handler's message"},
+    // Device work runs on the I/O thread (ioeventfd, tap and stdin readiness); a vCPU reaches
+    // it too when an exit lands in a device (a QueueNotify no ioeventfd caught, a reset).
+    {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},
+    {"pread64", VCPU | IO, NONE, 0, 0, "disk image reads (FileBackend, virtio-blk)"},
+    {"pwrite64", VCPU | IO, NONE, 0, 0, "disk image writes (FileBackend, virtio-blk)"},
+    {"fdatasync", VCPU | IO, NONE, 0, 0, "virtio-blk flush requests (FileBackend::flush)"},
+    {"fallocate", VCPU | IO, NONE, 0, 0,
+     "virtio-blk discard and write-zeroes (FileBackend: punch hole, zero range)"},
+    {"close", ALL_THREADS, NONE, 0, 0,
+     "teardown closes every descriptor (main); a device reset may close its own"},
+    {"newfstatat", ALL_THREADS, NONE, 0, 0,
+     "glibc stdio: the first write to a stream sizes its buffer with fstat"},
+    {"fstat", ALL_THREADS, NONE, 0, 0, "glibc stdio, older glibc spelling of the same fstat"},
+    {"ioctl", ALL_THREADS, EQ, 1, TCGETS, "glibc stdio: isatty() when a stream is set up"},
+    {"ioctl", ALL_THREADS, EQ, 1, TCSETS,
+     "TerminalGuard puts the terminal back (tcsetattr TCSANOW) at the end and from its "
+     "fatal-signal handler, on whichever thread faulted"},
+    // --- KVM -------------------------------------------------------------------------------
+    {"ioctl", VCPU, EQ, 1, KVM_RUN, "runs the guest (VcpuLoop::run)"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_REGS, "registers printed on a fatal exit (dump_registers)"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_SREGS, "registers printed on a fatal exit (dump_registers)"},
+    {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
+     "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
+    // --- waiting ---------------------------------------------------------------------------
+    {"epoll_wait", IO, NONE, 0, 0, "EventLoop::run_once"},
+    {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},
+    {"epoll_ctl", ALL_THREADS, NONE, 0, 0,
+     "EventLoop::add/remove/set_events may be called from any thread"},
+    {"poll", MAIN, NONE, 0, 0, "Machine::run waits for the VM's end, a signal or the timeout"},
+    {"ppoll", MAIN, NONE, 0, 0, "Machine::run, where glibc implements poll with ppoll"},
+    {"futex", ALL_THREADS, NONE, 0, 0,
+     "std::mutex and condition variables (EventLoop, VmControl), std::thread::join"},
+    {"restart_syscall", ALL_THREADS, NONE, 0, 0,
+     "the kernel resumes a wait with a timeout interrupted by a signal handler"},
+    {"clock_gettime", ALL_THREADS, NONE, 0, 0,
+     "exit statistics timestamps (the vDSO's fallback to the system call)"},
+    // --- memory (glibc malloc, thread stacks, teardown); never executable ------------------
+    {"mmap", ALL_THREADS, NO_BITS, 2, PROT(PROT_EXEC),
+     "malloc of large blocks and new arenas; never PROT_EXEC (guest RAM is never executable)"},
+    {"mprotect", ALL_THREADS, NO_BITS, 2, PROT(PROT_EXEC),
+     "malloc grows a thread arena's heap; never PROT_EXEC"},
+    {"mremap", ALL_THREADS, NONE, 0, 0, "realloc of large blocks"},
+    {"munmap", ALL_THREADS, NONE, 0, 0,
+     "free() of large blocks; teardown of guest RAM and kvm_run mappings"},
+    {"madvise", ALL_THREADS, NONE, 0, 0,
+     "free() trims with MADV_DONTNEED; an exiting thread releases its stack"},
+    {"brk", ALL_THREADS, NONE, 0, 0, "malloc's main arena, which any thread may be handed"},
+    // --- signals and the end ---------------------------------------------------------------
+    {"rt_sigreturn", ALL_THREADS, NONE, 0, 0, "return from the vCPU kick handler (SIGUSR1)"},
+    {"rt_sigprocmask", ALL_THREADS, NONE, 0, 0,
+     "glibc masks signals around abort() and thread exit"},
+    {"rt_sigaction", ALL_THREADS, NONE, 0, 0,
+     "TerminalGuard's fatal-signal handler and destructor put the previous actions back"},
+    {"getpid", ALL_THREADS, NONE, 0, 0, "pthread_kill and raise() address tgkill(getpid(), ...)"},
+    {"gettid", ALL_THREADS, NONE, 0, 0, "raise() finds its own thread"},
+    {"tgkill", ALL_THREADS, EQ, 2, SIGNAL(SIGABRT),
+     "abort() (MINIVMM_ASSERT) raises SIGABRT on its own thread"},
+    {"tgkill", MAIN, EQ, 2, SIGNAL(SIGUSR1), "VcpuLoop::kick interrupts a vCPU inside KVM_RUN"},
+    {"tgkill", ALL_THREADS, EQ, 2, SIGNAL(SIGSEGV),
+     "TerminalGuard re-raises a fatal signal that was sent (kill -SEGV) after restoring"},
+    {"tgkill", ALL_THREADS, EQ, 2, SIGNAL(SIGBUS), "TerminalGuard re-raises a sent SIGBUS"},
+    {"tgkill", ALL_THREADS, EQ, 2, SIGNAL(SIGILL), "TerminalGuard re-raises a sent SIGILL"},
+    {"tgkill", ALL_THREADS, EQ, 2, SIGNAL(SIGFPE), "TerminalGuard re-raises a sent SIGFPE"},
+    {"exit", ALL_THREADS, NONE, 0, 0, "a thread returns from its function"},
+    {"exit_group", ALL_THREADS, NONE, 0, 0, "the process ends (also the SIGSYS handler's _exit)"},
+};
+} // namespace
+
+std::span<const SyscallRule> seccomp_rules() { return RULES; }
+
+const char* thread_kind_name(ThreadKind kind) {
+    switch (kind) {
+    case MAIN: return "main";
+    case VCPU: return "vcpu";
+    case IO: return "io";
+    }
+    return "?";
+}
+
+} // namespace minivmm::sandbox
