@@ -16,7 +16,10 @@
 #include "base/log.hpp"
 #include "boot/elf_kernel.hpp"
 #include "demos.hpp"
+#include "acpi/fadt.hpp"
+#include "legacy/acpi_power.hpp"
 #include "legacy/exit_port.hpp"
+#include "legacy/i8042.hpp"
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "machine/kvm_irq_line.hpp"
@@ -41,6 +44,10 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
                                            new VmControl(std::move(*done)), std::move(*loop)));
     MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_pvh_kernel() : m->load_demo());
+    MINIVMM_TRY(m->open_taps());
+    auto console = SerialConsole::open(config.serial);
+    if (!console) return console.error();
+    m->console_ = std::move(*console);
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
     //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
@@ -53,7 +60,8 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    if (config.kernel || !m->disks_.empty()) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
+    m->irqchip_ = config.kernel || !m->disks_.empty();
+    if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
     // 3. Devices on the buses, 4. the vCPUs in their entry state.
     MINIVMM_TRY(m->add_legacy_devices());
@@ -63,11 +71,8 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
 }
 
 Result<void> Machine::add_legacy_devices() {
-    auto serial = std::make_shared<Serial16550>([](uint8_t byte) {
-        // Guest output goes straight to stdout; a closed stdout (EPIPE) only loses the output.
-        [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, &byte, 1);
-    });
-    MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    MINIVMM_TRY(add_serial());
+    MINIVMM_TRY(add_power_devices());
     VmControl* control = control_.get();
     auto exit_port = std::make_shared<ExitPort>(
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
@@ -77,6 +82,43 @@ Result<void> Machine::add_legacy_devices() {
     return {};
 }
 
+// COM1 with its host end (--serial). Its interrupt needs the in-kernel irqchip; without one
+// (plain demos, which poll it) it is a line wired to nothing.
+Result<void> Machine::add_serial() {
+    std::shared_ptr<IrqLine> irq = std::make_shared<NoIrqLine>();
+    if (irqchip_) {
+        auto line = KvmIrqLine::create(*vm_, layout::COM1_IRQ);
+        if (!line) return line.error();
+        irq = std::move(*line);
+    }
+    auto serial = std::make_shared<Serial16550>(console_->sink(), std::move(irq));
+    MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    VmControl* control = control_.get();
+    return console_->connect_input(*loop_, *serial, [control] {
+        control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"});
+    });
+}
+
+// The ways a guest asks to end: the i8042 reset command (Linux reboot=k) and the ACPI registers
+// the FADT points at (poweroff through \_S5, reboot through the reset register).
+Result<void> Machine::add_power_devices() {
+    VmControl* control = control_.get();
+    auto reboot = [control](const char* how) {
+        control->finish({Ending::Reboot, 0, fmt::format("the guest rebooted ({}); exiting", how)});
+    };
+    auto i8042 = std::make_shared<I8042>([reboot] { reboot("i8042 reset"); });
+    MINIVMM_TRY(pio_.insert({layout::I8042_DATA_PORT, 1}, I8042::data_port(i8042), "i8042"));
+    MINIVMM_TRY(pio_.insert({layout::I8042_COMMAND_PORT, 1}, I8042::command_port(i8042), "i8042"));
+    auto acpi = std::make_shared<AcpiPowerDevice>(
+        AcpiPowerDevice::Values{acpi::ACPI_S5_SLP_TYP, acpi::ACPI_RESET_VALUE},
+        [control] { control->finish({Ending::PowerOff, 0, "the guest powered off"}); },
+        [reboot] { reboot("ACPI reset register"); });
+    static_assert(layout::ACPI_SLEEP_STATUS_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 1 &&
+                  layout::ACPI_RESET_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 2);
+    return pio_.insert({layout::ACPI_SLEEP_CONTROL_PORT, AcpiPowerDevice::PORT_COUNT}, acpi,
+                       "acpi-power");
+}
+
 // Opens and locks every --disk image (errors name the image; nothing else has started yet).
 Result<void> Machine::open_disks() {
     for (const DiskConfig& d : config_.disks) {
@@ -84,6 +126,17 @@ Result<void> Machine::open_disks() {
             d.path, d.read_only ? block::Access::ReadOnly : block::Access::ReadWrite);
         if (!backend) return backend.error();
         disks_.push_back(std::make_shared<block::BlockDevice>(std::move(*backend), d.serial));
+    }
+    return {};
+}
+
+// --net: every tap is opened before /dev/kvm, so a missing tap or a missing permission is
+// reported as such on any host.
+Result<void> Machine::open_taps() {
+    for (const auto& spec : config_.nets) {
+        auto tap = net::Tap::open(spec.tap);
+        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec.tap));
+        taps_.push_back(std::move(*tap));
     }
     return {};
 }
@@ -261,6 +314,7 @@ Result<Outcome> Machine::run() {
                      static_cast<unsigned long long>(pio_.unhandled_count()),
                      static_cast<unsigned long long>(mmio_.unhandled_count()));
     }
+    console_->report(config_.stats);
     return control_->outcome();
 }
 

@@ -16,11 +16,13 @@
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/outcome.hpp"
+#include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
 #include "virtio/virtio_device.hpp"
+#include "net/tap.hpp"
 
 namespace minivmm {
 
@@ -43,23 +45,28 @@ private:
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     Result<void> add_legacy_devices();
+    Result<void> add_serial();
+    Result<void> add_power_devices();
     Result<void> open_disks();
     Result<void> add_disks();
     Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
                                    const std::string& name);
     Result<void> load_demo();
     Result<void> load_pvh_kernel();
+    Result<void> open_taps();
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
 
     MachineConfig config_;
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
+    bool irqchip_ = false;     // the in-kernel PIC/IOAPIC/LAPIC and PIT exist
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
+    std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
     std::vector<std::shared_ptr<virtio::VirtioDevice>> disks_;
@@ -69,6 +76,7 @@ private:
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint32_t entry_ebx_ = 0;                       // PVH: the hvm_start_info address
     ExitStats stats_;
+    std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
 };
 
 } // namespace minivmm

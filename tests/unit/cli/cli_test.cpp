@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
 namespace minivmm {
 namespace {
 
@@ -29,6 +32,52 @@ TEST(ParseSize, RejectsOverflow) {
     EXPECT_FALSE(parse_size("18446744073709551616"));   // 2^64
     EXPECT_FALSE(parse_size("17179869184G"));           // 2^34 GiB = 2^64
     EXPECT_TRUE(parse_size("18446744073709551615"));
+}
+
+TEST(ParseSerial, AcceptsTheThreeForms) {
+    EXPECT_EQ(parse_serial("stdio")->kind, SerialConfig::Kind::Stdio);
+    EXPECT_EQ(parse_serial("none")->kind, SerialConfig::Kind::None);
+    auto file = parse_serial("file:/tmp/console.log");
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->kind, SerialConfig::Kind::File);
+    EXPECT_EQ(file->path, "/tmp/console.log");
+    EXPECT_EQ(parse_serial("file:a:b")->path, "a:b");
+}
+
+TEST(ParseSerial, RejectsEverythingElse) {
+    for (const char* bad : {"", "file:", "file", "STDIO", "tty", "stdio ", "pty", "null"}) {
+        auto r = parse_serial(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().code(), ErrorCode::Usage);
+        }
+    }
+}
+
+TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
+    std::vector<std::string> args{"minivmm"};
+    auto argv = [&] {
+        std::vector<char*> v;
+        for (auto& a : args) v.push_back(a.data());
+        return v;
+    };
+    auto v = argv();
+    auto config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->serial.kind, SerialConfig::Kind::Stdio);
+
+    args = {"minivmm", "--serial", "file:out.txt"};
+    v = argv();
+    config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->serial.kind, SerialConfig::Kind::File);
+    EXPECT_EQ((*config)->serial.path, "out.txt");
+
+    args = {"minivmm", "--serial", "bogus"};
+    v = argv();
+    config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_FALSE(config);
+    EXPECT_EQ(config.error().code(), ErrorCode::Usage);
 }
 
 TEST(CheckKernelFile, AcceptsElfRefusesBzImageAndGarbage) {
