@@ -15,4 +15,12 @@ public:
     virtual void set_level(bool high) noexcept = 0;
 };
 
+// A line wired to nothing: for machines without an interrupt controller (the demo guests,
+// which poll their devices).
+class NoIrqLine final : public IrqLine {
+public:
+    void trigger() noexcept override {}
+    void set_level(bool) noexcept override {}
+};
+
 } // namespace minivmm

@@ -16,14 +16,19 @@ constexpr uint64_t SCR = 7;
 constexpr uint8_t LCR_DLAB = 0x80;
 constexpr uint8_t MCR_LOOP = 0x10;
 constexpr uint8_t LSR_DR = 0x01;     // data ready
+constexpr uint8_t LSR_OE = 0x02;     // overrun error: a loopback byte found the FIFO full
 constexpr uint8_t LSR_THRE = 0x20;   // transmit holding register empty
 constexpr uint8_t LSR_TEMT = 0x40;   // transmitter empty
 constexpr uint8_t IIR_NO_INT = 0x01;
+constexpr uint8_t IIR_RLS = 0x06;    // receiver line status (highest priority)
 constexpr uint8_t IIR_RDA = 0x04;    // received data available
 constexpr uint8_t IIR_THRE = 0x02;   // transmit holding register empty
 constexpr uint8_t IIR_FIFO = 0xc0;   // FIFOs enabled
 constexpr uint8_t IER_RDA = 0x01;
 constexpr uint8_t IER_THRE = 0x02;
+constexpr uint8_t IER_RLS = 0x04;
+constexpr uint8_t FCR_ENABLE = 0x01;
+constexpr uint8_t FCR_CLEAR_RX = 0x02;
 constexpr uint8_t MSR_DEFAULT = 0xb0;   // DCD, DSR, CTS asserted
 
 // In loopback the modem inputs follow the outputs: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD.
@@ -33,37 +38,71 @@ uint8_t loopback_msr(uint8_t mcr) {
 } // namespace
 
 void Serial16550::read(uint64_t offset, std::span<uint8_t> data) noexcept {
-    // Wider accesses read the byte register and zero-fill the rest.
     std::lock_guard lock(mutex_);
     data[0] = read_reg(offset);
     for (size_t i = 1; i < data.size(); ++i) data[i] = 0;
+    update_irq();
 }
 
 void Serial16550::write(uint64_t offset, std::span<const uint8_t> data) noexcept {
     std::lock_guard lock(mutex_);
     write_reg(offset, data[0]);
+    update_irq();
+}
+
+// §8.6, Table 4: the highest-priority pending interrupt among those IER enables.
+uint8_t Serial16550::iir() const {
+    const uint8_t fifo = (fcr_ & FCR_ENABLE) ? IIR_FIFO : 0;
+    if ((ier_ & IER_RLS) && (lsr_errors_ & LSR_OE)) return fifo | IIR_RLS;
+    if ((ier_ & IER_RDA) && rx_count_ > 0) return fifo | IIR_RDA;
+    if ((ier_ & IER_THRE) && thr_pending_) return fifo | IIR_THRE;
+    return fifo | IIR_NO_INT;
+}
+
+void Serial16550::update_irq() {
+    const bool high = (iir() & IIR_NO_INT) == 0;
+    if (high == irq_high_) return;   // one KVM_IRQ_LINE per transition, not per access
+    irq_high_ = high;
+    irq_->set_level(high);
+}
+
+void Serial16550::rx_push(uint8_t b) {
+    rx_[(rx_head_ + rx_count_) % RX_FIFO_LIMIT] = b;
+    ++rx_count_;
+}
+
+uint8_t Serial16550::rx_pop() {
+    const uint8_t b = rx_[rx_head_];
+    rx_head_ = (rx_head_ + 1) % RX_FIFO_LIMIT;
+    --rx_count_;
+    if (space_wanted_ && rx_count_ <= RX_RESUME_LEVEL) {
+        space_wanted_ = false;
+        if (space_callback_) space_callback_();
+    }
+    return b;
 }
 
 uint8_t Serial16550::read_reg(uint64_t offset) {
-    bool dlab = (lcr_ & LCR_DLAB) != 0;
+    const bool dlab = (lcr_ & LCR_DLAB) != 0;
     switch (offset) {
-    case RBR_THR: {
+    case RBR_THR:
         if (dlab) return dll_;
-        if (rx_.empty()) return 0;
-        uint8_t b = rx_.front();
-        rx_.pop_front();
-        return b;
-    }
+        return rx_count_ > 0 ? rx_pop() : 0;
     case IER: return dlab ? dlm_ : ier_;
     case IIR_FCR: {
-        uint8_t fifo = (fcr_ & 1) ? IIR_FIFO : 0;
-        if ((ier_ & IER_RDA) && !rx_.empty()) return fifo | IIR_RDA;
-        if (ier_ & IER_THRE) return fifo | IIR_THRE;
-        return fifo | IIR_NO_INT;
+        const uint8_t value = iir();
+        // Reading IIR while it reports THR empty acknowledges that interrupt (§8.6).
+        if ((value & 0x0f) == IIR_THRE) thr_pending_ = false;
+        return value;
     }
     case LCR: return lcr_;
     case MCR: return mcr_;
-    case LSR: return static_cast<uint8_t>(LSR_THRE | LSR_TEMT | (rx_.empty() ? 0 : LSR_DR));
+    case LSR: {
+        const uint8_t value =
+            static_cast<uint8_t>(LSR_THRE | LSR_TEMT | lsr_errors_ | (rx_count_ > 0 ? LSR_DR : 0));
+        lsr_errors_ = 0;   // error bits clear when LSR is read
+        return value;
+    }
     case MSR: return (mcr_ & MCR_LOOP) ? loopback_msr(mcr_) : MSR_DEFAULT;
     case SCR: return scr_;
     default: return 0xff;
@@ -71,27 +110,49 @@ uint8_t Serial16550::read_reg(uint64_t offset) {
 }
 
 void Serial16550::write_reg(uint64_t offset, uint8_t value) {
-    bool dlab = (lcr_ & LCR_DLAB) != 0;
+    const bool dlab = (lcr_ & LCR_DLAB) != 0;
     switch (offset) {
     case RBR_THR:
         if (dlab) {
             dll_ = value;
-        } else if (mcr_ & MCR_LOOP) {
+            break;
+        }
+        // The byte leaves at once: THRE drops for the write and rises again, so an enabled
+        // THR-empty interrupt gives the line a fresh edge per byte.
+        thr_pending_ = false;
+        update_irq();
+        if (mcr_ & MCR_LOOP) {
             // Loopback: what is sent comes back as input (Linux probes the UART this way).
-            if (rx_.size() < RX_FIFO_LIMIT) rx_.push_back(value);
+            if (rx_count_ < RX_FIFO_LIMIT)
+                rx_push(value);
+            else
+                lsr_errors_ |= LSR_OE;
         } else {
             sink_(value);
         }
+        thr_pending_ = true;
         break;
     case IER:
-        if (dlab)
+        if (dlab) {
             dlm_ = value;
-        else
+        } else {
+            const uint8_t enabled = static_cast<uint8_t>(~ier_ & value & IER_THRE);
             ier_ = value & 0x0f;
+            // Enabling the THR-empty interrupt while THR is empty (always) raises it; disabling
+            // it drops it (as QEMU and Linux's THRE re-assertion test expect).
+            if (enabled) thr_pending_ = true;
+            if (!(ier_ & IER_THRE)) thr_pending_ = false;
+        }
         break;
     case IIR_FCR:
         fcr_ = value;
-        if (value & 0x02) rx_.clear();   // reset receive FIFO
+        if (value & FCR_CLEAR_RX) {
+            rx_head_ = rx_count_ = 0;
+            if (space_wanted_) {
+                space_wanted_ = false;
+                if (space_callback_) space_callback_();
+            }
+        }
         break;
     case LCR: lcr_ = value; break;
     case MCR: mcr_ = value & 0x1f; break;
@@ -104,11 +165,39 @@ size_t Serial16550::push_input(std::span<const uint8_t> bytes) {
     std::lock_guard lock(mutex_);
     size_t accepted = 0;
     for (uint8_t b : bytes) {
-        if (rx_.size() >= RX_FIFO_LIMIT) break;
-        rx_.push_back(b);
+        if (rx_count_ >= RX_FIFO_LIMIT) break;
+        rx_push(b);
         ++accepted;
     }
+    update_irq();
     return accepted;
+}
+
+size_t Serial16550::input_space() {
+    std::lock_guard lock(mutex_);
+    const size_t space = RX_FIFO_LIMIT - rx_count_;
+    if (space == 0) space_wanted_ = true;
+    return space;
+}
+
+void Serial16550::set_space_callback(SpaceCallback callback) {
+    std::lock_guard lock(mutex_);
+    space_callback_ = std::move(callback);
+}
+
+size_t Serial16550::rx_level() {
+    std::lock_guard lock(mutex_);
+    return rx_count_;
+}
+
+bool Serial16550::irq_level() {
+    std::lock_guard lock(mutex_);
+    return irq_high_;
+}
+
+uint8_t Serial16550::peek_iir() {
+    std::lock_guard lock(mutex_);
+    return iir();
 }
 
 } // namespace minivmm

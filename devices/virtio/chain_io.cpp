@@ -53,6 +53,39 @@ Result<void> ChainReader::skip(uint64_t count) {
     return cursor_.consume(count, [](GuestAddress, uint32_t) -> Result<void> { return {}; });
 }
 
+Result<void> ChainReader::read_spans(
+    uint64_t count, const std::function<Result<void>(std::span<const uint8_t>)>& fn) {
+    if (count > remaining())
+        return Error(ErrorCode::Invalid,
+                     fmt::format("Request needs {} bytes, {} readable", count, remaining()));
+    return cursor_.consume(count, [&](GuestAddress addr, uint32_t len) -> Result<void> {
+        auto host = mem_.slice(addr, len);   // validated by the chain walk; checked again
+        if (!host) return host.error();
+        return fn(*host);
+    });
+}
+
+Result<void> ChainWriter::write_spans(
+    uint64_t count, const std::function<Result<void>(std::span<uint8_t>)>& fn) {
+    if (count > remaining())
+        return Error(ErrorCode::Invalid,
+                     fmt::format("Reply of {} bytes, {} writable", count, remaining()));
+    return cursor_.consume(count, [&](GuestAddress addr, uint32_t len) -> Result<void> {
+        auto host = mem_.slice(addr, len);
+        if (!host) return host.error();
+        MINIVMM_TRY(fn(*host));
+        bytes_written_ += len;
+        return {};
+    });
+}
+
+Result<void> ChainWriter::skip(uint64_t count) {
+    if (count > remaining())
+        return Error(ErrorCode::Invalid,
+                     fmt::format("Cannot skip {} bytes, {} writable", count, remaining()));
+    return cursor_.consume(count, [](GuestAddress, uint32_t) -> Result<void> { return {}; });
+}
+
 Result<void> ChainWriter::write(std::span<const uint8_t> in) {
     if (in.size() > remaining())
         return Error(ErrorCode::Invalid,

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <type_traits>
 
@@ -53,6 +54,11 @@ public:
         return value;
     }
     uint64_t remaining() const { return cursor_.remaining(); }
+    // Zero-copy: calls `fn` with host views of the next `count` readable bytes, piece by piece
+    // (one per guest buffer), and stops at the first error. Refuses when fewer bytes remain.
+    // The guest may change the bytes while `fn` runs: use them as data, never as a decision.
+    Result<void> read_spans(uint64_t count,
+                            const std::function<Result<void>(std::span<const uint8_t>)>& fn);
 
 private:
     const GuestMemory& mem_;
@@ -73,6 +79,13 @@ public:
         return write({reinterpret_cast<const uint8_t*>(&value), sizeof(T)});
     }
     uint64_t remaining() const { return cursor_.remaining(); }
+    // Zero-copy: calls `fn` with host views of the next `count` writable bytes, piece by piece,
+    // for it to fill; they count as written once `fn` succeeds. Refuses when fewer remain.
+    Result<void> write_spans(uint64_t count,
+                             const std::function<Result<void>(std::span<uint8_t>)>& fn);
+    // Leaves `count` writable bytes as they are (not counted as written), or refuses when
+    // fewer remain; e.g. to reach a status byte at the end after a failed request.
+    Result<void> skip(uint64_t count);
     // What the device reports as the used length; never more than the writable bytes.
     uint32_t bytes_written() const { return bytes_written_; }
 

@@ -8,6 +8,9 @@ MINIVMM_DEMO_SYMBOLS(ports)
 MINIVMM_DEMO_SYMBOLS(status)
 MINIVMM_DEMO_SYMBOLS(spin)
 MINIVMM_DEMO_SYMBOLS(triple_fault)
+MINIVMM_DEMO_SYMBOLS(poweroff)
+MINIVMM_DEMO_SYMBOLS(reboot)
+MINIVMM_DEMO_SYMBOLS(echo)
 }
 
 namespace minivmm {
@@ -28,10 +31,16 @@ const std::vector<Demo>& demos() {
          blob(demo_ports_start, demo_ports_end)},
         {"status", "exits with status 42 through the exit-status port",
          blob(demo_status_start, demo_status_end)},
-        {"spin", "never ends by itself: stop it with Ctrl-C, SIGTERM or --timeout",
+        {"spin", "never ends by itself: stop it with Ctrl-a x, SIGTERM or --timeout",
          blob(demo_spin_start, demo_spin_end)},
         {"triple-fault", "loads an empty IDT and faults: the CPU shuts down (KVM_EXIT_SHUTDOWN)",
          blob(demo_triple_fault_start, demo_triple_fault_end)},
+        {"poweroff", "powers off through the ACPI sleep control register (S5): exit code 0",
+         blob(demo_poweroff_start, demo_poweroff_end)},
+        {"reboot", "reboots through the i8042 reset command 0xFE: exit code 0",
+         blob(demo_reboot_start, demo_reboot_end)},
+        {"echo", "echoes the console's input until Ctrl-D, exits with the byte count",
+         blob(demo_echo_start, demo_echo_end)},
     };
     return list;
 }

@@ -2,6 +2,7 @@
 // exit code (README, "Exit codes"), and never starts a guest.
 #include <asm/bootparam.h>
 #include <cstring>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -38,8 +39,21 @@ protected:
 
         make_sparse("big-initrd", 8 << 20);
         make_sparse("3M-initrd", 3 << 20);
+        std::ofstream(dir_ / "odd.img") << std::string(1000, 'x');
+        std::ofstream(dir_ / "disk.img") << std::string(4096, '\0');
+        std::ofstream(dir_ / "locked.img") << std::string(4096, '\0');
+        // Another "minivmm" holds the image: an OFD write lock of this process conflicts with
+        // the child's (image_lock.hpp).
+        locked_fd_ = ::open(path("locked.img").c_str(), O_RDWR | O_CLOEXEC);
+        struct flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        ASSERT_EQ(::fcntl(locked_fd_, F_OFD_SETLK, &lock), 0);
     }
-    void TearDown() override { std::filesystem::remove_all(dir_); }
+    void TearDown() override {
+        ::close(locked_fd_);
+        std::filesystem::remove_all(dir_);
+    }
     std::string path(const char* name) const { return (dir_ / name).string(); }
     // A synthetic bzImage: protocol 2.15, 64-bit entry, 4 setup sectors, 4 KiB of kernel, a
     // 16-byte command-line limit.
@@ -66,6 +80,7 @@ protected:
         return path(name);
     }
     std::filesystem::path dir_;
+    int locked_fd_ = -1;
 };
 
 TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
@@ -113,6 +128,25 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--no-such-option"}, 2, "--no-such-option"},
         {{"--timeout", "-1"}, 2, "--timeout"},
         {{"--log-level", "loud"}, 2, "Unknown log level 'loud'"},
+        {{"--disk", path("missing.img")}, 3, "Cannot open disk image " + path("missing.img")},
+        {{"--disk", dir_.string()}, 3, "Disk image " + dir_.string() + " is a directory"},
+        {{"--disk", path("empty")}, 3, "Disk image " + path("empty") + " is empty"},
+        {{"--disk", path("odd.img")}, 3, "is 1000 bytes, not a multiple of 512"},
+        {{"--disk", path("disk.img") + ",fast"}, 2, "unknown option 'fast'"},
+        {{"--disk", ",ro"}, 2, "no path"},
+        {{"--disk", path("disk.img") + ",serial=123456789012345678901"}, 2, "longer than 20"},
+        {{"--disk", path("locked.img")}, 3, "Disk image " + path("locked.img") + " is locked"},
+        {{"--disk", path("locked.img") + ",ro"}, 3, "is locked"},
+        {{"--disk", path("disk.img"), "--disk", path("disk.img")}, 3, "is locked"},
+        {{"--net", ""}, 2, "--net: empty tap name"},
+        {{"--net", "averyveryverylongname"}, 2, "longer than 15 characters"},
+        {{"--net", "tap=x,mac=zz"}, 2, "Invalid MAC address 'zz'"},
+        {{"--net", "tap=x,mac=01:00:00:00:00:01"}, 2, "multicast"},
+        {{"--net", "tap=x,speed=10"}, 2, "unknown key 'speed'"},
+        {{"--net", "mac=02:00:00:00:00:01"}, 2, "tap=NAME is missing"},
+        {{"--net", "mvdup", "--net", "mvdup"}, 2, "--net: tap mvdup given twice"},
+        {{"--net", "tap=a,mac=02:00:00:00:00:01", "--net", "tap=b,mac=02:00:00:00:00:01"}, 2,
+         "MAC 02:00:00:00:00:01 given twice"},
     };
     for (const auto& c : cases) {
         std::vector<std::string> argv = {MINIVMM_BINARY};
@@ -139,6 +173,65 @@ TEST_F(CliTest, ValidBzImageAndInitrdPassTheInputChecks) {
     EXPECT_TRUE(std::filesystem::exists(path("out.dtb")));
 }
 
+// --net with real taps, in a network namespace the test makes (root; skipped otherwise). The
+// taps are opened before /dev/kvm, so these run on hosts without KVM.
+constexpr const char* IP = "/usr/sbin/ip";
+
+class NetCliTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ns_ = "minivmm-cli-" + std::to_string(::getpid());
+        if (run_process({IP, "netns", "add", ns_}).exit_code != 0)
+            GTEST_SKIP() << "needs root and iproute2 to make a network namespace";
+        made_ = true;
+    }
+    void TearDown() override {
+        if (made_) run_process({IP, "netns", "del", ns_});
+    }
+    minivmm::test::ProcessResult in_ns(std::vector<std::string> argv) {
+        argv.insert(argv.begin(), {IP, "netns", "exec", ns_});
+        return run_process(argv, 30);
+    }
+    std::string ns_;
+    bool made_ = false;
+};
+
+void expect_one_error_line(const minivmm::test::ProcessResult& r, int code, const std::string& needle) {
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("minivmm: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+TEST_F(NetCliTest, MissingTapWithoutCapNetAdminSaysHowToCreateIt) {
+    // NET-09. Root without CAP_NET_ADMIN (dropped from the bounding and inheritable sets).
+    auto r = in_ns({"setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
+                    MINIVMM_BINARY, "--net", "mvmissing0"});
+    expect_one_error_line(r, 3, "ip tuntap add dev mvmissing0 mode tap");
+    EXPECT_NE(r.err.find("--net mvmissing0: Tap device mvmissing0 does not exist"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST_F(NetCliTest, MissingTapWithCapNetAdminIsCreatedAndSaidSo) {
+    auto r = in_ns({MINIVMM_BINARY, "--net", "mvnew0", "--timeout", "5"});
+    EXPECT_NE(r.err.find("tap device mvnew0 did not exist: created it"), std::string::npos)
+        << r.err;
+    // Then /dev/kvm: the demo runs (0) or, on a host without KVM, exit code 4.
+    EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 4) << r.exit_code << "\n" << r.err;
+}
+
+TEST_F(NetCliTest, TunDevicesAndMultiQueueTapsAreRefusedAtStartup) {
+    // NET-09.
+    ASSERT_EQ(in_ns({"ip", "tuntap", "add", "dev", "mvtun0", "mode", "tun"}).exit_code, 0);
+    ASSERT_EQ(in_ns({"ip", "tuntap", "add", "dev", "mvmq0", "mode", "tap", "multi_queue"}).exit_code,
+              0);
+    expect_one_error_line(in_ns({MINIVMM_BINARY, "--net", "mvtun0"}), 3,
+                          "mvtun0 is a tun device, minivmm needs a tap");
+    expect_one_error_line(in_ns({MINIVMM_BINARY, "--net", "mvmq0"}), 3, "Tap mvmq0 is multi-queue");
+}
+
 TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     auto r = run_process({MINIVMM_BINARY, "--help"});
     EXPECT_EQ(r.exit_code, 0);
@@ -148,6 +241,7 @@ TEST(Cli, HelpListsEveryDemoAndExitsZero) {
     EXPECT_NE(r.out.find("--stats"), std::string::npos);
     for (const char* option : {"--initrd", "--dump-dtb", "--cpus"})
         EXPECT_NE(r.out.find(option), std::string::npos) << option;
+    EXPECT_NE(r.out.find("--net"), std::string::npos);
 }
 
 TEST(Cli, VersionPrintsVersion) {

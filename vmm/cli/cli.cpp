@@ -40,6 +40,22 @@ Result<uint64_t> parse_size(const std::string& text) {
     return value << shift;
 }
 
+Result<SerialConfig> parse_serial(const std::string& text) {
+    SerialConfig serial;
+    if (text == "stdio") return serial;
+    if (text == "none") {
+        serial.kind = SerialConfig::Kind::None;
+        return serial;
+    }
+    if (text.rfind("file:", 0) == 0 && text.size() > 5) {
+        serial.kind = SerialConfig::Kind::File;
+        serial.path = text.substr(5);
+        return serial;
+    }
+    return Error(ErrorCode::Usage,
+                 fmt::format("--serial '{}': expected stdio, file:PATH or none", text));
+}
+
 Result<void> check_kernel_file(const std::string& path) {
     auto file = open_regular_file(path, "kernel");
     if (!file) return file.error();
@@ -55,11 +71,55 @@ Result<void> check_kernel_file(const std::string& path) {
                              path));
 }
 
+Result<DiskConfig> parse_disk_option(const std::string& text) {
+    DiskConfig disk;
+    size_t comma = text.find(',');
+    disk.path = text.substr(0, comma);
+    if (disk.path.empty()) return Error(ErrorCode::Usage, fmt::format("--disk '{}': no path", text));
+    while (comma != std::string::npos) {
+        size_t next = text.find(',', comma + 1);
+        std::string opt = text.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
+        comma = next;
+        if (opt == "ro") {
+            disk.read_only = true;
+        } else if (opt.rfind("serial=", 0) == 0) {
+            disk.serial = opt.substr(7);
+            if (disk.serial.size() > 20)
+                return Error(ErrorCode::Usage,
+                             fmt::format("--disk {}: serial '{}' is longer than 20 bytes",
+                                         disk.path, disk.serial));
+        } else {
+            return Error(ErrorCode::Usage,
+                         fmt::format("--disk {}: unknown option '{}' (ro, serial=ID)", disk.path, opt));
+        }
+    }
+    return disk;
+}
+
+// --net: each spec parsed; a tap or an explicit MAC may appear once.
+Result<void> parse_net_options(const std::vector<std::string>& texts, MachineConfig& config) {
+    for (const auto& text : texts) {
+        auto spec = net::parse_net_spec(text);
+        if (!spec) return spec.error();
+        for (const auto& other : config.nets) {
+            if (other.tap == spec->tap)
+                return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
+            if (other.mac == spec->mac)
+                return Error(ErrorCode::Usage, fmt::format("--net: MAC {} given twice",
+                                                           net::format_mac(spec->mac)));
+        }
+        config.nets.push_back(std::move(*spec));
+    }
+    return {};
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
-    std::string mem_text, log_level = "warning";
+    std::string mem_text, log_level = "warning", serial_text = "stdio";
+    std::vector<std::string> disk_texts;
     bool version = false;
+    std::vector<std::string> net_texts;
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
     std::string demo_list = "\nDemo guests (--demo NAME):\n";
@@ -71,13 +131,21 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_option("--cmdline", config.cmdline, "Kernel command line");
     app.add_option("--dump-dtb", config.dump_dtb,
                    "Write the machine's device tree (DTB) to FILE and exit without running");
+    app.add_option("--disk", disk_texts,
+                   "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)");
     app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
     app.add_option("--cpus", config.cpus, "Number of vCPUs, 1 to 64 (demos use 1)")
         ->check(CLI::Range(1u, MAX_VCPUS));
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)");
+    app.add_option("--serial", serial_text,
+                   "COM1's host end: stdio (default; on a terminal, Ctrl-a x quits), "
+                   "file:PATH (output only) or none");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
+    app.add_option("--net", net_texts,
+                   "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
+        ->allow_extra_args(false);
     app.add_flag("--version", version, "Print the version and exit");
     try {
         app.parse(argc, argv);
@@ -95,11 +163,23 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     if (!parse_log_level(log_level, level))
         return Error(ErrorCode::Usage, fmt::format("Unknown log level '{}'", log_level));
     set_log_level(level);
+    auto serial = parse_serial(serial_text);
+    if (!serial) return serial.error();
+    config.serial = *serial;
     if (!mem_text.empty()) {
         auto size = parse_size(mem_text);
         if (!size) return size.error().with_context("--mem");
         config.mem_size = *size;
     }
+    for (const auto& text : disk_texts) {
+        auto disk = parse_disk_option(text);
+        if (!disk) return disk.error();
+        config.disks.push_back(std::move(*disk));
+    }
+    if (config.disks.size() > layout::VIRTIO_MMIO_MAX_DEVICES)
+        return Error(ErrorCode::Usage, fmt::format("--disk: at most {} disks",
+                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
+    MINIVMM_TRY(parse_net_options(net_texts, config));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

@@ -46,7 +46,9 @@ int minivmm_main(int argc, char** argv) {
     if (!machine) return fail(machine.error());
     auto outcome = (*machine)->run();
     if (!outcome) return fail(outcome.error());
-    if (outcome->ending != Ending::GuestStatus)
+    if (is_clean_ending(outcome->ending))
+        log(LogLevel::Info, "{}", outcome->report);
+    else if (outcome->ending != Ending::GuestStatus)
         std::fprintf(stderr, "minivmm: error: %s\n", outcome->report.c_str());
     return outcome->process_exit_code();
 }

@@ -4,8 +4,25 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "net/net_spec.hpp"
 
 namespace minivmm {
+
+// --serial stdio|file:PATH|none: the host end of COM1.
+struct SerialConfig {
+    enum class Kind { Stdio, File, None };
+    Kind kind = Kind::Stdio;   // stdout and stdin (raw mode and Ctrl-a x on a terminal)
+    std::string path;          // Kind::File: guest output goes to this file; no input
+};
+
+// --disk PATH[,ro][,serial=ID]: one virtio-blk disk.
+struct DiskConfig {
+    std::string path;
+    bool read_only = false;
+    std::string serial;   // GET_ID answer, at most 20 bytes
+};
 
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
@@ -19,6 +36,9 @@ struct MachineConfig {
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";
+    SerialConfig serial;               // --serial
+    std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
+    std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order
 };
 
 } // namespace minivmm

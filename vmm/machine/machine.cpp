@@ -2,26 +2,35 @@
 
 #include <csignal>
 #include <ctime>
+#include <linux/virtio_mmio.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <thread>
 #include <unistd.h>
 
 #include "base/file.hpp"
+#include "block/block_device.hpp"
+#include "block/file_backend.hpp"
 #include "base/log.hpp"
-#include "demos.hpp"
 #include "kvm/cpuid.hpp"
+#include "demos.hpp"
+#include "acpi/fadt.hpp"
+#include "legacy/acpi_power.hpp"
 #include "legacy/exit_port.hpp"
+#include "legacy/i8042.hpp"
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "machine/entry_state.hpp"
+#include "machine/kvm_irq_line.hpp"
+#include "virtio/mmio_transport.hpp"
 #include "memory/layout.hpp"
 
 namespace minivmm {
 
-// 1. Guest RAM, and the guest image in it: the demo, or the kernel's segments and the initrd.
-//    Everything the user gave is checked here, before /dev/kvm is opened, so a bad option or
-//    file is reported as such on any host.
+// 1. Guest RAM, and the guest image in it: the demo, or the kernel's segments and the initrd;
+//    the disks, taps and console opened. Everything the user gave is checked here, before
+//    /dev/kvm is opened, so a bad option or file is reported as such on any host.
 Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     uint64_t default_mem = config.kernel ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
@@ -33,7 +42,9 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     if (!loop) return loop.error();
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
+    MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
+    MINIVMM_TRY(m->open_taps());
     return m;
 }
 
@@ -41,10 +52,14 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     auto prepared = prepare(config);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
+    auto console = SerialConsole::open(config.serial);
+    if (!console) return console.error();
+    m->console_ = std::move(*console);
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
-    //    PIC/IOAPIC/LAPIC and PIT. The demos run without them, so that their HLT exits to
-    //    minivmm, where a student can see it.
+    //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
+    //    need the IOAPIC). Plain demos run without them, so that their HLT exits to minivmm,
+    //    where a student can see it.
     auto kvm = Kvm::open(config.kvm_path);
     if (!kvm) return kvm.error();
     auto vm = Vm::create(*kvm);
@@ -52,10 +67,12 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    if (config.kernel) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
+    m->irqchip_ = config.kernel || !m->disks_.empty();
+    if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
     // 3. Devices on the buses (each virtio-mmio device is recorded in virtio_devices_).
     MINIVMM_TRY(m->add_legacy_devices());
+    MINIVMM_TRY(m->add_disks());
 
     // 4. The guest's description of all of it: command line, ACPI tables, boot_params or
     //    hvm_start_info. 5. The vCPUs in their entry state.
@@ -65,17 +82,111 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
 }
 
 Result<void> Machine::add_legacy_devices() {
-    auto serial = std::make_shared<Serial16550>([](uint8_t byte) {
-        // Guest output goes straight to stdout; a closed stdout (EPIPE) only loses the output.
-        [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, &byte, 1);
-    });
-    MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    MINIVMM_TRY(add_serial());
+    MINIVMM_TRY(add_power_devices());
     VmControl* control = control_.get();
     auto exit_port = std::make_shared<ExitPort>(
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
     MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},
                              std::make_shared<ScratchDevice>(), "scratch"));
+    return {};
+}
+
+// COM1 with its host end (--serial). Its interrupt needs the in-kernel irqchip; without one
+// (plain demos, which poll it) it is a line wired to nothing.
+Result<void> Machine::add_serial() {
+    std::shared_ptr<IrqLine> irq = std::make_shared<NoIrqLine>();
+    if (irqchip_) {
+        auto line = KvmIrqLine::create(*vm_, layout::COM1_IRQ);
+        if (!line) return line.error();
+        irq = std::move(*line);
+    }
+    auto serial = std::make_shared<Serial16550>(console_->sink(), std::move(irq));
+    MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    VmControl* control = control_.get();
+    return console_->connect_input(*loop_, *serial, [control] {
+        control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"});
+    });
+}
+
+// The ways a guest asks to end: the i8042 reset command (Linux reboot=k) and the ACPI registers
+// the FADT points at (poweroff through \_S5, reboot through the reset register).
+Result<void> Machine::add_power_devices() {
+    VmControl* control = control_.get();
+    auto reboot = [control](const char* how) {
+        control->finish({Ending::Reboot, 0, fmt::format("the guest rebooted ({}); exiting", how)});
+    };
+    auto i8042 = std::make_shared<I8042>([reboot] { reboot("i8042 reset"); });
+    MINIVMM_TRY(pio_.insert({layout::I8042_DATA_PORT, 1}, I8042::data_port(i8042), "i8042"));
+    MINIVMM_TRY(pio_.insert({layout::I8042_COMMAND_PORT, 1}, I8042::command_port(i8042), "i8042"));
+    auto acpi = std::make_shared<AcpiPowerDevice>(
+        AcpiPowerDevice::Values{acpi::ACPI_S5_SLP_TYP, acpi::ACPI_RESET_VALUE},
+        [control] { control->finish({Ending::PowerOff, 0, "the guest powered off"}); },
+        [reboot] { reboot("ACPI reset register"); });
+    static_assert(layout::ACPI_SLEEP_STATUS_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 1 &&
+                  layout::ACPI_RESET_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 2);
+    return pio_.insert({layout::ACPI_SLEEP_CONTROL_PORT, AcpiPowerDevice::PORT_COUNT}, acpi,
+                       "acpi-power");
+}
+
+// Opens and locks every --disk image (errors name the image; nothing else has started yet).
+Result<void> Machine::open_disks() {
+    for (const DiskConfig& d : config_.disks) {
+        auto backend = block::FileBackend::open(
+            d.path, d.read_only ? block::Access::ReadOnly : block::Access::ReadWrite);
+        if (!backend) return backend.error();
+        disks_.push_back(std::make_shared<block::BlockDevice>(std::move(*backend), d.serial));
+    }
+    return {};
+}
+
+// --net: every tap is opened before /dev/kvm, so a missing tap or a missing permission is
+// reported as such on any host.
+Result<void> Machine::open_taps() {
+    for (const auto& spec : config_.nets) {
+        auto tap = net::Tap::open(spec.tap);
+        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec.tap));
+        taps_.push_back(std::move(*tap));
+    }
+    return {};
+}
+
+Result<void> Machine::add_disks() {
+    for (size_t i = 0; i < disks_.size(); ++i)
+        MINIVMM_TRY(add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i)));
+    return {};
+}
+
+// The next virtio-mmio slot (layout.hpp): its register window on the MMIO bus, its interrupt
+// through an irqfd, and one ioeventfd per queue on QueueNotify (datamatch = the queue index),
+// so a notification reaches the I/O thread without an exit to user space.
+Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                                        const std::string& name) {
+    const size_t slot = virtio_devices_.size();
+    if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
+        return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
+                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
+    const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SLOT_SIZE;
+    const uint32_t irq = layout::VIRTIO_MMIO_IRQS[slot];
+    auto line = KvmIrqLine::create(*vm_, irq);
+    if (!line) return line.error().with_context(name);
+    const size_t queues = device->num_queues();
+    auto transport =
+        std::make_shared<virtio::MmioTransport>(std::move(device), memory_, std::move(*line));
+    MINIVMM_TRY(mmio_.insert({base, layout::VIRTIO_MMIO_SLOT_SIZE}, transport, name));
+    for (size_t q = 0; q < queues; ++q) {
+        auto fd = EventFd::create();
+        if (!fd) return fd.error();
+        MINIVMM_TRY(vm_->register_ioeventfd(fd->fd(), base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q));
+        const EventFd* notify =
+            notify_fds_.emplace_back(std::make_unique<EventFd>(std::move(*fd))).get();
+        MINIVMM_TRY(loop_->add(notify->fd(), EPOLLIN, [transport, notify, q](uint32_t) {
+            notify->consume();
+            transport->notify(q);
+        }));
+    }
+    virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
     return {};
 }
 
@@ -199,6 +310,7 @@ Result<Outcome> Machine::run() {
                      static_cast<unsigned long long>(pio_.unhandled_count()),
                      static_cast<unsigned long long>(mmio_.unhandled_count()));
     }
+    console_->report(config_.stats);
     return control_->outcome();
 }
 

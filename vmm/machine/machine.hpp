@@ -10,6 +10,7 @@
 #include <asm/bootparam.h>
 
 #include "acpi/dsdt.hpp"
+#include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
@@ -17,10 +18,13 @@
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/outcome.hpp"
+#include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
+#include "virtio/virtio_device.hpp"
+#include "net/tap.hpp"
 
 namespace minivmm {
 
@@ -49,7 +53,14 @@ private:
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config);
     Result<void> add_legacy_devices();
+    Result<void> add_serial();
+    Result<void> add_power_devices();
+    Result<void> open_disks();
+    Result<void> add_disks();
+    Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
+                                   const std::string& name);
     Result<void> load_demo();
+    Result<void> open_taps();
     // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
     Result<void> load_kernel();
     Result<void> load_bzimage_kernel(std::span<const uint8_t> file);
@@ -63,15 +74,20 @@ private:
     MachineConfig config_;
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
+    bool irqchip_ = false;     // the in-kernel PIC/IOAPIC/LAPIC and PIT exist
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
-    // Every virtio-mmio transport on the MMIO bus, in the order added: each is described to the
+    std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
+    std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
+    std::vector<std::shared_ptr<virtio::VirtioDevice>> disks_;
+    // Every virtio-mmio transport on the MMIO bus, in slot order: each is described to the
     // guest twice, in the DSDT and as virtio_mmio.device= on the kernel command line (step 4).
     std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
-    std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
+    std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)
     EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
     uint64_t entry_arg_ = 0;   // RSI (bzImage: the zero page) or EBX (PVH: hvm_start_info)
@@ -80,6 +96,7 @@ private:
     uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none
     uint64_t initrd_size_ = 0;
     ExitStats stats_;
+    std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
 };
 
 } // namespace minivmm

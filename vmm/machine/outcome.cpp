@@ -13,8 +13,15 @@ int Outcome::process_exit_code() const {
     case Ending::Timeout: return exit_code::TIMEOUT;
     case Ending::Interrupted: return exit_code::SIGINT_CODE;
     case Ending::Terminated: return exit_code::SIGTERM_CODE;
+    case Ending::PowerOff: return exit_code::POWER_OFF;
+    case Ending::Reboot: return exit_code::REBOOT;
+    case Ending::ConsoleQuit: return exit_code::CONSOLE_QUIT;
     }
     return exit_code::HOST;
+}
+
+bool is_clean_ending(Ending ending) {
+    return ending == Ending::PowerOff || ending == Ending::Reboot || ending == Ending::ConsoleQuit;
 }
 
 } // namespace minivmm

@@ -16,7 +16,13 @@ enum class Ending {
     Timeout,        // --timeout expired
     Interrupted,    // SIGINT
     Terminated,     // SIGTERM
+    PowerOff,       // the guest powered off (ACPI S5 through the sleep control register)
+    Reboot,         // the guest reset the machine (i8042 0xFE, ACPI reset register); not restarted
+    ConsoleQuit,    // the user typed Ctrl-a x on the serial console
 };
+
+// The endings the guest or the user asked for: reported on stderr at info level, not as errors.
+bool is_clean_ending(Ending ending);
 
 // Process exit codes of the endings other than GuestStatus, and of set-up failures.
 namespace exit_code {
@@ -31,6 +37,9 @@ constexpr int UNHANDLED_EXIT = 123;
 constexpr int TIMEOUT = 124;       // as timeout(1)
 constexpr int SIGINT_CODE = 130;   // 128 + SIGINT
 constexpr int SIGTERM_CODE = 143;  // 128 + SIGTERM
+constexpr int POWER_OFF = 0;       // a clean end, as the guest asked
+constexpr int REBOOT = 0;          // documented: minivmm ends instead of restarting the guest
+constexpr int CONSOLE_QUIT = 130;  // Ctrl-a x: the user stopped it, as Ctrl-C would
 } // namespace exit_code
 
 struct Outcome {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <string>
+#include <vector>
+
 namespace minivmm {
 namespace {
 
@@ -31,6 +34,52 @@ TEST(ParseSize, RejectsOverflow) {
     EXPECT_TRUE(parse_size("18446744073709551615"));
 }
 
+TEST(ParseSerial, AcceptsTheThreeForms) {
+    EXPECT_EQ(parse_serial("stdio")->kind, SerialConfig::Kind::Stdio);
+    EXPECT_EQ(parse_serial("none")->kind, SerialConfig::Kind::None);
+    auto file = parse_serial("file:/tmp/console.log");
+    ASSERT_TRUE(file);
+    EXPECT_EQ(file->kind, SerialConfig::Kind::File);
+    EXPECT_EQ(file->path, "/tmp/console.log");
+    EXPECT_EQ(parse_serial("file:a:b")->path, "a:b");
+}
+
+TEST(ParseSerial, RejectsEverythingElse) {
+    for (const char* bad : {"", "file:", "file", "STDIO", "tty", "stdio ", "pty", "null"}) {
+        auto r = parse_serial(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().code(), ErrorCode::Usage);
+        }
+    }
+}
+
+TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
+    std::vector<std::string> args{"minivmm"};
+    auto argv = [&] {
+        std::vector<char*> v;
+        for (auto& a : args) v.push_back(a.data());
+        return v;
+    };
+    auto v = argv();
+    auto config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->serial.kind, SerialConfig::Kind::Stdio);
+
+    args = {"minivmm", "--serial", "file:out.txt"};
+    v = argv();
+    config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_TRUE(config && config->has_value());
+    EXPECT_EQ((*config)->serial.kind, SerialConfig::Kind::File);
+    EXPECT_EQ((*config)->serial.path, "out.txt");
+
+    args = {"minivmm", "--serial", "bogus"};
+    v = argv();
+    config = parse_command_line(static_cast<int>(v.size()), v.data());
+    ASSERT_FALSE(config);
+    EXPECT_EQ(config.error().code(), ErrorCode::Usage);
+}
+
 TEST(CheckKernelFile, AcceptsElfAndBzImageRefusesGarbage) {
     char elf_path[] = "/tmp/minivmm-kernel-XXXXXX";
     int fd = mkstemp(elf_path);
@@ -51,6 +100,29 @@ TEST(CheckKernelFile, AcceptsElfAndBzImageRefusesGarbage) {
     EXPECT_NE(r.error().message().find("neither a bzImage"), std::string::npos);
     close(fd);
     unlink(elf_path);
+}
+
+TEST(ParseDiskOption, ReadsPathReadOnlyAndSerial) {
+    auto d = parse_disk_option("/images/vm.img,ro,serial=vm-1");
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->path, "/images/vm.img");
+    EXPECT_TRUE(d->read_only);
+    EXPECT_EQ(d->serial, "vm-1");
+    auto plain = parse_disk_option("vm.img");
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->read_only);
+    EXPECT_EQ(plain->serial, "");
+}
+
+TEST(ParseDiskOption, RefusesEmptyPathUnknownOptionAndLongSerial) {
+    for (const char* bad : {"", ",ro", "vm.img,rw", "vm.img,", "vm.img,serial=123456789012345678901"}) {
+        auto r = parse_disk_option(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().code(), ErrorCode::Usage);
+        }
+    }
+    EXPECT_TRUE(parse_disk_option("vm.img,serial=12345678901234567890"));   // exactly 20
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 // guest sees it (PC16550D datasheet, registers at offsets 0-7) and the bounded receive FIFO.
 #include "legacy/serial.hpp"
 
+#include "counting_irq_line.hpp"
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -18,8 +20,8 @@ constexpr uint64_t DLL = 0, DLM = 1;   // with LCR.DLAB set
 constexpr uint8_t LCR_DLAB = 0x80;
 constexpr uint8_t MCR_DTR = 0x01, MCR_RTS = 0x02, MCR_OUT1 = 0x04, MCR_OUT2 = 0x08,
                   MCR_LOOP = 0x10;
-constexpr uint8_t LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
-constexpr uint8_t IER_RDA = 0x01, IER_THRE = 0x02;
+constexpr uint8_t LSR_DR = 0x01, LSR_OE = 0x02, LSR_THRE = 0x20, LSR_TEMT = 0x40;
+constexpr uint8_t IER_RDA = 0x01, IER_THRE = 0x02, IER_RLS = 0x04;
 constexpr uint8_t MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_RI = 0x40, MSR_DCD = 0x80;
 
 // A UART whose output is collected, with one-byte register accessors like a guest's inb/outb.
@@ -36,7 +38,8 @@ struct Uart {
     size_t push(std::vector<uint8_t> bytes) { return dev.push_input(bytes); }
 
     std::vector<uint8_t> output;
-    Serial16550 dev{[this](uint8_t b) { output.push_back(b); }};
+    std::shared_ptr<CountingIrqLine> irq = std::make_shared<CountingIrqLine>();
+    Serial16550 dev{[this](uint8_t b) { output.push_back(b); }, irq};
 };
 
 TEST(Serial16550, TransmitGoesToSinkInOrder) {
@@ -178,6 +181,18 @@ TEST(Serial16550, FifoControlResetClearsReceiveFifo) {
     EXPECT_EQ(u.in(RBR_THR), 'd');
 }
 
+TEST(Serial16550, LoopbackIntoFullFifoSetsOverrun) {
+    Uart u;
+    std::vector<uint8_t> fill(Serial16550::RX_FIFO_LIMIT, 'f');
+    ASSERT_EQ(u.dev.push_input(fill), Serial16550::RX_FIFO_LIMIT);
+    u.out(MCR, MCR_LOOP);
+    EXPECT_EQ(u.in(LSR) & LSR_OE, 0);
+    u.out(RBR_THR, 'x');
+    EXPECT_EQ(u.in(LSR) & LSR_OE, LSR_OE);
+    EXPECT_EQ(u.in(LSR) & LSR_OE, 0) << "OE clears when LSR is read";
+    EXPECT_EQ(u.dev.rx_level(), Serial16550::RX_FIFO_LIMIT);
+}
+
 TEST(Serial16550, ReceiveFifoIsBounded) {
     Uart u;
     std::vector<uint8_t> flood(Serial16550::RX_FIFO_LIMIT + 100);
@@ -222,20 +237,19 @@ TEST(Serial16550, IirReportsFifosEnabled) {
 
 TEST(Serial16550, IirReportsTransmitterEmpty) {
     Uart u;
-    u.out(IER, IER_THRE);
-    EXPECT_EQ(u.in(IIR_FCR), 0x02);
     u.out(IIR_FCR, 0x01);
+    u.out(IER, IER_THRE);
     EXPECT_EQ(u.in(IIR_FCR), 0xc2);
 }
 
 TEST(Serial16550, IirReceivedDataTakesPriority) {
     Uart u;
     u.out(IER, IER_RDA | IER_THRE);
-    EXPECT_EQ(u.in(IIR_FCR), 0x02);
     ASSERT_EQ(u.push({'x'}), 1u);
     EXPECT_EQ(u.in(IIR_FCR), 0x04);
+    EXPECT_EQ(u.in(IIR_FCR), 0x04) << "an IIR read does not acknowledge received data";
     EXPECT_EQ(u.in(RBR_THR), 'x');
-    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    EXPECT_EQ(u.in(IIR_FCR), 0x02) << "THR empty was still pending under received data";
 }
 
 TEST(Serial16550, WideReadZeroFillsUpperBytes) {
@@ -244,6 +258,188 @@ TEST(Serial16550, WideReadZeroFillsUpperBytes) {
     std::array<uint8_t, 4> word{0xee, 0xee, 0xee, 0xee};
     u.dev.read(SCR, word);
     EXPECT_EQ(word, (std::array<uint8_t, 4>{0x99, 0, 0, 0}));
+}
+
+// --- Interrupts: the line follows IIR (level), one set_level per transition. ---
+
+TEST(Serial16550, IrqLowAfterReset) {
+    Uart u;
+    EXPECT_FALSE(u.irq->level);
+    EXPECT_EQ(u.irq->rising_edges, 0u);
+    ASSERT_EQ(u.push({'x'}), 1u);
+    u.out(RBR_THR, 'y');
+    EXPECT_FALSE(u.irq->level) << "nothing is enabled in IER";
+    EXPECT_EQ(u.irq->rising_edges, 0u);
+}
+
+TEST(Serial16550, ReceivedDataRaisesIrqUntilFifoDrained) {
+    Uart u;
+    u.out(IER, IER_RDA);
+    EXPECT_FALSE(u.irq->level);
+    ASSERT_EQ(u.push({'a', 'b'}), 2u);
+    EXPECT_TRUE(u.irq->level);
+    EXPECT_TRUE(u.dev.irq_level());
+    EXPECT_EQ(u.irq->rising_edges, 1u);
+    EXPECT_EQ(u.in(RBR_THR), 'a');
+    EXPECT_TRUE(u.irq->level) << "one byte is still waiting";
+    EXPECT_EQ(u.in(RBR_THR), 'b');
+    EXPECT_FALSE(u.irq->level);
+    EXPECT_EQ(u.irq->rising_edges, 1u);
+}
+
+TEST(Serial16550, EnablingReceiveInterruptWithDataWaitingRaisesIrq) {
+    Uart u;
+    ASSERT_EQ(u.push({'a'}), 1u);
+    EXPECT_FALSE(u.irq->level);
+    u.out(IER, IER_RDA);
+    EXPECT_TRUE(u.irq->level);
+    u.out(IER, 0);
+    EXPECT_FALSE(u.irq->level) << "disabling the source lowers the line";
+}
+
+TEST(Serial16550, FifoClearDropsReceiveIrq) {
+    Uart u;
+    u.out(IER, IER_RDA);
+    ASSERT_EQ(u.push({'a'}), 1u);
+    ASSERT_TRUE(u.irq->level);
+    u.out(IIR_FCR, 0x03);
+    EXPECT_FALSE(u.irq->level);
+}
+
+TEST(Serial16550, EnablingThrEmptyRaisesIrqAndIirReadAcknowledges) {
+    Uart u;
+    u.out(IER, IER_THRE);
+    EXPECT_TRUE(u.irq->level) << "THR is empty, so enabling its interrupt raises it";
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    EXPECT_FALSE(u.irq->level) << "reading IIR while it says THRE acknowledges it";
+    EXPECT_EQ(u.in(IIR_FCR), 0x01);
+}
+
+TEST(Serial16550, ThrEmptyReassertsWhenReenabled) {
+    // Linux's 8250 startup test (UART_BUG_THRE): IER=THRI, read IIR, IER=0, IER=THRI, read IIR.
+    Uart u;
+    u.out(IER, IER_THRE);
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    u.out(IER, 0);
+    u.out(IER, IER_THRE);
+    EXPECT_EQ(u.in(IIR_FCR), 0x02);
+    EXPECT_EQ(u.irq->rising_edges, 2u);
+}
+
+TEST(Serial16550, EachTransmittedByteGivesAFreshEdge) {
+    Uart u;
+    u.out(IER, IER_THRE);
+    ASSERT_EQ(u.in(IIR_FCR), 0x02);
+    for (char c : {'a', 'b', 'c'}) {
+        u.out(RBR_THR, static_cast<uint8_t>(c));
+        EXPECT_TRUE(u.irq->level);
+    }
+    EXPECT_EQ(u.irq->rising_edges, 4u) << "enable + one per byte (the line drops during the write)";
+    EXPECT_EQ(u.output, (std::vector<uint8_t>{'a', 'b', 'c'}));
+}
+
+TEST(Serial16550, ThrWriteWithoutThrInterruptKeepsLineLow) {
+    Uart u;
+    u.out(IER, IER_RDA);
+    u.out(RBR_THR, 'a');
+    EXPECT_FALSE(u.irq->level);
+    EXPECT_EQ(u.irq->rising_edges, 0u);
+}
+
+TEST(Serial16550, ReceivedDataOutranksThrEmptyOnTheLine) {
+    Uart u;
+    u.out(IER, IER_RDA | IER_THRE);
+    ASSERT_EQ(u.in(IIR_FCR), 0x02);   // acknowledge THRE
+    ASSERT_FALSE(u.irq->level);
+    ASSERT_EQ(u.push({'x'}), 1u);
+    EXPECT_TRUE(u.irq->level);
+    EXPECT_EQ(u.in(IIR_FCR), 0x04);
+    EXPECT_EQ(u.in(RBR_THR), 'x');
+    EXPECT_FALSE(u.irq->level);
+}
+
+TEST(Serial16550, OverrunRaisesLineStatusInterrupt) {
+    Uart u;
+    std::vector<uint8_t> fill(Serial16550::RX_FIFO_LIMIT, 'f');
+    ASSERT_EQ(u.dev.push_input(fill), Serial16550::RX_FIFO_LIMIT);
+    u.out(IER, IER_RLS);
+    u.out(MCR, MCR_LOOP);
+    EXPECT_FALSE(u.irq->level);
+    u.out(RBR_THR, 'x');
+    EXPECT_TRUE(u.irq->level);
+    EXPECT_EQ(u.in(IIR_FCR), 0x06);
+    EXPECT_EQ(u.in(LSR) & LSR_OE, LSR_OE);
+    EXPECT_FALSE(u.irq->level) << "reading LSR clears the overrun";
+}
+
+TEST(Serial16550, LoopbackByteRaisesReceiveIrq) {
+    Uart u;
+    u.out(IER, IER_RDA);
+    u.out(MCR, MCR_LOOP);
+    u.out(RBR_THR, 0x42);
+    EXPECT_TRUE(u.irq->level);
+    EXPECT_EQ(u.in(RBR_THR), 0x42);
+    EXPECT_FALSE(u.irq->level);
+}
+
+TEST(Serial16550, DlabAccessesDoNotTouchInterrupts) {
+    Uart u;
+    u.out(IER, IER_RDA);
+    ASSERT_EQ(u.push({'x'}), 1u);
+    u.out(LCR, LCR_DLAB);
+    u.out(IER, 0);   // DLM
+    EXPECT_TRUE(u.irq->level);
+    u.in(RBR_THR);   // DLL
+    EXPECT_TRUE(u.irq->level);
+    u.out(LCR, 0);
+    EXPECT_EQ(u.in(IER), IER_RDA);
+}
+
+// --- Back-pressure: the host learns when it may push again. ---
+
+TEST(Serial16550, InputSpaceCountsFreeBytes) {
+    Uart u;
+    EXPECT_EQ(u.dev.input_space(), Serial16550::RX_FIFO_LIMIT);
+    ASSERT_EQ(u.push({1, 2, 3}), 3u);
+    EXPECT_EQ(u.dev.input_space(), Serial16550::RX_FIFO_LIMIT - 3);
+    EXPECT_EQ(u.dev.rx_level(), 3u);
+}
+
+TEST(Serial16550, SpaceCallbackRunsOnceWhenDrainedToResumeLevel) {
+    Uart u;
+    int calls = 0;
+    u.dev.set_space_callback([&] { ++calls; });
+    std::vector<uint8_t> fill(Serial16550::RX_FIFO_LIMIT, 'f');
+    ASSERT_EQ(u.dev.push_input(fill), Serial16550::RX_FIFO_LIMIT);
+    ASSERT_EQ(u.dev.input_space(), 0u);   // arms the callback
+    const size_t to_drain = Serial16550::RX_FIFO_LIMIT - Serial16550::RX_RESUME_LEVEL;
+    for (size_t i = 0; i + 1 < to_drain; ++i) u.in(RBR_THR);
+    EXPECT_EQ(calls, 0) << "not yet down to the resume level";
+    u.in(RBR_THR);
+    EXPECT_EQ(calls, 1);
+    while (u.dev.rx_level() > 0) u.in(RBR_THR);
+    EXPECT_EQ(calls, 1) << "armed once, called once";
+}
+
+TEST(Serial16550, SpaceCallbackNotArmedWhileSpaceRemains) {
+    Uart u;
+    int calls = 0;
+    u.dev.set_space_callback([&] { ++calls; });
+    std::vector<uint8_t> fill(Serial16550::RX_FIFO_LIMIT, 'f');
+    ASSERT_EQ(u.dev.push_input(fill), Serial16550::RX_FIFO_LIMIT);
+    while (u.dev.rx_level() > 0) u.in(RBR_THR);
+    EXPECT_EQ(calls, 0) << "nobody asked (input_space() never returned 0)";
+}
+
+TEST(Serial16550, FifoClearWakesAWaitingHost) {
+    Uart u;
+    int calls = 0;
+    u.dev.set_space_callback([&] { ++calls; });
+    std::vector<uint8_t> fill(Serial16550::RX_FIFO_LIMIT, 'f');
+    ASSERT_EQ(u.dev.push_input(fill), Serial16550::RX_FIFO_LIMIT);
+    ASSERT_EQ(u.dev.input_space(), 0u);
+    u.out(IIR_FCR, 0x03);
+    EXPECT_EQ(calls, 1);
 }
 
 } // namespace

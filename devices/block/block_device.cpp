@@ -1,0 +1,136 @@
+// virtio-blk device (Virtio 1.2 §5.2).
+#include "block/block_device.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+
+#include "base/log.hpp"
+#include "virtio/virtio_ring.hpp"
+
+namespace minivmm::block {
+
+namespace {
+// Config space up to the WRITE_ZEROES fields (the secure-erase ones are not offered).
+constexpr size_t CONFIG_SIZE = offsetof(virtio_blk_config, max_secure_erase_sectors);
+constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
+} // namespace
+
+BlockDevice::BlockDevice(std::unique_ptr<BlockBackend> backend, std::string serial)
+    : backend_(std::move(backend)), serial_(std::move(serial)) {
+    config_.capacity = backend_->size() / SECTOR_SIZE;
+    // A chain holds at most an indirect table of 256 entries: header and status take two.
+    config_.seg_max = virtio::DescriptorChain::MAX_INDIRECT - 2;
+    config_.blk_size = SECTOR_SIZE;
+    config_.max_discard_sectors = MAX_DISCARD_SECTORS;
+    config_.max_discard_seg = 1;
+    config_.discard_sector_alignment = 1;
+    config_.max_write_zeroes_sectors = MAX_DISCARD_SECTORS;
+    config_.max_write_zeroes_seg = 1;
+    config_.write_zeroes_may_unmap = 1;
+}
+
+uint32_t BlockDevice::device_type() const { return VIRTIO_ID_BLOCK; }
+
+uint64_t BlockDevice::features() const {
+    uint64_t f = bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_RING_F_EVENT_IDX) |
+                 bit(VIRTIO_RING_F_INDIRECT_DESC) | bit(VIRTIO_BLK_F_FLUSH) |
+                 bit(VIRTIO_BLK_F_SEG_MAX) | bit(VIRTIO_BLK_F_BLK_SIZE);
+    if (backend_->read_only())
+        f |= bit(VIRTIO_BLK_F_RO);
+    else
+        f |= bit(VIRTIO_BLK_F_DISCARD) | bit(VIRTIO_BLK_F_WRITE_ZEROES);
+    return f;
+}
+
+size_t BlockDevice::config_size() const { return CONFIG_SIZE; }
+
+void BlockDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
+    // The transport checked offset + size <= CONFIG_SIZE. Little-endian host (virtio_ring.hpp).
+    std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config_) + offset, data.size());
+}
+
+Result<void> BlockDevice::activate(virtio::DeviceContext&, uint64_t) { return {}; }
+
+void BlockDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept {
+    virtio::Queue& q = ctx.queue(index);
+    bool completed = false;
+    do {
+        q.disable_notification();
+        while (auto head = q.pop()) {
+            uint32_t used = 0;
+            if (auto chain = q.chain(*head))
+                used = handle(ctx.memory(), *chain);
+            else
+                log(LogLevel::Debug, "virtio-blk: chain refused: {}", chain.error().message());
+            (void)q.add_used(*head, used);   // cannot fail: the head was just popped
+            completed = true;
+        }
+        if (q.broken()) break;   // the transport sets DEVICE_NEEDS_RESET
+    } while (q.enable_notification());
+    if (completed && q.needs_notification()) ctx.signal_used();
+}
+
+uint32_t BlockDevice::handle(const GuestMemory& mem, const virtio::DescriptorChain& chain) {
+    virtio::ChainReader in(mem, chain);
+    virtio::ChainWriter out(mem, chain);
+    DiskInfo disk{backend_->size(), backend_->read_only(), MAX_DISCARD_SECTORS};
+    auto request = parse_block_request(in, chain.writable_len(), disk);
+    if (!request) {
+        log(LogLevel::Debug, "{}", request.error().message());
+        return 0;
+    }
+    BlockStatus status = request->status;
+    if (status == BlockStatus::Ok) status = execute(*request, in, out);
+    // The status is the last writable byte; whatever the request did not fill is left alone.
+    uint8_t byte = static_cast<uint8_t>(status);
+    if (!out.skip(out.remaining() - 1) || !out.write_obj(byte)) return out.bytes_written();
+    return out.bytes_written();
+}
+
+BlockStatus BlockDevice::execute(const BlockRequest& r, virtio::ChainReader& in,
+                                 virtio::ChainWriter& out) {
+    uint64_t pos = r.offset;
+    switch (r.op) {
+    case BlockOp::Read: {
+        auto ok = out.write_spans(r.len, [&](std::span<uint8_t> s) -> Result<void> {
+            MINIVMM_TRY(backend_->read_at(pos, s));
+            pos += s.size();
+            return {};
+        });
+        return ok ? BlockStatus::Ok : BlockStatus::IoErr;
+    }
+    case BlockOp::Write: {
+        auto ok = in.read_spans(r.len, [&](std::span<const uint8_t> s) -> Result<void> {
+            MINIVMM_TRY(backend_->write_at(pos, s));
+            pos += s.size();
+            return {};
+        });
+        return ok ? BlockStatus::Ok : BlockStatus::IoErr;
+    }
+    case BlockOp::Flush:
+        if (flush_failed_) return BlockStatus::IoErr;
+        if (!backend_->flush()) {
+            log(LogLevel::Error, "virtio-blk: flush failed; every later flush fails too");
+            flush_failed_ = true;
+            return BlockStatus::IoErr;
+        }
+        return BlockStatus::Ok;
+    case BlockOp::GetId: {
+        uint8_t id[GET_ID_BYTES] = {};   // NUL-padded; no NUL when the serial is 20 bytes
+        std::memcpy(id, serial_.data(), std::min<size_t>(serial_.size(), sizeof id));
+        return out.write(id) ? BlockStatus::Ok : BlockStatus::IoErr;
+    }
+    case BlockOp::Discard:
+        return backend_->discard(r.offset, r.len) ? BlockStatus::Ok : BlockStatus::IoErr;
+    case BlockOp::WriteZeroes:
+        return backend_->write_zeroes(r.offset, r.len, r.unmap) ? BlockStatus::Ok
+                                                                 : BlockStatus::IoErr;
+    case BlockOp::None: break;
+    }
+    return BlockStatus::Unsupp;
+}
+
+} // namespace minivmm::block

@@ -1,0 +1,118 @@
+// virtio-net: configuration space, feature negotiation, activation, and what both directions
+// share (Virtio 1.2 §5.1.4, §5.1.5).
+#include "net/net_device.hpp"
+
+#include <bit>
+#include <cstring>
+#include <linux/virtio_ids.h>
+#include <sys/epoll.h>
+
+#include "base/log.hpp"
+
+namespace minivmm::net {
+
+namespace {
+// The part of struct virtio_net_config we offer: mac, status, max_virtqueue_pairs.
+constexpr size_t CONFIG_SIZE = 10;
+static_assert(offsetof(virtio_net_config, max_virtqueue_pairs) + 2 == CONFIG_SIZE);
+} // namespace
+
+NetDevice::NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, FdWatch* watch)
+    : mac_(mac), io_(std::move(io)), watch_(watch),
+      rx_frame_(MAX_VNET_HDR_SIZE + MAX_FRAME_SIZE + 1) {}
+
+uint32_t NetDevice::device_type() const { return VIRTIO_ID_NET; }
+
+size_t NetDevice::config_size() const { return CONFIG_SIZE; }
+
+void NetDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
+    uint8_t config[CONFIG_SIZE] = {};
+    std::memcpy(config, mac_.data(), mac_.size());
+    const uint16_t status = link_up() ? VIRTIO_NET_S_LINK_UP : 0;
+    const uint16_t pairs = 1;
+    std::memcpy(config + 6, &status, 2);   // little-endian host (virtio_ring.hpp asserts it)
+    std::memcpy(config + 8, &pairs, 2);
+    // The transport checked offset + size <= config_size().
+    std::memcpy(data.data(), config + offset, data.size());
+}
+
+Result<void> NetDevice::activate(virtio::DeviceContext& /*ctx*/, uint64_t features) {
+    features_ = negotiate_features(features);
+    hdr_size_ = vnet_header_size(features_);
+    auto r = io_->configure(hdr_size_, tun_offloads(features_));
+    if (!r) return r.error().with_context("virtio-net activation");
+    active_ = true;
+    rx_stalled_ = false;
+    update_watch();
+    return {};
+}
+
+void NetDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept {
+    if (!active_) return;
+    if (index == TX_QUEUE) {
+        process_tx(ctx);
+    } else if (index == RX_QUEUE) {
+        // New receive buffers: read the backend again (back-pressure released).
+        rx_stalled_ = false;
+        process_rx(ctx);
+    }
+    update_watch();
+}
+
+void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
+    if (!active_) return;
+    if (tx_pending_) process_tx(ctx);
+    if (!rx_stalled_) process_rx(ctx);
+    update_watch();
+}
+
+void NetDevice::reset() noexcept {
+    // Heads popped before the reset cannot be completed any more (Queue::reset).
+    active_ = false;
+    tx_pending_.reset();
+    rx_len_ = 0;
+    rx_placed_ = 0;
+    rx_chains_.clear();
+    rx_lens_.clear();
+    rx_stalled_ = false;
+    features_ = 0;
+    update_watch();
+}
+
+void NetDevice::backend_gone(virtio::DeviceContext& ctx, int err) {
+    if (gone_) return;
+    gone_ = true;
+    log(LogLevel::Warn, "virtio-net: {} vanished ({}): link down, frames are dropped from now on",
+        io_->name(), std::strerror(err));
+    link_up_.store(false, std::memory_order_relaxed);
+    ctx.signal_config();
+}
+
+// The readiness the device wants: EPOLLIN while it can take frames, EPOLLOUT while a send waits.
+void NetDevice::update_watch() {
+    uint32_t want = 0;
+    if (active_ && !gone_) {
+        if (!rx_stalled_) want |= EPOLLIN;
+        if (tx_pending_) want |= EPOLLOUT;
+    }
+    if (want == events_) return;
+    events_ = want;
+    if (watch_) watch_->set_events(want);
+}
+
+// Guest-caused drops are counted always and logged rate-limited: the 1st, 2nd, 4th, 8th ...
+void NetDevice::count_drop(uint64_t& counter, const char* what) {
+    ++counter;
+    if (std::has_single_bit(counter))
+        log(LogLevel::Warn, "virtio-net {}: dropped a frame: {} ({} so far)", io_->name(), what,
+            counter);
+}
+
+void NetDevice::add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len) {
+    // Only heads this device popped and has not completed reach here; a refusal means the
+    // queue was reset under us, which the transport prevents; the device then needs a reset.
+    if (!ctx.queue(queue).add_used(head, len)) ctx.set_needs_reset();
+    (queue == TX_QUEUE ? tx_used_ : rx_used_) = true;
+}
+
+} // namespace minivmm::net

@@ -1,0 +1,109 @@
+// NetDevice: virtio-net (Virtio 1.2 §5.1) on a PacketIo backend (a tap). Queue 0 receives,
+// queue 1 transmits. Frames keep their vnet header end to end: the tap is told the negotiated
+// header size and exactly the receive offloads the guest accepted.
+//
+// Threads: activate() runs on a vCPU thread, everything else on the I/O thread; the transport
+// serialises all calls with its lock (DeviceContext), so the state below needs no lock of its
+// own. link_up_ is atomic because config reads may come from a vCPU.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "net/fd_watch.hpp"
+#include "net/net_counters.hpp"
+#include "net/net_spec.hpp"
+#include "net/packet_io.hpp"
+#include "net/vnet_header.hpp"
+#include "virtio/virtio_device.hpp"
+
+namespace minivmm::net {
+
+class NetDevice : public virtio::VirtioDevice {
+public:
+    static constexpr size_t RX_QUEUE = 0;
+    static constexpr size_t TX_QUEUE = 1;
+
+    // `watch` (may be null in tests that call process_backend themselves) is told which
+    // readiness of io->fd() the device wants; it must outlive the device.
+    NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, FdWatch* watch);
+
+    uint32_t device_type() const override;
+    uint64_t features() const override { return offered_features(); }
+    size_t num_queues() const override { return 2; }
+    size_t config_size() const override;
+    void read_config(uint64_t offset, std::span<uint8_t> data) const override;
+
+    // Latches negotiate_features(features), sets the header size and the tap's offloads.
+    Result<void> activate(virtio::DeviceContext& ctx, uint64_t features) override;
+    // TX notify: send what is queued. RX notify: buffers arrived, read the tap again.
+    void process_queue(virtio::DeviceContext& ctx, size_t index) noexcept override;
+    // The backend is readable (receive) or writable again (a send that hit EAGAIN).
+    void process_backend(virtio::DeviceContext& ctx) noexcept override;
+    void reset() noexcept override;
+
+    const NetCounters& counters() const { return counters_; }
+    PacketIo& io() { return *io_; }
+    uint64_t negotiated_features() const { return features_; }
+    size_t header_size() const { return hdr_size_; }
+    bool link_up() const { return link_up_.load(std::memory_order_relaxed); }
+    uint32_t watched_events() const { return events_; }
+
+private:
+    // A frame the backend refused with EAGAIN: retried when the fd is writable.
+    struct PendingTx {
+        virtio::DescriptorChain chain;
+        virtio_net_hdr_v1 hdr;
+    };
+    enum class Placed : uint8_t { Done, Dropped, NeedBuffers };
+
+    // net_tx.cpp
+    void process_tx(virtio::DeviceContext& ctx);
+    // Sends one validated chain; false when it must wait for EPOLLOUT (kept in tx_pending_).
+    bool send_chain(virtio::DeviceContext& ctx, const virtio::DescriptorChain& chain,
+                    const virtio_net_hdr_v1& hdr);
+    void complete_tx(virtio::DeviceContext& ctx, uint16_t head);
+
+    // net_rx.cpp
+    void process_rx(virtio::DeviceContext& ctx);
+    // Reads one frame from the backend into rx_frame_; false when there is nothing to read.
+    bool read_frame(virtio::DeviceContext& ctx);
+    Placed place_frame(virtio::DeviceContext& ctx);
+    void drop_rx_chains(virtio::DeviceContext& ctx);
+    bool rx_buffers_available(virtio::DeviceContext& ctx);
+
+    void backend_gone(virtio::DeviceContext& ctx, int err);
+    void update_watch();
+    void count_drop(uint64_t& counter, const char* what);
+    void add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len);
+
+    MacAddress mac_;
+    std::unique_ptr<PacketIo> io_;
+    FdWatch* watch_;
+    NetCounters counters_;
+
+    bool active_ = false;
+    uint64_t features_ = 0;
+    size_t hdr_size_ = 0;
+    std::atomic<bool> link_up_{true};
+    bool gone_ = false;
+    uint32_t events_ = 0;   // what watch_ was last told
+
+    // Transmit state.
+    std::optional<PendingTx> tx_pending_;
+    std::vector<iovec> iov_;   // reused per frame
+    bool tx_used_ = false;     // used entries added since the last notification check
+
+    // Receive state: at most one frame read from the backend and not yet in the guest.
+    std::vector<uint8_t> rx_frame_;   // header + frame, MAX_VNET_HDR_SIZE + MAX_FRAME_SIZE + 1
+    size_t rx_len_ = 0;               // 0: no frame pending
+    std::vector<virtio::DescriptorChain> rx_chains_;   // popped for the pending frame
+    std::vector<uint32_t> rx_lens_;                    // bytes written into each
+    size_t rx_placed_ = 0;                             // bytes of the frame written so far
+    bool rx_stalled_ = false;   // no buffers: the backend is not read until an RX notify
+    bool rx_used_ = false;
+};
+
+} // namespace minivmm::net

@@ -1,0 +1,131 @@
+// virtio-net transmit (Virtio 1.2 §5.1.6.2): each chain is a vnet header and a frame, checked
+// and gathered straight from guest memory into one writev on the tap.
+#include "net/net_device.hpp"
+
+#include <cstring>
+
+#include "base/log.hpp"
+#include "virtio/chain_io.hpp"
+
+namespace minivmm::net {
+
+using virtio::DescriptorChain;
+
+void NetDevice::process_tx(virtio::DeviceContext& ctx) {
+    virtio::Queue& q = ctx.queue(TX_QUEUE);
+    if (!q.ready()) return;
+    if (tx_pending_) {
+        PendingTx p = std::move(*tx_pending_);
+        tx_pending_.reset();
+        if (!send_chain(ctx, p.chain, p.hdr)) return;   // still EAGAIN: EPOLLOUT brings us back
+    }
+    const GuestMemory& mem = ctx.memory();
+    // Kicks are not needed while we drain the ring; re-enabled (and re-checked) when empty.
+    q.disable_notification();
+    while (true) {
+        auto head = q.pop();
+        if (!head) {
+            if (q.broken()) {
+                ctx.set_needs_reset();
+                break;
+            }
+            if (!q.enable_notification()) break;
+            q.disable_notification();
+            continue;
+        }
+        auto chain = q.chain(*head);
+        if (!chain || chain->writable_len() > 0) {
+            // Guest-controlled: a malformed chain, or a device-writable buffer in a TX chain.
+            count_drop(counters_.tx_bad_chain, "malformed transmit chain");
+            complete_tx(ctx, *head);
+            continue;
+        }
+        const size_t len = chain->readable_len();
+        if (len < hdr_size_) {
+            count_drop(counters_.tx_short, "transmit chain shorter than the vnet header");
+            complete_tx(ctx, *head);
+            continue;
+        }
+        if (len - hdr_size_ > MAX_FRAME_SIZE) {
+            count_drop(counters_.tx_too_big, "transmit chain longer than the maximum frame");
+            complete_tx(ctx, *head);
+            continue;
+        }
+        // The header is copied out once; only the copy is checked and sent.
+        virtio_net_hdr_v1 hdr{};
+        virtio::ChainReader reader(mem, *chain);
+        if (!reader.read({reinterpret_cast<uint8_t*>(&hdr), hdr_size_})) {
+            count_drop(counters_.tx_bad_chain, "unreadable transmit header");
+            complete_tx(ctx, *head);
+            continue;
+        }
+        hdr.num_buffers = 0;
+        if (check_tx_header(hdr, features_, len - hdr_size_) != TxHeaderCheck::Ok) {
+            count_drop(counters_.tx_bad_header, "offload or flags not negotiated");
+            complete_tx(ctx, *head);
+            continue;
+        }
+        if (!send_chain(ctx, *chain, hdr)) break;
+    }
+    if (tx_used_ && q.needs_notification()) ctx.signal_used();
+    tx_used_ = false;
+}
+
+bool NetDevice::send_chain(virtio::DeviceContext& ctx, const DescriptorChain& chain,
+                           const virtio_net_hdr_v1& hdr) {
+    if (gone_) {
+        count_drop(counters_.tx_backend_gone, "the tap is gone");
+        complete_tx(ctx, chain.head());
+        return true;
+    }
+    // iov_[0] is our checked copy of the header; the frame bytes follow from guest memory.
+    // Every buffer was validated inside one RAM region, so slice() cannot fail here.
+    iov_.clear();
+    iov_.push_back({const_cast<virtio_net_hdr_v1*>(&hdr), hdr_size_});
+    size_t skip = hdr_size_;
+    for (const virtio::Buffer& b : chain.buffers()) {
+        if (b.direction != virtio::Direction::Readable) break;
+        if (skip >= b.len) {
+            skip -= b.len;
+            continue;
+        }
+        auto host = ctx.memory().slice(b.addr + skip, b.len - skip);
+        if (!host) {
+            count_drop(counters_.tx_bad_chain, "transmit buffer outside RAM");
+            complete_tx(ctx, chain.head());
+            return true;
+        }
+        iov_.push_back({host->data(), host->size()});
+        skip = 0;
+    }
+    const size_t frame_len = chain.readable_len() - hdr_size_;
+    IoResult r = io_->send(iov_);
+    switch (r.status) {
+    case IoStatus::Ok:
+        ++counters_.tx_frames;
+        counters_.tx_bytes += frame_len;
+        complete_tx(ctx, chain.head());
+        return true;
+    case IoStatus::WouldBlock:
+        ++counters_.tx_would_block;
+        tx_pending_ = PendingTx{chain, hdr};
+        return false;
+    case IoStatus::Gone:
+        backend_gone(ctx, r.err);
+        count_drop(counters_.tx_backend_gone, "the tap is gone");
+        complete_tx(ctx, chain.head());
+        return true;
+    case IoStatus::Failed:
+        count_drop(counters_.tx_io_errors, std::strerror(r.err));
+        complete_tx(ctx, chain.head());
+        return true;
+    }
+    return true;
+}
+
+// Transmit buffers are only read: the used length is 0 (§2.7.8).
+void NetDevice::complete_tx(virtio::DeviceContext& ctx, uint16_t head) {
+    add_used(ctx, TX_QUEUE, head, 0);
+}
+
+} // namespace minivmm::net

@@ -1,0 +1,46 @@
+// PacketIo: where a network device's frames go and come from (design.md, backends): a tap
+// device (Tap) or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
+// the virtio-net header of the size set by configure(), as on a tap with IFF_VNET_HDR.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <sys/uio.h>
+
+#include "base/result.hpp"
+
+namespace minivmm::net {
+
+enum class IoStatus : uint8_t {
+    Ok,
+    WouldBlock,   // EAGAIN: wait for EPOLLIN / EPOLLOUT on fd()
+    Gone,         // the tap was deleted (EBADFD) or the peer closed: it will not come back
+    Failed,       // this frame failed (EIO, EMSGSIZE, EINVAL, ...); the next one may not
+};
+
+struct IoResult {
+    IoStatus status;
+    size_t bytes = 0;     // Ok: bytes sent, or bytes received
+    int err = 0;          // errno for WouldBlock, Gone, Failed
+    bool truncated = false;   // recv: the frame was larger than the buffer (when the backend knows)
+};
+
+class PacketIo {
+public:
+    virtual ~PacketIo() = default;
+    // Sends one frame (vnet header included) gathered from `pieces`. Non-blocking.
+    virtual IoResult send(std::span<const iovec> pieces) noexcept = 0;
+    // Receives one frame (vnet header included) into `buffer`. Non-blocking.
+    virtual IoResult recv(std::span<uint8_t> buffer) noexcept = 0;
+    // The descriptor to watch for readiness (EPOLLIN: a frame to receive; EPOLLOUT: room to send).
+    virtual int fd() const = 0;
+    // Called when the driver set DRIVER_OK: the vnet header size and the offloads (TUN_F_*) the
+    // guest accepts on receive. A tap applies them (TUNSETVNETHDRSZ, TUNSETOFFLOAD).
+    virtual Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) = 0;
+    // For messages: "tap0", "socketpair".
+    virtual std::string name() const = 0;
+};
+
+} // namespace minivmm::net

@@ -1,0 +1,117 @@
+// Tap device backend: open by name, vnet header size and offloads, non-blocking frame I/O.
+#include "net/tap.hpp"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <fstream>
+#include <optional>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "base/log.hpp"
+
+namespace minivmm::net {
+
+IoStatus io_status_for_errno(int err) {
+    switch (err) {
+    case EAGAIN: return IoStatus::WouldBlock;
+    case EBADFD: case EBADF: case ENODEV: case ENXIO: case EPIPE: case ECONNRESET:
+        return IoStatus::Gone;
+    default: return IoStatus::Failed;
+    }
+}
+
+namespace {
+// /sys/class/net/NAME/tun_flags: the IFF_* flags a tun/tap device was created with, if any.
+std::optional<unsigned> sysfs_tun_flags(const std::string& name) {
+    std::ifstream in("/sys/class/net/" + name + "/tun_flags");
+    unsigned flags = 0;
+    if (!(in >> std::hex >> flags)) return std::nullopt;
+    return flags;
+}
+
+std::string how_to_create(const std::string& name) {
+    return fmt::format("create it first: ip tuntap add dev {} mode tap user $(id -un) && ip "
+                       "link set {} up",
+                       name, name);
+}
+
+Error open_error(const std::string& name, bool existed, int err) {
+    if (!existed && err == EPERM)
+        return Error(ErrorCode::Input,
+                     fmt::format("Tap device {} does not exist and minivmm may not create it (no "
+                                 "CAP_NET_ADMIN); {}",
+                                 name, how_to_create(name)));
+    // sysfs names the kind of device when it shows this network namespace.
+    const auto flags = existed ? sysfs_tun_flags(name) : std::nullopt;
+    if (flags && (*flags & IFF_TUN))
+        return Error(ErrorCode::Input,
+                     fmt::format("{} is a tun device, minivmm needs a tap (mode tap)", name));
+    if (flags && (*flags & IFF_MULTI_QUEUE))
+        return Error(ErrorCode::Input,
+                     fmt::format("Tap {} is multi-queue; minivmm uses single-queue taps (ip "
+                                 "tuntap add dev {} mode tap, without multi_queue)",
+                                 name, name));
+    if (err == EPERM)
+        return Error(ErrorCode::Input,
+                     fmt::format("No permission to use tap {} (it belongs to another user or "
+                                 "group: ip tuntap add dev {} mode tap user $(id -un))",
+                                 name, name),
+                     err);
+    if (err == EBUSY)
+        return Error(ErrorCode::Input,
+                     fmt::format("Tap {} is in use by another process", name), err);
+    if (err == EINVAL)
+        return Error(ErrorCode::Input,
+                     fmt::format("{} is not a single-queue tap device (a tun device, a "
+                                 "multi-queue tap, or not a tun/tap interface)",
+                                 name));
+    return Error(ErrorCode::Input, fmt::format("Cannot attach to tap {}", name), err);
+}
+} // namespace
+
+Result<std::unique_ptr<Tap>> Tap::open(const std::string& name, const std::string& tun_path) {
+    if (name.empty() || name.size() >= IFNAMSIZ)
+        return Error(ErrorCode::Usage, fmt::format("Invalid tap name '{}'", name));
+    const bool existed = ::if_nametoindex(name.c_str()) != 0;
+    int raw = ::open(tun_path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (raw < 0)
+        return sys_error(ErrorCode::Input, fmt::format("Cannot open {} for tap {}", tun_path, name));
+    UniqueFd fd(raw);
+    ifreq ifr{};
+    name.copy(ifr.ifr_name, IFNAMSIZ - 1);
+    ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return open_error(name, existed, errno);
+    if (!existed)
+        log(LogLevel::Warn,
+            "tap device {} did not exist: created it (it goes away when minivmm exits; "
+            "configure it with ip link set {} up)",
+            name, name);
+    return std::unique_ptr<Tap>(new Tap(std::move(fd), name, !existed));
+}
+
+Result<void> Tap::configure(size_t vnet_hdr_size, unsigned offloads) {
+    int size = static_cast<int>(vnet_hdr_size);
+    if (::ioctl(fd_.get(), TUNSETVNETHDRSZ, &size) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("TUNSETVNETHDRSZ {} on tap {}", size, name_));
+    if (::ioctl(fd_.get(), TUNSETOFFLOAD, static_cast<unsigned long>(offloads)) < 0)
+        return sys_error(ErrorCode::Host,
+                         fmt::format("TUNSETOFFLOAD {:#x} on tap {}", offloads, name_));
+    return {};
+}
+
+IoResult Tap::send(std::span<const iovec> pieces) noexcept {
+    ssize_t n = ::writev(fd_.get(), pieces.data(), static_cast<int>(pieces.size()));
+    if (n < 0) return {io_status_for_errno(errno), 0, errno};
+    return {IoStatus::Ok, static_cast<size_t>(n)};
+}
+
+IoResult Tap::recv(std::span<uint8_t> buffer) noexcept {
+    ssize_t n = ::read(fd_.get(), buffer.data(), buffer.size());
+    if (n < 0) return {io_status_for_errno(errno), 0, errno};
+    return {IoStatus::Ok, static_cast<size_t>(n)};
+}
+
+} // namespace minivmm::net

@@ -1,0 +1,44 @@
+// Tap: a PacketIo on a Linux tap device (Documentation/networking/tuntap.rst), opened by name
+// with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, non-blocking.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/unique_fd.hpp"
+#include "net/packet_io.hpp"
+
+namespace minivmm::net {
+
+class Tap : public PacketIo {
+public:
+    // Opens the tap `name`. When it does not exist and we hold CAP_NET_ADMIN the kernel creates
+    // it (not persistent: it goes away with minivmm) and a warning says so; without the
+    // capability the error says how to create it (`ip tuntap add ... mode tap`). A tun device, a
+    // multi-queue tap, a tap of another user or one in use give an error naming the cause.
+    // Errors are ErrorCode::Input; the tun path is a parameter for tests.
+    static Result<std::unique_ptr<Tap>> open(const std::string& name,
+                                             const std::string& tun_path = "/dev/net/tun");
+
+    IoResult send(std::span<const iovec> pieces) noexcept override;
+    IoResult recv(std::span<uint8_t> buffer) noexcept override;
+    int fd() const override { return fd_.get(); }
+    // TUNSETVNETHDRSZ to `vnet_hdr_size`, TUNSETOFFLOAD to `tun_offloads` (exactly those).
+    Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) override;
+    std::string name() const override { return name_; }
+    bool created() const { return created_; }
+
+private:
+    Tap(UniqueFd fd, std::string name, bool created)
+        : fd_(std::move(fd)), name_(std::move(name)), created_(created) {}
+
+    UniqueFd fd_;
+    std::string name_;
+    bool created_;
+};
+
+// errno of a read/write on a tap or socket -> IoStatus (EAGAIN: WouldBlock; EBADFD, EBADF,
+// ENODEV, EPIPE, ECONNRESET: Gone; anything else: Failed).
+IoStatus io_status_for_errno(int err);
+
+} // namespace minivmm::net

@@ -1,0 +1,189 @@
+// The serial console through the real minivmm binary: --serial forms, and the terminal on a
+// pseudo-terminal (forkpty) left exactly as it was after every way out (test-catalogue PROC-02).
+// The bad-option tests run anywhere (inputs are checked before /dev/kvm is opened); the others
+// need /dev/kvm and skip without it.
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <pty.h>
+#include <sstream>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "kvm_available.hpp"
+#include "run_process.hpp"
+
+namespace {
+
+using minivmm::test::run_process;
+
+TEST(Console, BadSerialOptionIsAUsageError) {
+    auto r = run_process({MINIVMM_BINARY, "--serial", "tty"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("minivmm: error: --serial 'tty'"), std::string::npos) << r.err;
+}
+
+TEST(Console, UnwritableSerialFileIsAnInputError) {
+    auto r = run_process({MINIVMM_BINARY, "--serial", "file:/nonexistent-dir/console.log"});
+    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_NE(r.err.find("Cannot open serial output file /nonexistent-dir/console.log"),
+              std::string::npos)
+        << r.err;
+}
+
+TEST(Console, SerialFileGetsTheOutput) {
+    REQUIRE_KVM();
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("minivmm-console-" + std::to_string(::getpid()) + ".log");
+    auto r = run_process({MINIVMM_BINARY, "--serial", "file:" + path});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+    std::stringstream file;
+    file << std::ifstream(path).rdbuf();
+    EXPECT_NE(file.str().find("Hello from the minivmm demo guest!"), std::string::npos);
+    std::filesystem::remove(path);
+}
+
+TEST(Console, SerialNoneDiscardsTheOutput) {
+    REQUIRE_KVM();
+    auto r = run_process({MINIVMM_BINARY, "--serial", "none"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "");
+}
+
+TEST(Console, StdinReachesTheGuestAndItsEchoComesBack) {
+    REQUIRE_KVM();
+    auto r = run_process({"/bin/sh", "-c",
+                          std::string("printf 'abc\\004' | ") + MINIVMM_BINARY + " --demo echo"});
+    EXPECT_EQ(r.exit_code, 3) << r.err;   // the echo demo exits with the byte count
+    EXPECT_EQ(r.out, "echo demo: type, Ctrl-D ends\nabc");
+}
+
+TEST(Console, GuestPoweroffExitsZeroWithAnInfoMessage) {
+    REQUIRE_KVM();
+    auto r = run_process({MINIVMM_BINARY, "--demo", "poweroff", "--log-level", "info"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("minivmm: info: the guest powered off"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+    auto quiet = run_process({MINIVMM_BINARY, "--demo", "poweroff"});
+    EXPECT_EQ(quiet.exit_code, 0);
+    EXPECT_EQ(quiet.err, "") << "info is below the default level";
+}
+
+TEST(Console, GuestRebootThroughI8042ExitsZero) {
+    REQUIRE_KVM();
+    auto r = run_process({MINIVMM_BINARY, "--demo", "reboot", "--log-level", "info"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("the guest rebooted (i8042 reset)"), std::string::npos) << r.err;
+}
+
+// Runs minivmm on a new pseudo-terminal; `act` drives it through the master side.
+struct PtyRun {
+    int exit_code = -1;
+    int signal = 0;
+    std::string output;
+    bool mode_restored = false;
+};
+
+bool same_mode(const termios& a, const termios& b) {
+    return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_cflag == b.c_cflag &&
+           a.c_lflag == b.c_lflag && std::memcmp(a.c_cc, b.c_cc, sizeof a.c_cc) == 0;
+}
+
+template <typename Act>
+PtyRun run_on_pty(const std::vector<std::string>& args, Act act) {
+    PtyRun run;
+    int master = -1, slave = -1;
+    if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return run;
+    termios before{};
+    ::tcgetattr(slave, &before);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        ::ioctl(slave, TIOCSCTTY, 0);
+        ::dup2(slave, 0);
+        ::dup2(slave, 1);
+        ::dup2(slave, 2);
+        std::vector<char*> argv{const_cast<char*>(MINIVMM_BINARY)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(argv[0], argv.data());
+        ::_exit(127);
+    }
+    auto read_some = [&](int ms) {
+        pollfd p{master, POLLIN, 0};
+        while (::poll(&p, 1, ms) > 0) {
+            char buf[4096];
+            ssize_t n = ::read(master, buf, sizeof buf);
+            if (n <= 0) break;
+            run.output.append(buf, static_cast<size_t>(n));
+        }
+    };
+    read_some(500);   // let it start and switch the terminal to raw mode
+    act(master, pid);
+    int status = 0;
+    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) read_some(50);
+    if (::waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+    }
+    if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
+    termios after{};
+    ::tcgetattr(slave, &after);
+    run.mode_restored = same_mode(before, after);
+    ::close(master);
+    ::close(slave);
+    return run;
+}
+
+TEST(Console, CtrlAXQuitsWith130AndRestoresTheTerminal) {
+    REQUIRE_KVM();
+    auto r = run_on_pty({"--demo", "spin"}, [](int master, pid_t) {
+        ASSERT_EQ(::write(master, "\x01x", 2), 2);
+    });
+    EXPECT_EQ(r.exit_code, 130) << r.output;
+    EXPECT_TRUE(r.mode_restored);
+}
+
+TEST(Console, CtrlCGoesToTheGuestNotToMinivmm) {
+    REQUIRE_KVM();
+    auto r = run_on_pty({"--demo", "spin", "--timeout", "2"}, [](int master, pid_t) {
+        ASSERT_EQ(::write(master, "\x03", 1), 1);   // raw mode: no SIGINT from the keyboard
+    });
+    EXPECT_EQ(r.exit_code, 124) << r.output;
+    EXPECT_TRUE(r.mode_restored);
+}
+
+TEST(Console, SigtermRestoresTheTerminal) {
+    REQUIRE_KVM();
+    auto r = run_on_pty({"--demo", "spin"}, [](int, pid_t pid) { ::kill(pid, SIGTERM); });
+    EXPECT_EQ(r.exit_code, 143) << r.output;
+    EXPECT_TRUE(r.mode_restored);
+}
+
+TEST(Console, GuestExitRestoresTheTerminal) {
+    REQUIRE_KVM();
+    auto r = run_on_pty({"--demo", "status"}, [](int, pid_t) {});
+    EXPECT_EQ(r.exit_code, 42) << r.output;
+    EXPECT_TRUE(r.mode_restored);
+}
+
+TEST(Console, FatalSignalRestoresTheTerminal) {
+    REQUIRE_KVM();
+    auto r = run_on_pty({"--demo", "spin"}, [](int, pid_t pid) { ::kill(pid, SIGBUS); });
+    EXPECT_EQ(r.signal, SIGBUS);
+    EXPECT_TRUE(r.mode_restored);
+}
+
+} // namespace

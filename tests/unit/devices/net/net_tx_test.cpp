@@ -1,0 +1,223 @@
+// Transmit path (test catalogue NET-01, -02, -03, -06), on a socketpair standing in for the tap.
+#include "net/net_device.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "net_rig.hpp"
+#include "net_test_util.hpp"
+
+namespace minivmm::test {
+namespace {
+
+struct FeatureCase { uint64_t features; size_t hdr; const char* name; };
+const FeatureCase FEATURE_CASES[] = {
+    {0, 10, "legacy header"},
+    {V1, 12, "VERSION_1"},
+    {V1 | MRG, 12, "VERSION_1+MRG_RXBUF"},
+    {V1 | CSUM | HOST_TSO4 | HOST_TSO6 | GUEST_CSUM | GUEST_TSO4 | GUEST_TSO6 | MRG, 12, "all"},
+};
+
+TEST(NetTx, SendsHeaderAndFrameAsOneMessageForEachFeatureSet) {
+    for (const auto& c : FEATURE_CASES) {
+        NetRig rig;
+        ASSERT_TRUE(rig.activate(c.features));
+        auto frame = pattern(60);
+        uint16_t head = rig.send_tx(with_header(c.hdr, frame));
+        rig.kick_tx();
+        auto got = rig.peer_recv(1000);
+        ASSERT_TRUE(got) << c.name;
+        EXPECT_EQ(*got, with_header(c.hdr, frame)) << c.name;
+        auto used = rig.tx.pop_used();
+        ASSERT_TRUE(used) << c.name;
+        EXPECT_EQ(used->id, head);
+        EXPECT_EQ(used->len, 0u);
+        EXPECT_EQ(rig.device->counters().tx_frames, 1u);
+        EXPECT_EQ(rig.device->counters().tx_bytes, 60u);
+        EXPECT_EQ(rig.ctx.used_signals, 1u);
+    }
+}
+
+TEST(NetTx, GathersAHeaderSplitOverDescriptorsAndZeroesNumBuffers) {
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1 | CSUM));
+    virtio_net_hdr_v1 hdr{};
+    hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    hdr.csum_start = 34;
+    hdr.csum_offset = 6;
+    hdr.num_buffers = 9;   // meaningless on transmit: not passed on
+    auto frame = pattern(1514);
+    rig.send_tx(with_header(hdr, 12, frame), {5, 7, 1000, 514});
+    rig.kick_tx();
+    auto got = rig.peer_recv(1000);
+    ASSERT_TRUE(got);
+    hdr.num_buffers = 0;
+    EXPECT_EQ(*got, with_header(hdr, 12, frame));
+}
+
+TEST(NetTx, ChainsShorterThanTheHeaderAreDroppedCountedAndTheDeviceGoesOn) {
+    // NET-01: 0, 1 and 11 bytes with a 12-byte header.
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    GuestAddress empty = rig.tx.alloc(16);
+    rig.tx.add_chain({{empty, 0, virtio::Direction::Readable}});   // a zero-length descriptor
+    rig.tx.publish();
+    rig.send_tx(pattern(1));
+    rig.send_tx(pattern(11));
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_EQ(rig.device->counters().tx_short, 3u);
+    EXPECT_EQ(rig.device->counters().tx_frames, 1u);
+    auto got = rig.peer_recv(1000);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->size(), 72u);
+    EXPECT_FALSE(rig.peer_recv());
+    for (int i = 0; i < 4; ++i) {
+        auto used = rig.tx.pop_used();
+        ASSERT_TRUE(used);
+        EXPECT_EQ(used->len, 0u);
+    }
+}
+
+TEST(NetTx, ChainsLongerThanTheMaximumFrameAreDropped) {
+    // NET-02: 65562 bytes (12 + 65550) is the limit.
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    rig.send_tx(with_header(12, pattern(net::MAX_FRAME_SIZE + 1)), {32768, 32768, 27});
+    rig.send_tx(with_header(12, pattern(net::MAX_FRAME_SIZE)), {32768, 32768, 26});
+    rig.kick_tx();
+    EXPECT_EQ(rig.device->counters().tx_too_big, 1u);
+    EXPECT_EQ(rig.device->counters().tx_frames, 1u);
+    auto got = rig.peer_recv(1000);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->size(), 65562u);
+}
+
+TEST(NetTx, ChainsWithDeviceWritableBuffersAreRejectedWithLengthZero) {
+    // NET-03.
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    GuestAddress a = rig.tx.alloc(72), b = rig.tx.alloc(64);
+    rig.tx.fill(a, with_header(12, pattern(60)));
+    uint16_t head = rig.tx.add_chain(
+        {{a, 72, virtio::Direction::Readable}, {b, 64, virtio::Direction::Writable}});
+    rig.tx.publish();
+    rig.kick_tx();
+    EXPECT_FALSE(rig.peer_recv());
+    auto used = rig.tx.pop_used();
+    ASSERT_TRUE(used);
+    EXPECT_EQ(used->id, head);
+    EXPECT_EQ(used->len, 0u);
+    EXPECT_EQ(rig.device->counters().tx_bad_chain, 1u);
+}
+
+TEST(NetTx, HeadersAskingForOffloadsNotNegotiatedAreDropped) {
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));   // no CSUM, no HOST_TSO
+    virtio_net_hdr_v1 hdr{};
+    hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    hdr.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+    hdr.gso_size = 1448;
+    rig.send_tx(with_header(hdr, 12, pattern(3000)));
+    rig.kick_tx();
+    EXPECT_FALSE(rig.peer_recv());
+    EXPECT_EQ(rig.device->counters().tx_bad_header, 1u);
+}
+
+TEST(NetTx, EagainWaitsForWritabilityWithoutLosingOrRepeatingFrames) {
+    // NET-06: the backend full. The device keeps the frame, asks for EPOLLOUT, does not spin.
+    NetRig rig;
+    int small = 4096;
+    ASSERT_EQ(::setsockopt(rig.socket->fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    ASSERT_TRUE(rig.activate(V1));
+    const int frames = 200;
+    for (int i = 0; i < frames; ++i)
+        rig.send_tx(with_header(12, pattern(1000, static_cast<uint8_t>(i))));
+    rig.kick_tx();
+    const auto& c = rig.device->counters();
+    ASSERT_GT(c.tx_would_block, 0u);
+    EXPECT_LT(c.tx_frames, uint64_t{frames});
+    EXPECT_TRUE(rig.watch.current & EPOLLOUT);
+    EXPECT_EQ(rig.tx.used_idx(), c.tx_frames);   // the blocked frame is not completed
+    // A kick while blocked does not make progress nor drop anything.
+    uint64_t sent = c.tx_frames;
+    rig.kick_tx();
+    EXPECT_EQ(c.tx_frames, sent);
+    // The peer drains; each writability wakeup sends more, in order.
+    std::vector<std::vector<uint8_t>> got;
+    for (int round = 0; round < 10000 && got.size() < frames; ++round) {
+        while (auto m = rig.peer_recv()) got.push_back(*m);
+        rig.backend_ready();
+    }
+    ASSERT_EQ(got.size(), size_t{frames});
+    for (int i = 0; i < frames; ++i)
+        EXPECT_EQ(got[size_t(i)], with_header(12, pattern(1000, static_cast<uint8_t>(i)))) << i;
+    EXPECT_EQ(c.tx_frames, uint64_t{frames});
+    EXPECT_EQ(c.tx_drops(), 0u);
+    EXPECT_FALSE(rig.watch.current & EPOLLOUT);
+    EXPECT_EQ(rig.tx.used_idx(), frames);
+}
+
+TEST(NetTx, BackendErrorsAreCountedAndTheNextFrameGoesThrough) {
+    // NET-06: EMSGSIZE (a message larger than the socket's send buffer).
+    NetRig rig;
+    int small = 4096;
+    ASSERT_EQ(::setsockopt(rig.socket->fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+    ASSERT_TRUE(rig.activate(V1));
+    rig.send_tx(with_header(12, pattern(60000)), {30000, 30012});
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_EQ(rig.device->counters().tx_io_errors, 1u);
+    EXPECT_EQ(rig.device->counters().tx_frames, 1u);
+    auto got = rig.peer_recv(1000);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->size(), 72u);
+    EXPECT_EQ(rig.tx.used_idx(), 2);
+}
+
+TEST(NetTx, AVanishedBackendIsReportedOnceAndLaterFramesAreCompleted) {
+    // NET-06 EBADF-like: the peer is gone (a deleted tap gives EBADFD, a closed socket EPIPE).
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    rig.peer.reset();
+    for (int i = 0; i < 5; ++i) rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_FALSE(rig.device->link_up());
+    EXPECT_EQ(rig.ctx.config_signals, 1u);
+    EXPECT_EQ(rig.device->counters().tx_backend_gone, 5u);
+    EXPECT_EQ(rig.tx.used_idx(), 5);
+    EXPECT_EQ(rig.watch.current, 0u);   // nothing to wait for any more
+    uint8_t status[2];
+    rig.device->read_config(6, status);
+    EXPECT_EQ(status[0], 0);   // link down in the config space
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_EQ(rig.ctx.config_signals, 1u);
+    EXPECT_EQ(rig.tx.used_idx(), 6);
+}
+
+TEST(NetTx, ABrokenRingAsksForAReset) {
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    rig.tx.set_avail_idx(1000);   // more than the ring size ahead
+    rig.kick_tx();
+    EXPECT_TRUE(rig.ctx.needs_reset);
+}
+
+TEST(NetTx, InterruptsFollowTheDriversSuppressionFlag) {
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    rig.tx.set_avail_flags(VRING_AVAIL_F_NO_INTERRUPT);
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_EQ(rig.ctx.used_signals, 0u);
+    rig.tx.set_avail_flags(0);
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.send_tx(with_header(12, pattern(60)));
+    rig.kick_tx();
+    EXPECT_EQ(rig.ctx.used_signals, 1u);   // one interrupt for the batch
+}
+
+} // namespace
+} // namespace minivmm::test

@@ -1,0 +1,248 @@
+// virtio-net device alone against raw tap I/O (shared/docs/performance.md): the same frames on
+// the same tap, in a private network namespace. No KVM: the device runs on real GuestMemory with
+// tests/support/guest_driver playing the guest's driver.
+//
+//   net_bench [--runs N] [--frames N]      (root: makes a network namespace and a tap)
+//
+// Transmit: raw = one write(2) per frame (12-byte vnet header + frame) on the tap; device =
+// frames posted on the TX ring, process_queue() sends them (writev per frame), the driver
+// reclaims used entries; only the device's calls are timed (a guest's driver runs on its own
+// vCPU), the test driver's ring work is not.
+// Receive: the tap's queue is filled with N frames through an AF_PACKET socket (not timed);
+// raw = read(2) until N frames; device = the RX notification handler (which reads the tap)
+// until N frames are in posted buffers, the driver re-posting each used buffer (not timed).
+// Runs alternate raw/device; rates are per second of this thread's CPU time (user + system).
+// The output is one Markdown row per figure: medians, min-max and the device/raw ratio.
+#include <algorithm>
+#include <arpa/inet.h>
+#include <ctime>
+#include <cstdio>
+#include <cstring>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sched.h>
+#include <string>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+#include "base/log.hpp"
+#include "net/tap.hpp"
+#include "net_rig.hpp"
+
+using namespace minivmm;
+
+// CPU time of this thread (user + system, so the tap's kernel work is included): on a shared,
+// loaded machine wall-clock time mostly measures the wait for a CPU.
+struct Clock {
+    using time_point = double;
+    static double now() {
+        timespec ts;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+    }
+};
+
+namespace {
+
+constexpr const char* TAP = "mvbench0";
+constexpr size_t HDR = 12;
+constexpr uint64_t FEATURES = (uint64_t{1} << VIRTIO_F_VERSION_1) |
+                              (uint64_t{1} << VIRTIO_NET_F_MRG_RXBUF) | virtio::FEATURE_EVENT_IDX;
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "net_bench: %s: %s\n", what.c_str(), std::strerror(errno));
+    std::exit(1);
+}
+
+void ifreq_ioctl(unsigned long req, ifreq& ifr) {
+    int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+    std::string(TAP).copy(ifr.ifr_name, IFNAMSIZ - 1);
+    if (::ioctl(s, req, &ifr) != 0) die("ioctl on " + std::string(TAP));
+    ::close(s);
+}
+
+void set_up_tap(int queue_len) {
+    ifreq ifr{};
+    ifr.ifr_qlen = queue_len;
+    ifreq_ioctl(SIOCSIFTXQLEN, ifr);
+    ifreq flags{};
+    ifreq_ioctl(SIOCGIFFLAGS, flags);
+    flags.ifr_flags = static_cast<short>(flags.ifr_flags | IFF_UP);
+    ifreq_ioctl(SIOCSIFFLAGS, flags);
+}
+
+std::vector<uint8_t> eth_frame(size_t len) {
+    std::vector<uint8_t> f(len, 0x5a);
+    std::fill(f.begin(), f.begin() + 6, 0xff);   // broadcast, EtherType local experimental
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    return f;
+}
+
+double seconds_since(Clock::time_point t0) { return Clock::now() - t0; }
+
+double raw_tx(int fd, size_t len, unsigned frames) {
+    std::vector<uint8_t> buf(HDR, 0);
+    auto f = eth_frame(len);
+    buf.insert(buf.end(), f.begin(), f.end());
+    auto t0 = Clock::now();
+    for (unsigned i = 0; i < frames; ++i)
+        if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())) die("write");
+    return seconds_since(t0);
+}
+
+double device_tx(test::NetRig& rig, const std::vector<GuestAddress>& bufs, size_t len,
+                 unsigned frames) {
+    const uint32_t total = static_cast<uint32_t>(HDR + len);
+    double device = 0;   // only the device's own calls are timed, not the test driver's
+    unsigned posted = 0, done = 0;
+    size_t next = 0;
+    while (done < frames) {
+        while (posted < frames && rig.tx.free_descriptors() > 0) {
+            rig.tx.add_chain({{bufs[next], total, virtio::Direction::Readable}});
+            next = (next + 1) % bufs.size();
+            ++posted;
+        }
+        rig.tx.publish();
+        auto t0 = Clock::now();
+        rig.kick_tx();
+        device += seconds_since(t0);
+        while (rig.tx.pop_used()) ++done;
+    }
+    return device;
+}
+
+void fill_tap(int wire, size_t len, unsigned frames) {
+    auto f = eth_frame(len);
+    for (unsigned i = 0; i < frames; ++i)
+        if (::send(wire, f.data(), f.size(), 0) != static_cast<ssize_t>(f.size())) die("send");
+}
+
+double raw_rx(int fd, unsigned frames) {
+    std::vector<uint8_t> buf(65562 + 1024);
+    auto t0 = Clock::now();
+    for (unsigned got = 0; got < frames;) {
+        ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n > 0) ++got;
+        else if (n < 0 && errno != EAGAIN) die("read");
+    }
+    return seconds_since(t0);
+}
+
+double device_rx(test::NetRig& rig, const std::vector<GuestAddress>& bufs, unsigned frames) {
+    double device = 0;
+    const uint64_t start = rig.device->counters().rx_frames;
+    size_t next = 0;
+    while (rig.device->counters().rx_frames - start < frames) {
+        while (rig.rx.free_descriptors() > 0) {
+            rig.rx.add_chain({{bufs[next], 2048, virtio::Direction::Writable}});
+            next = (next + 1) % bufs.size();
+        }
+        rig.rx.publish();
+        auto t0 = Clock::now();
+        rig.kick_rx();   // also reads the tap (the device stalls when the ring runs dry)
+        device += seconds_since(t0);
+        while (rig.rx.pop_used()) {
+        }
+    }
+    return device;
+}
+
+struct Series {
+    std::vector<double> raw, dev;   // frames per second
+};
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void row(const char* what, size_t len, const Series& s) {
+    auto mm = [](const std::vector<double>& v) {
+        return std::make_pair(*std::min_element(v.begin(), v.end()),
+                              *std::max_element(v.begin(), v.end()));
+    };
+    double r = median(s.raw), d = median(s.dev);
+    auto [rmin, rmax] = mm(s.raw);
+    auto [dmin, dmax] = mm(s.dev);
+    std::printf("| %s, %zu-byte frames | %.0fk [%.0f-%.0fk] | %.1f MB/s | %.0fk [%.0f-%.0fk] | "
+                "%.1f MB/s | %.3f |\n",
+                what, len, d / 1e3, dmin / 1e3, dmax / 1e3, d * double(len) / 1e6, r / 1e3,
+                rmin / 1e3, rmax / 1e3, r * double(len) / 1e6, d / r);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    unsigned runs = 10, frames = 20000;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::string(argv[i]) == "--runs") runs = unsigned(std::stoul(argv[i + 1]));
+        if (std::string(argv[i]) == "--frames") frames = unsigned(std::stoul(argv[i + 1]));
+    }
+    set_log_level(LogLevel::Error);
+    if (::unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
+    // No IPv6 autoconfiguration chatter on the tap: only our frames cross it.
+    for (const char* knob : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"})
+        if (FILE* f = std::fopen(knob, "w")) {
+            std::fputs("1", f);
+            std::fclose(f);
+        }
+    auto tap = net::Tap::open(TAP);
+    if (!tap) {
+        std::fprintf(stderr, "net_bench: %s\n", tap.error().message().c_str());
+        return 1;
+    }
+    const int fd = (*tap)->fd();
+    test::NetRig rig(256, std::move(*tap));
+    if (!rig.activate(FEATURES)) die("activate");
+    set_up_tap(int(frames) + 1000);
+    int wire = ::socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+    sockaddr_ll addr{};
+    addr.sll_family = AF_PACKET;
+    addr.sll_protocol = htons(ETH_P_ALL);
+    addr.sll_ifindex = int(::if_nametoindex(TAP));
+    if (wire < 0 || ::bind(wire, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        die("AF_PACKET socket");
+    // The wire socket sees the frames written to the tap too: do not let it queue them.
+    int zero = 0;
+    ::setsockopt(wire, SOL_SOCKET, SO_RCVBUF, &zero, sizeof zero);
+
+    // Fixed guest buffers, reused: 256 transmit frames, 256 receive buffers.
+    std::vector<GuestAddress> tx_bufs, rx_bufs;
+    for (int i = 0; i < 256; ++i) tx_bufs.push_back(rig.tx.alloc(HDR + 1514));
+    for (int i = 0; i < 256; ++i) rx_bufs.push_back(rig.rx.alloc(2048));
+
+    std::printf("| figure (device alone vs raw tap I/O) | device frames/s | device bytes/s | "
+                "raw frames/s | raw bytes/s | device/raw |\n|---|---|---|---|---|---|\n");
+    for (size_t len : {size_t{60}, size_t{1514}}) {
+        std::vector<uint8_t> frame(HDR, 0);
+        auto f = eth_frame(len);
+        frame.insert(frame.end(), f.begin(), f.end());
+        for (GuestAddress a : tx_bufs) rig.tx.fill(a, frame);
+        Series tx, rx;
+        for (unsigned run = 0; run <= runs; ++run) {   // run 0 is the warm-up
+            double a = raw_tx(fd, len, frames), b = device_tx(rig, tx_bufs, len, frames);
+            fill_tap(wire, len, frames);
+            double c = raw_rx(fd, frames);
+            fill_tap(wire, len, frames);
+            double d = device_rx(rig, rx_bufs, frames);
+            if (run == 0) continue;
+            tx.raw.push_back(frames / a);
+            tx.dev.push_back(frames / b);
+            rx.raw.push_back(frames / c);
+            rx.dev.push_back(frames / d);
+        }
+        row("transmit", len, tx);
+        row("receive", len, rx);
+    }
+    const auto& c = rig.device->counters();
+    std::printf("\ndevice counters: tx %llu frames, %llu drops; rx %llu frames, %llu drops\n",
+                (unsigned long long)c.tx_frames, (unsigned long long)c.tx_drops(),
+                (unsigned long long)c.rx_frames, (unsigned long long)c.rx_drops());
+    return 0;
+}

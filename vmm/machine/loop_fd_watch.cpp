@@ -1,0 +1,26 @@
+// FdWatch on the EventLoop (see loop_fd_watch.hpp).
+#include "machine/loop_fd_watch.hpp"
+
+#include "base/log.hpp"
+
+namespace minivmm {
+
+LoopFdWatch::~LoopFdWatch() {
+    if (added_) (void)loop_.remove(fd_);
+}
+
+void LoopFdWatch::set_events(uint32_t events) noexcept {
+    Result<void> r;
+    if (events == 0) {
+        if (added_) r = loop_.remove(fd_);
+        added_ = false;
+    } else if (added_) {
+        r = loop_.set_events(fd_, events);
+    } else {
+        r = loop_.add(fd_, events, [this](uint32_t) { on_ready_(); });
+        added_ = r.has_value();
+    }
+    if (!r) log(LogLevel::Error, "event loop, fd {}: {}", fd_, r.error().message());
+}
+
+} // namespace minivmm
