@@ -91,8 +91,13 @@ TEST(Demos, TripleFaultIsReportedWithRegistersAndCode120) {
     EXPECT_NE(r.err.find("minivmm: error: vcpu0: triple fault (KVM_EXIT_SHUTDOWN)"),
               std::string::npos)
         << r.err;
-    EXPECT_NE(r.err.find("rip="), std::string::npos);
-    EXPECT_NE(r.err.find("idt=0/0"), std::string::npos) << r.err;
+    // The registers are printed. Their values are the host's business: Intel leaves the
+    // faulting state (idt=0/0, the empty IDT the demo loaded), AMD's KVM resets the vCPU when
+    // it intercepts the shutdown (rip=fff0, idt=0/ffff).
+    EXPECT_NE(r.err.find("rip="), std::string::npos) << r.err;
+    EXPECT_TRUE(r.err.find("idt=0/0\n") != std::string::npos ||
+                r.err.find("rip=000000000000fff0") != std::string::npos)
+        << r.err;
 }
 
 TEST(Demos, TraceExitsShowsEveryIoExitWithDevice) {
@@ -147,7 +152,9 @@ TEST(Demos, TimeoutStopsAGuestThatNeverEnds) {
 
 TEST(Demos, SigtermStopsTheVmWithCode143) {
     REQUIRE_KVM();
-    auto r = run_process({MINIVMM_BINARY, "--demo", "spin"}, 30, SIGTERM, 300);
+    // The signal must arrive after minivmm blocked it (its first steps): 2 s leaves room for a
+    // slow, emulated host (tools/kvm-in-qemu), where start-up alone can take over 0.5 s.
+    auto r = run_process({MINIVMM_BINARY, "--demo", "spin"}, 30, SIGTERM, 2000);
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 143);
     EXPECT_NE(r.err.find("stopped by SIGTERM"), std::string::npos) << r.err;
@@ -155,7 +162,7 @@ TEST(Demos, SigtermStopsTheVmWithCode143) {
 
 TEST(Demos, SigintStopsTheVmWithCode130) {
     REQUIRE_KVM();
-    auto r = run_process({MINIVMM_BINARY, "--demo", "spin"}, 30, SIGINT, 300);
+    auto r = run_process({MINIVMM_BINARY, "--demo", "spin"}, 30, SIGINT, 2000);
     EXPECT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 130);
     EXPECT_NE(r.err.find("stopped by SIGINT"), std::string::npos) << r.err;

@@ -11,9 +11,12 @@
 namespace minivmm {
 
 namespace {
-// g++ gives struct kvm_cpuid2 (a header plus a zero-length array) sizeof 12 in C++ instead of
-// C's 8, which changes the size encoded in the ioctl numbers; spell them with the C size.
+// g++ gives struct kvm_cpuid2 and struct kvm_msrs (a header plus a zero-length array) sizeof 12
+// and 16 in C++ instead of C's 8, which changes the size encoded in the ioctl numbers (KVM then
+// answers EINVAL: an unknown ioctl); spell them with the C size.
 constexpr unsigned long CPUID2_HEADER_SIZE = 8;
+constexpr unsigned long MSRS_HEADER_SIZE = 8;
+constexpr unsigned long SET_MSRS = _IOC(_IOC_WRITE, KVMIO, 0x89, MSRS_HEADER_SIZE);
 constexpr unsigned long GET_SUPPORTED_CPUID =
     _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, CPUID2_HEADER_SIZE);
 constexpr unsigned long SET_CPUID2 = _IOC(_IOC_WRITE, KVMIO, 0x90, CPUID2_HEADER_SIZE);
@@ -108,7 +111,7 @@ Result<void> Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
     auto* list = reinterpret_cast<kvm_msrs*>(storage.get());
     list->nmsrs = static_cast<uint32_t>(msrs.size());
     std::copy(msrs.begin(), msrs.end(), list->entries);
-    int n = ::ioctl(fd_.get(), KVM_SET_MSRS, list);
+    int n = ::ioctl(fd_.get(), SET_MSRS, list);
     if (n < 0) return sys_error(ErrorCode::Host, "KVM_SET_MSRS");
     if (static_cast<size_t>(n) != msrs.size())
         return Error(ErrorCode::Host, fmt::format("KVM_SET_MSRS: MSR {:#x} was refused",

@@ -46,9 +46,6 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     MINIVMM_TRY(m->open_taps());
-    auto console = SerialConsole::open(config.serial);
-    if (!console) return console.error();
-    m->console_ = std::move(*console);
     return m;
 }
 
@@ -56,6 +53,11 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     auto prepared = prepare(config);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
+    // COM1's host end, still before /dev/kvm (an unwritable --serial file is an input error),
+    // but not in prepare(): --dump-dtb must not switch the terminal to raw mode.
+    auto console = SerialConsole::open(config.serial);
+    if (!console) return console.error();
+    m->console_ = std::move(*console);
 
     // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
     //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
