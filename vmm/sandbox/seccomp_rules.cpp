@@ -76,6 +76,9 @@ constexpr SyscallRule RULES[] = {
     {"rt_sigreturn", ALL_THREADS, NONE, 0, 0, "return from the vCPU kick handler (SIGUSR1)"},
     {"rt_sigprocmask", ALL_THREADS, NONE, 0, 0,
      "glibc masks signals around abort() and thread exit"},
+    {"sigaltstack", ALL_THREADS, NONE, 0, 0,
+     "the sanitizer runtimes (ASan, TSan) query and set each thread's alternate signal stack "
+     "when their handlers run; harmless in a plain build"},
     {"rt_sigaction", ALL_THREADS, NONE, 0, 0,
      "TerminalGuard's fatal-signal handler and destructor put the previous actions back"},
     {"getpid", ALL_THREADS, NONE, 0, 0, "pthread_kill and raise() address tgkill(getpid(), ...)"},

@@ -21,7 +21,7 @@ const std::vector<std::string> COMMON = {
     "brk",          "clock_gettime", "close",  "epoll_ctl", "exit",          "exit_group",
     "fstat",        "futex",         "getpid", "gettid",    "ioctl",         "madvise",
     "mmap",         "mprotect",      "mremap", "munmap",    "newfstatat",    "read",
-    "restart_syscall", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "tgkill", "write"};
+    "restart_syscall", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "tgkill", "write"};
 
 std::vector<std::string> sorted(std::vector<std::string> v, std::vector<std::string> extra) {
     v.insert(v.end(), extra.begin(), extra.end());
