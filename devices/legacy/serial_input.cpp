@@ -34,9 +34,7 @@ Result<std::unique_ptr<SerialInput>> SerialInput::create(EventLoop& loop, int fd
     MINIVMM_TRY(loop.add(self->space_.fd(), EPOLLIN, [self](uint32_t) { self->on_space(); }));
     serial.set_space_callback([self] { self->space_.signal(); });
     auto added = loop.add(self->fd_.get(), EPOLLIN, [self](uint32_t) { self->pump(); });
-    if (added) {
-        self->watched_ = true;
-    } else {
+    if (!added) {
         // epoll refuses regular files and /dev/null (EPERM): they are always readable, so
         // read them whenever the FIFO has room, starting now.
         self->pollable_ = false;
@@ -47,19 +45,17 @@ Result<std::unique_ptr<SerialInput>> SerialInput::create(EventLoop& loop, int fd
 
 SerialInput::~SerialInput() {
     serial_.set_space_callback(nullptr);
-    unwatch();
+    if (pollable_) (void)loop_.remove(fd_.get());
     (void)loop_.remove(space_.fd());
 }
 
 void SerialInput::watch() {
-    if (watched_ || !pollable_) return;
-    if (loop_.add(fd_.get(), EPOLLIN, [this](uint32_t) { pump(); })) watched_ = true;
+    if (pollable_) (void)loop_.set_events(fd_.get(), EPOLLIN);
 }
 
 void SerialInput::unwatch() {
-    if (!watched_) return;
-    (void)loop_.remove(fd_.get());
-    watched_ = false;
+    // An empty event set takes fd_ out of epoll (a hung-up stdin cannot spin the loop).
+    if (pollable_) (void)loop_.set_events(fd_.get(), 0);
 }
 
 void SerialInput::finish() {

@@ -60,7 +60,6 @@ private:
     Options options_;
     ConsoleEscape escape_;
     bool pollable_ = true;   // epoll accepts fd_ (not a regular file or /dev/null)
-    bool watched_ = false;   // fd_ is in the loop now
     std::atomic<bool> paused_{false};
     std::atomic<bool> finished_{false};
     std::atomic<uint64_t> bytes_read_{0};

@@ -27,34 +27,44 @@ Result<void> EventLoop::add(int fd, uint32_t events, Handler handler) {
     auto entry = std::make_unique<Entry>();
     entry->fd = fd;
     entry->handler = std::move(handler);
+    MINIVMM_TRY(arm(*entry, events));
+    entries_.emplace(fd, std::move(entry));
+    return {};
+}
+
+// With mutex_ held: brings `entry` into the epoll set with `events`, or out of it for none.
+Result<void> EventLoop::arm(Entry& entry, uint32_t events) {
+    const bool armed = entry.armed.load(std::memory_order_relaxed);
+    if (events == 0) {
+        if (armed && ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, entry.fd, nullptr) < 0 &&
+            errno != EBADF && errno != ENOENT)
+            return sys_error(ErrorCode::Host, fmt::format("epoll_ctl DEL fd {}", entry.fd));
+        entry.armed.store(false, std::memory_order_release);
+        return {};
+    }
     epoll_event ev{};
     ev.events = events;
-    ev.data.ptr = entry.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0)
-        return sys_error(ErrorCode::Host, fmt::format("epoll_ctl ADD fd {}", fd));
-    entries_.emplace(fd, std::move(entry));
+    ev.data.ptr = &entry;
+    if (::epoll_ctl(epoll_.get(), armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, entry.fd, &ev) < 0)
+        return sys_error(ErrorCode::Host,
+                         fmt::format("epoll_ctl {} fd {}", armed ? "MOD" : "ADD", entry.fd));
+    entry.armed.store(true, std::memory_order_release);
     return {};
 }
 
 Result<void> EventLoop::set_events(int fd, uint32_t events) {
     std::lock_guard lock(mutex_);
-    epoll_event ev{};
-    ev.events = events;
     auto it = entries_.find(fd);
     if (it == entries_.end()) return Error(ErrorCode::Invalid, fmt::format("fd {} not in the loop", fd));
-    ev.data.ptr = it->second.get();
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) < 0)
-        return sys_error(ErrorCode::Host, fmt::format("epoll_ctl MOD fd {}", fd));
-    return {};
+    return arm(*it->second, events);
 }
 
 Result<void> EventLoop::remove(int fd) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(fd);
     if (it == entries_.end()) return Error(ErrorCode::Invalid, fmt::format("fd {} not in the loop", fd));
-    // A closed fd has already left the epoll set; ignore that error.
-    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr) < 0 && errno != EBADF && errno != ENOENT)
-        return sys_error(ErrorCode::Host, fmt::format("epoll_ctl DEL fd {}", fd));
+    // A closed fd has already left the epoll set; arm() ignores that error.
+    MINIVMM_TRY(arm(*it->second, 0));
     // Events of this batch may still point at the entry: keep it until the batch is done.
     it->second->removed.store(true, std::memory_order_release);
     graveyard_.push_back(std::move(it->second));
@@ -69,7 +79,9 @@ int EventLoop::run_once(int timeout_ms) noexcept {
     if (n < 0) return 0;   // EINTR: the caller loops
     for (int i = 0; i < n; ++i) {
         auto* entry = static_cast<Entry*>(events[i].data.ptr);
-        if (!entry->removed.load(std::memory_order_acquire)) entry->handler(events[i].events);
+        if (!entry->removed.load(std::memory_order_acquire) &&
+            entry->armed.load(std::memory_order_acquire))
+            entry->handler(events[i].events);
     }
     std::lock_guard lock(mutex_);
     graveyard_.clear();

@@ -27,6 +27,10 @@ public:
     // Watches `fd` for `events`; the loop does not own `fd`. Callable from any thread, handlers
     // included. After remove() returns, the handler is not called again unless it is running
     // now on the loop thread (a handler may remove its own fd).
+    // An empty event set (at add() or set_events()) keeps the handler but takes `fd` out of the
+    // epoll set: epoll reports EPOLLERR/EPOLLHUP whatever the set, so a paused descriptor that
+    // hung up (a deleted tap, a closed stdin) would otherwise wake the loop forever. Events of
+    // a batch already returned are dropped for a paused descriptor, as for a removed one.
     Result<void> add(int fd, uint32_t events, Handler handler);
     Result<void> set_events(int fd, uint32_t events);
     Result<void> remove(int fd);
@@ -46,7 +50,9 @@ private:
         int fd;
         Handler handler;
         std::atomic<bool> removed{false};
+        std::atomic<bool> armed{false};   // in the epoll set (a non-empty event set)
     };
+    Result<void> arm(Entry& entry, uint32_t events);
     EventLoop(UniqueFd epoll, EventFd wake) : epoll_(std::move(epoll)), wake_(std::move(wake)) {}
 
     UniqueFd epoll_;

@@ -10,11 +10,10 @@ LoopFdWatch::~LoopFdWatch() {
 }
 
 void LoopFdWatch::set_events(uint32_t events) noexcept {
+    // EventLoop takes the descriptor out of epoll for an empty set (a deleted tap's EPOLLERR
+    // cannot spin the loop) and keeps the handler for the next non-empty one.
     Result<void> r;
-    if (events == 0) {
-        if (added_) r = loop_.remove(fd_);
-        added_ = false;
-    } else if (added_) {
+    if (added_) {
         r = loop_.set_events(fd_, events);
     } else {
         r = loop_.add(fd_, events, [this](uint32_t) { on_ready_(); });

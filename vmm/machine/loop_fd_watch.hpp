@@ -1,6 +1,5 @@
-// LoopFdWatch: a device's FdWatch on the machine's EventLoop. A non-zero event set adds or
-// modifies the descriptor; 0 removes it, because epoll reports EPOLLERR/EPOLLHUP even for an
-// empty event set (a deleted tap would otherwise wake the loop forever).
+// LoopFdWatch: a device's FdWatch on the machine's EventLoop (added at the first set_events;
+// an empty event set pauses it, see EventLoop::set_events).
 #pragma once
 
 #include <functional>

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -87,6 +88,24 @@ TEST(EventLoop, SetEventsChangesWhatWakesTheHandler) {
     EXPECT_EQ(loop->run_once(0), 1);
     EXPECT_EQ(calls, 1);
     EXPECT_FALSE(loop->set_events(12345, EPOLLIN));
+}
+
+TEST(EventLoop, EmptyEventSetStopsHangUpWakeupsAndKeepsTheHandler) {
+    auto loop = make_loop();
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    UniqueFd r(fds[0]), w(fds[1]);
+    int calls = 0;
+    ASSERT_TRUE(loop->add(r.get(), EPOLLIN, [&](uint32_t) { ++calls; }));
+    w.reset();   // EPOLLHUP from now on, whatever the event set
+    EXPECT_EQ(loop->run_once(0), 1);
+    ASSERT_TRUE(loop->set_events(r.get(), 0));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(loop->run_once(0), 0);
+    EXPECT_EQ(calls, 1);
+    ASSERT_TRUE(loop->set_events(r.get(), EPOLLIN));   // the same handler, armed again
+    EXPECT_EQ(loop->run_once(0), 1);
+    EXPECT_EQ(calls, 2);
+    ASSERT_TRUE(loop->remove(r.get()));
 }
 
 TEST(EventLoop, StopFromAnotherThreadEndsRun) {
