@@ -1,12 +1,14 @@
 /* The long-mode demo's entry: from the 32-bit entry state, build identity page tables for the
  * first 4 GiB (2 MiB pages, user-accessible), enable PAE, EFER.LME and paging, load a GDT with
  * kernel and user segments, enter 64-bit mode, then IRETQ to ring 3 (CPL 3) with IOPL 3 so
- * user code may do port I/O. Intel SDM Vol. 3A §9.8.5 (initializing IA-32e mode). */
+ * user code may do port I/O. EBX at entry (PVH: the hvm_start_info address) is kept in
+ * boot_ebx. Intel SDM Vol. 3A §9.8.5 (initializing IA-32e mode). */
     .section .text.entry, "ax"
     .code32
     .globl _start
 _start:
     mov $0x80000, %esp
+    mov %ebx, boot_ebx            /* PVH: the hvm_start_info address (virtio guests read it) */
 
     /* PML4[0] -> PDPT; PDPT[0..3] -> PD0..PD3; each PD maps 512 x 2 MiB pages. */
     mov $pml4, %edi
@@ -78,6 +80,9 @@ gdt_desc:
     .quad gdt
 
     .section .bss
+    .globl boot_ebx
+    .balign 4
+boot_ebx: .skip 4
     .balign 4096
 pml4: .skip 4096
 pdpt: .skip 4096

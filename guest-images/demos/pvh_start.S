@@ -9,13 +9,3 @@ _start:
     call pvh_main
 1:  hlt
     jmp 1b
-
-    /* XEN_ELFNOTE_PHYS32_ENTRY (18): name "Xen", a 4-byte entry address. */
-    .section .note.Xen, "a", @note
-    .balign 4
-    .long 4
-    .long 4
-    .long 18
-    .asciz "Xen"
-    .balign 4
-    .long _start
