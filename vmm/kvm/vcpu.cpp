@@ -7,16 +7,17 @@
 #include <sys/ioctl.h>
 
 #include "kvm/kvm.hpp"
+#include "kvm/kvm_list.hpp"
 
 namespace minivmm {
 
 namespace {
-// g++ gives struct kvm_cpuid2 and struct kvm_msrs (a header plus a zero-length array) sizeof 12
-// and 16 in C++ instead of C's 8, which changes the size encoded in the ioctl numbers (KVM then
-// answers EINVAL: an unknown ioctl); spell them with the C size.
-constexpr unsigned long CPUID2_HEADER_SIZE = 8;
-constexpr unsigned long MSRS_HEADER_SIZE = 8;
+// The ioctl numbers encode the C size of struct kvm_cpuid2 and struct kvm_msrs (8); g++ gives
+// 12 and 16 (see kvm_list.hpp), which KVM would not recognise (EINVAL).
+constexpr unsigned long CPUID2_HEADER_SIZE = KvmList<kvm_cpuid_entry2>::HEADER_SIZE;
+constexpr unsigned long MSRS_HEADER_SIZE = KvmList<kvm_msr_entry>::HEADER_SIZE;
 constexpr unsigned long SET_MSRS = _IOC(_IOC_WRITE, KVMIO, 0x89, MSRS_HEADER_SIZE);
+constexpr unsigned long GET_MSRS = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, MSRS_HEADER_SIZE);
 constexpr unsigned long GET_SUPPORTED_CPUID =
     _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, CPUID2_HEADER_SIZE);
 constexpr unsigned long SET_CPUID2 = _IOC(_IOC_WRITE, KVMIO, 0x90, CPUID2_HEADER_SIZE);
@@ -71,14 +72,10 @@ Result<void> Vcpu::set_sregs(const kvm_sregs& sregs) {
 
 Result<std::vector<kvm_cpuid_entry2>> supported_cpuid(const Kvm& kvm) {
     constexpr uint32_t MAX_ENTRIES = 256;
-    size_t bytes = sizeof(kvm_cpuid2) + MAX_ENTRIES * sizeof(kvm_cpuid_entry2);
-    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
-    cpuid->nent = MAX_ENTRIES;
-    if (::ioctl(kvm.fd(), GET_SUPPORTED_CPUID, cpuid) < 0)
+    KvmList<kvm_cpuid_entry2> list(MAX_ENTRIES, MAX_ENTRIES);
+    if (::ioctl(kvm.fd(), GET_SUPPORTED_CPUID, list.data()) < 0)
         return sys_error(ErrorCode::Host, "KVM_GET_SUPPORTED_CPUID");
-    uint32_t n = std::min(cpuid->nent, MAX_ENTRIES);
-    return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + n);
+    return list.entries();
 }
 
 Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
@@ -88,12 +85,8 @@ Result<void> Vcpu::set_supported_cpuid(const Kvm& kvm) {
 }
 
 Result<void> Vcpu::set_cpuid(const std::vector<kvm_cpuid_entry2>& entries) {
-    size_t bytes = sizeof(kvm_cpuid2) + entries.size() * sizeof(kvm_cpuid_entry2);
-    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
-    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(storage.get());
-    cpuid->nent = static_cast<uint32_t>(entries.size());
-    std::copy(entries.begin(), entries.end(), cpuid->entries);
-    if (::ioctl(fd_.get(), SET_CPUID2, cpuid) < 0)
+    KvmList<kvm_cpuid_entry2> list{std::span<const kvm_cpuid_entry2>(entries)};
+    if (::ioctl(fd_.get(), SET_CPUID2, list.data()) < 0)
         return sys_error(ErrorCode::Host, "KVM_SET_CPUID2");
     return {};
 }
@@ -106,17 +99,25 @@ Result<void> Vcpu::set_mp_state(uint32_t state) {
 }
 
 Result<void> Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
-    size_t bytes = sizeof(kvm_msrs) + msrs.size() * sizeof(kvm_msr_entry);
-    auto storage = std::make_unique<uint64_t[]>(bytes / sizeof(uint64_t) + 1);
-    auto* list = reinterpret_cast<kvm_msrs*>(storage.get());
-    list->nmsrs = static_cast<uint32_t>(msrs.size());
-    std::copy(msrs.begin(), msrs.end(), list->entries);
-    int n = ::ioctl(fd_.get(), SET_MSRS, list);
+    KvmList<kvm_msr_entry> list{std::span<const kvm_msr_entry>(msrs)};
+    int n = ::ioctl(fd_.get(), SET_MSRS, list.data());
     if (n < 0) return sys_error(ErrorCode::Host, "KVM_SET_MSRS");
     if (static_cast<size_t>(n) != msrs.size())
         return Error(ErrorCode::Host, fmt::format("KVM_SET_MSRS: MSR {:#x} was refused",
                                                   msrs[static_cast<size_t>(n)].index));
     return {};
+}
+
+Result<std::vector<kvm_msr_entry>> Vcpu::get_msrs(const std::vector<uint32_t>& indices) const {
+    std::vector<kvm_msr_entry> msrs(indices.size());
+    for (size_t i = 0; i < indices.size(); ++i) msrs[i].index = indices[i];
+    KvmList<kvm_msr_entry> list{std::span<const kvm_msr_entry>(msrs)};
+    int n = ::ioctl(fd_.get(), GET_MSRS, list.data());
+    if (n < 0) return sys_error(ErrorCode::Host, "KVM_GET_MSRS");
+    if (static_cast<size_t>(n) != indices.size())
+        return Error(ErrorCode::Host, fmt::format("KVM_GET_MSRS: MSR {:#x} was refused",
+                                                  indices[static_cast<size_t>(n)]));
+    return list.entries();
 }
 
 Result<void> Vcpu::set_fpu(const kvm_fpu& fpu) {

@@ -45,6 +45,8 @@ public:
     Result<void> set_mp_state(uint32_t state);
     // KVM_SET_MSRS; an error unless every MSR was accepted.
     Result<void> set_msrs(const std::vector<kvm_msr_entry>& msrs);
+    // KVM_GET_MSRS for `indices`; an error unless KVM read every one.
+    Result<std::vector<kvm_msr_entry>> get_msrs(const std::vector<uint32_t>& indices) const;
     Result<void> set_fpu(const kvm_fpu& fpu);
     // KVM_GET_LAPIC / KVM_SET_LAPIC: the in-kernel local APIC's register page.
     Result<kvm_lapic_state> get_lapic() const;

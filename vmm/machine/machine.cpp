@@ -216,12 +216,15 @@ Result<void> Machine::add_vcpus() {
         fixup_cpuid(entries, i, config_.cpus);
         MINIVMM_TRY(vcpu->set_cpuid(entries));
         if (config_.kernel) {
-            // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate)
-            // still boots, with a warning naming it; a failing ioctl is an error.
+            // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate,
+            // e.g. the MTRRs under PVM) still boots, the MSR at its reset value; the log says
+            // so at --log-level info. A failing ioctl is an error.
             for (const kvm_msr_entry& msr : boot_msrs()) {
                 auto r = vcpu->set_msrs({msr});
                 if (!r && r.error().sys_errno() != 0) return r.error();
-                if (!r) log(LogLevel::Warn, "vCPU {}: KVM refused boot MSR {:#x}", i, msr.index);
+                if (!r)
+                    log(LogLevel::Info, "vCPU {}: KVM does not take boot MSR {:#x}; left at its "
+                        "reset value", i, msr.index);
             }
             MINIVMM_TRY(vcpu->set_fpu(boot_fpu()));
             auto lapic = vcpu->get_lapic();   // kernels have the in-kernel irqchip
