@@ -93,6 +93,29 @@ TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
     EXPECT_EQ(config.error().code(), ErrorCode::Usage);
 }
 
+// Seccomp is on unless --no-seccomp; --seccomp is still accepted (it names the default), and
+// the two together are a usage error.
+TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
+    auto parse = [](std::vector<std::string> args) {
+        args.insert(args.begin(), "minivmm");
+        std::vector<char*> v;
+        for (auto& a : args) v.push_back(a.data());
+        return parse_command_line(static_cast<int>(v.size()), v.data());
+    };
+    auto plain = parse({});
+    ASSERT_TRUE(plain && plain->has_value());
+    EXPECT_TRUE((*plain)->seccomp);
+    auto on = parse({"--seccomp"});
+    ASSERT_TRUE(on && on->has_value());
+    EXPECT_TRUE((*on)->seccomp);
+    auto off = parse({"--no-seccomp"});
+    ASSERT_TRUE(off && off->has_value());
+    EXPECT_FALSE((*off)->seccomp);
+    auto both = parse({"--seccomp", "--no-seccomp"});
+    ASSERT_FALSE(both);
+    EXPECT_EQ(both.error().code(), ErrorCode::Usage);
+}
+
 TEST(CheckKernelFile, AcceptsElfAndBzImageRefusesGarbage) {
     char elf_path[] = "/tmp/minivmm-kernel-XXXXXX";
     int fd = mkstemp(elf_path);
