@@ -44,7 +44,8 @@ private:
 
 // Installs the SIGSYS handler (process-wide; SIGSYS must stay unblocked in every thread, or the
 // kernel falls back to the default action, a core dump). The handler writes
-// "minivmm: error: seccomp: forbidden system call N in a <kind>... thread" and _exit()s.
+// "minivmm: error: seccomp: forbidden system call N (NAME) on a KIND thread (--no-seccomp
+// disables the filters)" and _exit()s.
 Result<void> install_sigsys_handler();
 
 } // namespace minivmm::sandbox
