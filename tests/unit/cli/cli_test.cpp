@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "sandbox/seccomp_filter.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -93,8 +94,8 @@ TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
     EXPECT_EQ(config.error().code(), ErrorCode::Usage);
 }
 
-// Seccomp is on unless --no-seccomp; --seccomp is still accepted (it names the default), and
-// the two together are a usage error.
+// Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
+// --seccomp is still accepted (it names the default), and the two together are a usage error.
 TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
     auto parse = [](std::vector<std::string> args) {
         args.insert(args.begin(), "minivmm");
@@ -104,7 +105,7 @@ TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
     };
     auto plain = parse({});
     ASSERT_TRUE(plain && plain->has_value());
-    EXPECT_TRUE((*plain)->seccomp);
+    EXPECT_EQ((*plain)->seccomp, sandbox::SECCOMP_BY_DEFAULT);
     auto on = parse({"--seccomp"});
     ASSERT_TRUE(on && on->has_value());
     EXPECT_TRUE((*on)->seccomp);
