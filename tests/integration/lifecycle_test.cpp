@@ -314,9 +314,10 @@ TEST_F(Lifecycle, TheFlushAtExitIsAnFdatasyncOfTheImage) {
     tracer.finish(0, 30);
     std::ifstream in(log);
     std::string trace((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // strace pads the thread id column: "4811  fdatasync(6)                      = 0".
     std::smatch call;
     ASSERT_TRUE(std::regex_search(trace, call, std::regex("(^|\n)" + std::to_string(pid) +
-                                                          " fdatasync\\(" + std::to_string(fd) +
+                                                          " +fdatasync\\(" + std::to_string(fd) +
                                                           "\\) += 0\n")))
         << "no successful fdatasync(" << fd << ") by the main thread " << pid << " in\n" << trace;
     // After the vCPU and I/O threads ended (joined before the flush).
