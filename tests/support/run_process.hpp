@@ -1,7 +1,9 @@
 // run_process: runs a program with arguments, captures stdout and stderr, enforces a timeout.
+// BackgroundProcess: the same, for a child a test looks at while it runs (/proc/PID).
 #pragma once
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace minivmm::test {
@@ -16,7 +18,35 @@ struct ProcessResult {
 
 // Runs argv[0] with argv; after `timeout_seconds` the child is killed with SIGKILL.
 // `send_signal`/`signal_after_ms` optionally deliver a signal to the child after a delay.
+// The child gets /dev/null as stdin and pipes as stdout and stderr, and no other descriptor.
 ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seconds = 60,
                           int send_signal = 0, int signal_after_ms = 0);
+
+class BackgroundProcess {
+public:
+    // Starts argv[0] as run_process does (stdin /dev/null, stdout and stderr captured, nothing
+    // else inherited). pid() is -1 if it could not be started.
+    explicit BackgroundProcess(const std::vector<std::string>& argv);
+    ~BackgroundProcess();   // kills and reaps a child still running
+
+    pid_t pid() const { return pid_; }
+    // Reads the child's output until `text` appears on its stdout or stderr (true), or
+    // `timeout_ms` pass or both are closed (false).
+    bool wait_for_output(const std::string& text, int timeout_ms);
+    // Sends `sig` (0: none), reads the output to its end and reaps the child; after
+    // `timeout_seconds` it is killed with SIGKILL (timed_out).
+    ProcessResult finish(int sig, int timeout_seconds);
+
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+
+private:
+    // Reads what is ready within `wait_ms`; false once both pipes are closed.
+    bool read_some(int wait_ms);
+
+    pid_t pid_ = -1;
+    int fds_[2] = {-1, -1};   // stdout, stderr (read ends)
+    ProcessResult result_;
+};
 
 } // namespace minivmm::test

@@ -22,8 +22,11 @@ Result<Mapping> Mapping::anonymous(size_t size) {
     void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) return sys_error(ErrorCode::Host, fmt::format("mmap {} bytes", size));
-    ::madvise(p, size, MADV_DONTDUMP);
-    return Mapping(p, size);
+    Mapping m(p, size);
+    // Guest RAM never goes into a core dump (it is the guest's, and can be gigabytes).
+    if (::madvise(p, size, MADV_DONTDUMP) != 0)
+        return sys_error(ErrorCode::Host, "madvise(MADV_DONTDUMP)");
+    return m;
 }
 
 Result<Mapping> Mapping::shared(int fd, size_t size) {

@@ -7,6 +7,7 @@
 #include "base/file.hpp"
 #include "demos.hpp"
 #include "memory/layout.hpp"
+#include "sandbox/seccomp_filter.hpp"
 
 namespace minivmm {
 
@@ -150,9 +151,14 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                    "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--kvm", config.kvm_path, "The KVM device (default /dev/kvm)");
-    auto* seccomp = app.add_flag("--seccomp", config.seccomp,
-                                 "Confine each thread with a seccomp filter (opt-in for now)");
-    app.add_flag("--no-seccomp", no_seccomp, "No seccomp filters (the default for now)")
+    bool seccomp_on = false;   // --seccomp: the default, accepted for scripts that name it
+    auto* seccomp = app.add_flag("--seccomp", seccomp_on,
+                                 sandbox::SECCOMP_BY_DEFAULT
+                                     ? "Confine each thread with its seccomp filter (the default)"
+                                     : "Confine each thread with its seccomp filter (off by "
+                                       "default in this sanitizer build)");
+    app.add_flag("--no-seccomp", no_seccomp,
+                 "Run without seccomp filters (for debugging)")
         ->excludes(seccomp);
     app.add_flag("--version", version, "Print the version and exit");
     try {
@@ -163,6 +169,7 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return Error(ErrorCode::Usage, e.what());
     }
+    config.seccomp = seccomp_on || (sandbox::SECCOMP_BY_DEFAULT && !no_seccomp);
     if (version) {
         std::puts("minivmm " MINIVMM_VERSION);
         return std::optional<MachineConfig>();

@@ -36,7 +36,10 @@ struct MachineConfig {
     bool stats = false;                // exit statistics table on stderr at the end
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";   // --kvm
-    bool seccomp = false;              // --seccomp: per-thread filters (vmm/sandbox)
+    // Per-thread seccomp filters (vmm/sandbox). The command line turns them on unless
+    // --no-seccomp; the struct's default is off because Machine::run() confines its calling
+    // thread for good, which an in-process caller (a test) must ask for explicitly.
+    bool seccomp = false;
     SerialConfig serial;               // --serial
     std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
     std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order

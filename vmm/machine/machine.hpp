@@ -12,6 +12,7 @@
 #include "acpi/dsdt.hpp"
 #include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
+#include "block/block_device.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vm.hpp"
@@ -57,6 +58,7 @@ private:
     Result<void> add_power_devices();
     Result<void> open_disks();
     Result<void> add_disks();
+    void flush_disks();
     Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
                                    const std::string& name);
     Result<void> load_demo();
@@ -83,7 +85,7 @@ private:
     std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
-    std::vector<std::shared_ptr<virtio::VirtioDevice>> disks_;
+    std::vector<std::shared_ptr<block::BlockDevice>> disks_;
     // One per virtio-mmio transport, in slot order: what the DSDT and the command line describe.
     std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
     std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)

@@ -23,6 +23,11 @@ namespace {
 // read in the signal handler.
 thread_local ThreadKind loaded_kind = static_cast<ThreadKind>(0);
 
+// System call names by number, resolved by install_sigsys_handler() (libseccomp allocates)
+// so that the handler only reads them. Never freed: the handler may run at any time.
+constexpr long MAX_NAMED_SYSCALL = 512;
+const char* syscall_names[MAX_NAMED_SYSCALL] = {};
+
 struct Context {
     scmp_filter_ctx ctx;
     ~Context() { seccomp_release(ctx); }
@@ -57,6 +62,12 @@ void sigsys_handler(int, siginfo_t* info, void*) {
     char line[192];
     size_t n = append(line, 0, "minivmm: error: seccomp: forbidden system call ");
     n = append_number(line, n, info->si_syscall);
+    if (info->si_syscall >= 0 && info->si_syscall < MAX_NAMED_SYSCALL &&
+        syscall_names[info->si_syscall] != nullptr) {
+        n = append(line, n, " (");
+        n = append(line, n, syscall_names[info->si_syscall]);
+        n = append(line, n, ")");
+    }
     n = append(line, n, " on a ");
     n = append(line, n, loaded_kind ? thread_kind_name(loaded_kind) : "unconfined");
     n = append(line, n, " thread (--no-seccomp disables the filters)\n");
@@ -129,6 +140,9 @@ Result<void> SeccompFilter::load() const noexcept {
 }
 
 Result<void> install_sigsys_handler() {
+    for (int nr = 0; nr < MAX_NAMED_SYSCALL; ++nr)
+        if (syscall_names[nr] == nullptr)
+            syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
     struct sigaction sa {};
     sa.sa_sigaction = sigsys_handler;
     sa.sa_flags = SA_SIGINFO;

@@ -30,7 +30,9 @@ constexpr SyscallRule RULES[] = {
     {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},
     {"pread64", VCPU | IO, NONE, 0, 0, "disk image reads (FileBackend, virtio-blk)"},
     {"pwrite64", VCPU | IO, NONE, 0, 0, "disk image writes (FileBackend, virtio-blk)"},
-    {"fdatasync", VCPU | IO, NONE, 0, 0, "virtio-blk flush requests (FileBackend::flush)"},
+    {"fdatasync", ALL_THREADS, NONE, 0, 0,
+     "virtio-blk flush requests (FileBackend::flush, vCPU and I/O); at the end the main "
+     "thread's Machine::flush_disks makes every writable disk durable (SIGTERM included)"},
     {"fallocate", VCPU | IO, NONE, 0, 0,
      "virtio-blk discard and write-zeroes (FileBackend: punch hole, zero range)"},
     {"close", ALL_THREADS, NONE, 0, 0,

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "sandbox/seccomp_filter.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -91,6 +92,29 @@ TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
     config = parse_command_line(static_cast<int>(v.size()), v.data());
     ASSERT_FALSE(config);
     EXPECT_EQ(config.error().code(), ErrorCode::Usage);
+}
+
+// Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
+// --seccomp is still accepted (it names the default), and the two together are a usage error.
+TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
+    auto parse = [](std::vector<std::string> args) {
+        args.insert(args.begin(), "minivmm");
+        std::vector<char*> v;
+        for (auto& a : args) v.push_back(a.data());
+        return parse_command_line(static_cast<int>(v.size()), v.data());
+    };
+    auto plain = parse({});
+    ASSERT_TRUE(plain && plain->has_value());
+    EXPECT_EQ((*plain)->seccomp, sandbox::SECCOMP_BY_DEFAULT);
+    auto on = parse({"--seccomp"});
+    ASSERT_TRUE(on && on->has_value());
+    EXPECT_TRUE((*on)->seccomp);
+    auto off = parse({"--no-seccomp"});
+    ASSERT_TRUE(off && off->has_value());
+    EXPECT_FALSE((*off)->seccomp);
+    auto both = parse({"--seccomp", "--no-seccomp"});
+    ASSERT_FALSE(both);
+    EXPECT_EQ(both.error().code(), ErrorCode::Usage);
 }
 
 TEST(CheckKernelFile, AcceptsElfAndBzImageRefusesGarbage) {

@@ -70,8 +70,13 @@ Child run_confined(const SeccompFilter& filter, const std::function<void()>& bod
 void say(const char* text) { [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, text, std::strlen(text)); }
 
 std::string forbidden_line(long nr, ThreadKind kind) {
-    return "minivmm: error: seccomp: forbidden system call " + std::to_string(nr) + " on a " +
-           thread_kind_name(kind) + " thread (--no-seccomp disables the filters)\n";
+    const char* names[] = {"execve", "socket", "openat", "mmap", "ioctl", "tgkill"};
+    const long numbers[] = {SYS_execve, SYS_socket, SYS_openat, SYS_mmap, SYS_ioctl, SYS_tgkill};
+    std::string name = "?";
+    for (size_t i = 0; i < std::size(numbers); ++i)
+        if (numbers[i] == nr) name = names[i];
+    return "minivmm: error: seccomp: forbidden system call " + std::to_string(nr) + " (" + name +
+           ") on a " + thread_kind_name(kind) + " thread (--no-seccomp disables the filters)\n";
 }
 
 class SeccompFilterTest : public ::testing::TestWithParam<ThreadKind> {
