@@ -122,6 +122,18 @@ uint16_t Queue::available() const {
     return static_cast<uint16_t>(avail_idx() - next_avail_);
 }
 
+bool Queue::poll_available(std::chrono::nanoseconds budget) const {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point end = Clock::now() + budget;
+    for (;;) {
+        if (available() != 0) return true;
+        if (Clock::now() >= end) return false;
+#if defined(__x86_64__)
+        __builtin_ia32_pause();   // spin-wait hint: frees the core's resources for its sibling
+#endif
+    }
+}
+
 std::optional<uint16_t> Queue::pop() {
     if (!ready_ || broken_) return std::nullopt;
     const uint16_t pending = static_cast<uint16_t>(avail_idx() - next_avail_);

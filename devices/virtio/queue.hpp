@@ -3,6 +3,7 @@
 // entries published; notification suppression (NO_INTERRUPT / NO_NOTIFY, EVENT_IDX).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -70,6 +71,12 @@ public:
 
     // How many heads the driver has made available that pop() has not returned yet.
     uint16_t available() const;
+    // Busy-polls avail->idx until the driver makes a buffer available (true) or `budget` has
+    // passed (false; a zero budget looks once). For a device that has just drained the queue
+    // with notifications off: a driver with requests in flight adds the next one within
+    // microseconds, and finding it here spares the driver the exit of a notification and the
+    // device its wake-up.
+    bool poll_available(std::chrono::nanoseconds budget) const;
 
     uint16_t max_size() const { return max_size_; }
     uint16_t size() const { return size_; }

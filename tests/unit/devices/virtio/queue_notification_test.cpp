@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "guest_driver.hpp"
@@ -128,6 +129,40 @@ TEST_F(QueueNotify, NoLostWakeupInEitherOrder) {
             EXPECT_TRUE(q.pop().has_value());
         }
     }
+}
+
+TEST_F(QueueNotify, PollAvailableReturnsAtOnceWhenBuffersWait) {
+    start(0);
+    driver.add_chain({{driver.alloc(8), 8, Direction::Writable}});
+    driver.publish();
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(q.poll_available(std::chrono::seconds(30)));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    EXPECT_TRUE(q.poll_available(std::chrono::nanoseconds(0)));
+    EXPECT_TRUE(q.pop());
+}
+
+TEST_F(QueueNotify, PollAvailableGivesUpAfterItsBudget) {
+    start(0);
+    EXPECT_FALSE(q.poll_available(std::chrono::nanoseconds(0)));
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(q.poll_available(std::chrono::milliseconds(20)));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(20));
+}
+
+// A driver thread publishes while the device polls: the poll sees it (acquire on avail->idx).
+TEST_F(QueueNotify, PollAvailableSeesABufferPublishedMeanwhile) {
+    start(0);
+    const GuestAddress buf = driver.alloc(8);
+    std::thread publisher([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        driver.add_chain({{buf, 8, Direction::Writable}});
+        driver.publish();
+    });
+    const bool seen = q.poll_available(std::chrono::seconds(30));
+    publisher.join();
+    EXPECT_TRUE(seen);
+    EXPECT_TRUE(q.pop());
 }
 
 // VQ-17: a driver thread polls used->idx (acquire) while the device thread completes
