@@ -20,7 +20,8 @@ constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
 
 BlockDevice::BlockDevice(std::unique_ptr<BlockBackend> backend, std::string serial,
                          BlockTuning tuning)
-    : backend_(std::move(backend)), serial_(std::move(serial)), tuning_(tuning) {
+    : backend_(std::move(backend)), serial_(std::move(serial)), tuning_(tuning),
+      poll_window_(tuning.poll) {
     config_.capacity = backend_->size() / SECTOR_SIZE;
     // A chain holds at most an indirect table of 256 entries: header and status take two.
     config_.seg_max = virtio::DescriptorChain::MAX_INDIRECT - 2;
@@ -72,10 +73,17 @@ void BlockDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexce
                 return;
             }
         }
-        if (q.poll_available(tuning_.poll)) continue;
+        if (poll(q)) continue;
         if (!q.enable_notification()) return;   // else buffers came in just before: go on
         q.disable_notification();
     }
+}
+
+bool BlockDevice::poll(virtio::Queue& q) {
+    const bool found = q.poll_available(poll_window_);
+    poll_window_ = found ? std::min(tuning_.poll, poll_window_ * 2)
+                         : std::max(tuning_.poll / 64, poll_window_ / 2);
+    return found;
 }
 
 unsigned BlockDevice::drain(virtio::DeviceContext& ctx, virtio::Queue& q, unsigned max_requests,

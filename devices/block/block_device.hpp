@@ -20,8 +20,8 @@ struct BlockTuning {
     // before it re-enables them and sleeps. A notification costs the guest an exit (about
     // 8 us on PVM hosts, 1-2 us with VT-x/AMD-V) and the device a wake-up of the I/O thread
     // (several us, far more on a busy host); a driver that keeps requests in flight adds the
-    // next one within a few microseconds of a completion, so a short poll finds it. Bounded,
-    // so an idle guest costs at most this much CPU per notification.
+    // next one within a few microseconds of a completion, so a short poll finds it. The
+    // longest poll; the device adapts its window below it (BlockDevice::poll).
     std::chrono::nanoseconds poll = std::chrono::microseconds(50);
     // The most one process_queue call serves before it yields the I/O thread (and the
     // transport's lock) and asks to be called again (DeviceContext::requeue): a driver that
@@ -48,7 +48,7 @@ public:
     Result<void> activate(virtio::DeviceContext& ctx, uint64_t features) override;
     // Serves the queue with the driver's notifications off: drains what is available, raises
     // at most one interrupt per pass (before polling, so an interrupt-driven driver is not
-    // kept waiting), polls the ring for `tuning.poll` for more, and only then re-enables
+    // kept waiting), polls the ring for more (poll()), and only then re-enables
     // notifications and re-checks (no lost wake-up). Stops early, leaving notifications off
     // and calling ctx.requeue(), after `tuning.max_requests` requests or `max_bytes`.
     void process_queue(virtio::DeviceContext& ctx, size_t index) noexcept override;
@@ -58,8 +58,16 @@ public:
     // Once an fdatasync failed, the page cache may have dropped dirty data: every later FLUSH
     // fails too (the guest must not believe older writes are durable).
     bool flush_failed() const { return flush_failed_; }
+    std::chrono::nanoseconds poll_window() const { return poll_window_; }
 
 private:
+    // Polls the drained queue for the current window, then adapts the window: doubled (up to
+    // tuning.poll) when the poll found requests, halved (down to tuning.poll / 64) when not.
+    // Polling pays only while the guest's vCPU runs on another CPU; when it is descheduled, or
+    // shares the I/O thread's CPU (the scheduler likes to wake the I/O thread next to the vCPU
+    // that kicked it), no poll can succeed and each would take the CPU the vCPU needs. An idle
+    // guest's occasional request costs the short window, not the long one.
+    bool poll(virtio::Queue& q);
     // Pops and completes up to `max_requests` chains (fewer once `max_bytes` data bytes were
     // moved); returns how many.
     unsigned drain(virtio::DeviceContext& ctx, virtio::Queue& q, unsigned max_requests,
@@ -71,6 +79,7 @@ private:
     std::unique_ptr<BlockBackend> backend_;
     std::string serial_;
     BlockTuning tuning_;
+    std::chrono::nanoseconds poll_window_;
     virtio_blk_config config_{};
     bool flush_failed_ = false;
 };

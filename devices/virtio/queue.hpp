@@ -105,6 +105,7 @@ private:
     bool ready_ = false;
     bool broken_ = false;
     uint16_t next_avail_ = 0;   // free-running, wraps at 2^16 like the ring indices
+    uint16_t avail_shadow_ = 0; // avail->idx as pop() last read it
     uint16_t next_used_ = 0;
     std::optional<uint16_t> signalled_used_;   // next_used_ at the last needs_notification()
     std::vector<uint8_t> in_flight_;           // per head: popped and not yet used

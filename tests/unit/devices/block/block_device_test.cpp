@@ -307,6 +307,41 @@ TEST(BlockDevice, KeepsPollingWithNotificationsOffAndServesRequestsAddedMeanwhil
     EXPECT_EQ(h.drv.used_flags() & VRING_USED_F_NO_NOTIFY, 0);
 }
 
+// Polls that find nothing halve the window, down to 1/64 of the longest poll.
+TEST(BlockDevice, PollWindowHalvesWhilePollsFindNothing) {
+    using std::chrono::microseconds;
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{microseconds(64), 256, 1 << 20});
+    EXPECT_EQ(h.device->poll_window(), microseconds(64));
+    for (long want : {32, 16, 8, 4, 2, 1, 1, 1}) {
+        EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);
+        EXPECT_EQ(h.device->poll_window(), microseconds(want));
+    }
+}
+
+// A poll that finds a request doubles the window again (up to the longest poll): the failed
+// poll that ends the call then lasts the doubled window.
+TEST(BlockDevice, PollWindowDoublesWhenAPollFindsARequest) {
+    using namespace std::chrono;
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{milliseconds(100), 256, 1 << 20});
+    EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);   // the poll fails: 50 ms
+    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
+    h.add(VIRTIO_BLK_T_IN, 0, {}, 512);
+    h.drv.publish();
+    std::thread driver([&] {
+        while (h.drv.used_idx() != 2) std::this_thread::yield();
+        std::this_thread::sleep_for(milliseconds(10));   // inside the 50 ms window
+        h.add(VIRTIO_BLK_T_IN, 1, {}, 512);
+        h.drv.publish();
+    });
+    const auto t0 = steady_clock::now();
+    h.device->process_queue(h.ctx, 0);
+    const auto took = steady_clock::now() - t0;
+    driver.join();
+    EXPECT_EQ(h.drv.used_idx(), 3);
+    EXPECT_GE(took, milliseconds(110));   // 10 ms until the request, then a 100 ms poll
+    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
+}
+
 TEST(BlockDevice, BrokenRingLeavesTheResetToTheTransport) {
     BlkHarness h;
     h.drv.set_avail_idx(1000);
