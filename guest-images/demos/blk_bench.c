@@ -57,7 +57,7 @@ void blk_mode_bench(void) {
         uint32_t len;
         int r;
         while ((r = virtq_get_used(&disk.vq, &head, &len)) == 1) {
-            if (disk.status[head] != VIRTIO_BLK_S_OK) blk_fail("request failed");
+            if (disk.slot[head].status != VIRTIO_BLK_S_OK) blk_fail("request failed");
             free_slots[nfree++] = slot_of[head];
             ++completed;
         }

@@ -23,8 +23,7 @@ int blk_open(int nth, struct blk_disk* d, uint64_t features) {
     setup(d, features);
     d->capacity = virtio_config_read32(&d->dev, 0) | (uint64_t)virtio_config_read32(&d->dev, 4) << 32;
     d->read_only = (d->dev.features & VIRTIO_BLK_F_RO) != 0;
-    d->hdr = guest_alloc(sizeof(struct blk_req_hdr) * BLK_QUEUE_SIZE);
-    d->status = guest_alloc(BLK_QUEUE_SIZE);
+    d->slot = guest_alloc(sizeof(struct blk_slot) * BLK_QUEUE_SIZE);
     return 0;
 }
 
@@ -35,15 +34,15 @@ int blk_submit(struct blk_disk* d, uint32_t type, uint64_t sector, void* data, u
      * status first, so the device never sees a chain before its header is written. */
     uint16_t head = d->vq.free_head;
     if (d->vq.num_free < (len ? 3 : 2)) return -1;
-    d->hdr[head].type = type;
-    d->hdr[head].reserved = 0;
-    d->hdr[head].sector = sector;
-    d->status[head] = BLK_STATUS_UNTOUCHED;
-    struct vbuf bufs[3] = {{(uintptr_t)&d->hdr[head], sizeof(struct blk_req_hdr), 0}};
+    d->slot[head].hdr.type = type;
+    d->slot[head].hdr.reserved = 0;
+    d->slot[head].hdr.sector = sector;
+    d->slot[head].status = BLK_STATUS_UNTOUCHED;
+    struct vbuf bufs[3] = {{(uintptr_t)&d->slot[head].hdr, sizeof(struct blk_req_hdr), 0}};
     int n = 1;
     int writable = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
     if (len) bufs[n++] = (struct vbuf){(uintptr_t)data, len, writable};
-    bufs[n++] = (struct vbuf){(uintptr_t)&d->status[head], 1, 1};
+    bufs[n++] = (struct vbuf){(uintptr_t)&d->slot[head].status, 1, 1};
     return virtq_add(&d->vq, bufs, n);
 }
 
@@ -55,7 +54,7 @@ uint8_t blk_sync(struct blk_disk* d, uint32_t type, uint64_t sector, void* data,
     uint32_t written;
     if (virtq_wait_used(&d->vq, &used, &written, WAIT_SPINS) != 1) blk_fail("no completion");
     if (used != head) blk_fail("completion of another head");
-    return d->status[used];
+    return d->slot[used].status;
 }
 
 void blk_range(struct blk_disk* d, uint32_t type, uint64_t sector, uint8_t* buf, uint64_t bytes,
@@ -73,9 +72,9 @@ void blk_range(struct blk_disk* d, uint32_t type, uint64_t sector, uint8_t* buf,
         uint32_t written;
         if (virtq_wait_used(&d->vq, &head, &written, WAIT_SPINS) != 1) blk_fail("no completion");
         do {
-            if (d->status[head] != expect) blk_fail(what);
+            if (d->slot[head].status != expect) blk_fail(what);
             /* The data length of the request: its header's sector tells where it started. */
-            uint64_t start = (d->hdr[head].sector - sector) * 512;
+            uint64_t start = (d->slot[head].hdr.sector - sector) * 512;
             done += bytes - start < chunk ? bytes - start : chunk;
             --inflight;
         } while (virtq_get_used(&d->vq, &head, &written) == 1);

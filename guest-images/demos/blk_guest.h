@@ -22,13 +22,21 @@ struct blk_req_hdr {
     uint64_t sector;
 };
 
+/* A request's header and status byte, one cache line per head (a chain's head is unique while
+ * it is in flight), so the device writing one request's status and the driver preparing the
+ * next request do not share a line. */
+struct blk_slot {
+    struct blk_req_hdr hdr;
+    volatile uint8_t status;
+    uint8_t pad[64 - sizeof(struct blk_req_hdr) - 1];
+};
+
 struct blk_disk {
     struct virtio_dev dev;
     struct virtq vq;
     uint64_t capacity;                /* sectors */
     int read_only;                    /* VIRTIO_BLK_F_RO offered */
-    struct blk_req_hdr* hdr;          /* per head: a chain's head is unique while in flight */
-    volatile uint8_t* status;         /* per head */
+    struct blk_slot* slot;            /* per head */
 };
 
 /* Prints "VBLK-FAIL <what>" and ends the VM with status 1. */

@@ -38,14 +38,14 @@ static void describe(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, ui
 }
 
 static uint64_t hdr_at(uint16_t head, uint32_t type, uint64_t sector) {
-    disk.hdr[head].type = type;
-    disk.hdr[head].reserved = 0;
-    disk.hdr[head].sector = sector;
-    disk.status[head] = BLK_STATUS_UNTOUCHED;
-    return (uintptr_t)&disk.hdr[head];
+    disk.slot[head].hdr.type = type;
+    disk.slot[head].hdr.reserved = 0;
+    disk.slot[head].hdr.sector = sector;
+    disk.slot[head].status = BLK_STATUS_UNTOUCHED;
+    return (uintptr_t)&disk.slot[head].hdr;
 }
 
-static uint64_t status_of(uint16_t head) { return (uintptr_t)&disk.status[head]; }
+static uint64_t status_of(uint16_t head) { return (uintptr_t)&disk.slot[head].status; }
 
 /* Puts `head` on the available ring and notifies, bypassing the driver's bookkeeping. */
 static void publish(uint16_t head) {
@@ -105,10 +105,10 @@ static void check(const char* name, enum outcome want, uint8_t want_status) {
         if (!take_used(&id, &len)) blk_fail("no completion");
         if (id != H) blk_fail("completion of another head");
         if (want == REFUSED) {
-            if (len != 0 || disk.status[H] != BLK_STATUS_UNTOUCHED) blk_fail("chain not refused");
+            if (len != 0 || disk.slot[H].status != BLK_STATUS_UNTOUCHED) blk_fail("chain not refused");
             put_str(": refused, used length 0");
         } else {
-            if (disk.status[H] != want_status) blk_fail("wrong status");
+            if (disk.slot[H].status != want_status) blk_fail("wrong status");
             put_str(": status ");
             put_u64(want_status);
         }
@@ -212,12 +212,12 @@ static void chain_cases(void) {
 
 static void request_cases(void) {
     read_chain(0, (uintptr_t)data, 4096);
-    disk.hdr[H].sector = disk.capacity - 1;   /* 8 sectors from the last one */
+    disk.slot[H].hdr.sector = disk.capacity - 1;   /* 8 sectors from the last one */
     publish(H);
     check("read-past-the-end", STATUS, VIRTIO_BLK_S_IOERR);
 
     read_chain(0, (uintptr_t)data, 4096);
-    disk.hdr[H].type = 0x77;
+    disk.slot[H].hdr.type = 0x77;
     publish(H);
     check("unknown-type", STATUS, 2 /* VIRTIO_BLK_S_UNSUPP */);
 }
