@@ -4,7 +4,7 @@
 //  - every request the driver published is on the used ring (or the queue is broken), after
 //    calling the device again for as long as it yields with work left (its request budget);
 //  - guest memory changes only inside buffers the driver marked device-writable;
-//  - a status byte, when written, is OK, IOERR or UNSUPP;
+//  - a status byte (0x5a until then), when written, is OK, IOERR or UNSUPP;
 //  - no backend call reaches past the end of the disk; a read-only disk never changes.
 #include <fuzzer/FuzzedDataProvider.h>
 
@@ -140,7 +140,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             descs.push_back({next, len, w});
             next = (next + len + 15) & ~uint64_t{15};
         }
-        if (!(rare && in.ConsumeBool())) descs.push_back({next, 1, true});   // status
+        if (!(rare && in.ConsumeBool())) {   // status, 0x5a until the device writes it
+            all[next] = 0x5a;   // a zero-length segment descriptor may have put its bytes here
+            descs.push_back({next, 1, true});
+        }
         next += 16;
         // Readable descriptors must precede writable ones or the chain is refused: either way.
         if (descs.size() > static_cast<size_t>(qsize - next_desc)) break;
