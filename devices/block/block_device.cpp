@@ -18,8 +18,10 @@ constexpr size_t CONFIG_SIZE = offsetof(virtio_blk_config, max_secure_erase_sect
 constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
 } // namespace
 
-BlockDevice::BlockDevice(std::unique_ptr<BlockBackend> backend, std::string serial)
-    : backend_(std::move(backend)), serial_(std::move(serial)) {
+BlockDevice::BlockDevice(std::unique_ptr<BlockBackend> backend, std::string serial,
+                         BlockTuning tuning)
+    : backend_(std::move(backend)), serial_(std::move(serial)), tuning_(tuning),
+      poll_window_(tuning.poll) {
     config_.capacity = backend_->size() / SECTOR_SIZE;
     // A chain holds at most an indirect table of 256 entries: header and status take two.
     config_.seg_max = virtio::DescriptorChain::MAX_INDIRECT - 2;
@@ -56,21 +58,51 @@ Result<void> BlockDevice::activate(virtio::DeviceContext&, uint64_t) { return {}
 
 void BlockDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept {
     virtio::Queue& q = ctx.queue(index);
-    bool completed = false;
-    do {
-        q.disable_notification();
-        while (auto head = q.pop()) {
-            uint32_t used = 0;
-            if (auto chain = q.chain(*head))
-                used = handle(ctx.memory(), *chain);
-            else
-                log(LogLevel::Debug, "virtio-blk: chain refused: {}", chain.error().message());
-            (void)q.add_used(*head, used);   // cannot fail: the head was just popped
-            completed = true;
+    unsigned served = 0;
+    uint64_t bytes = 0;
+    q.disable_notification();
+    for (;;) {
+        const unsigned n = drain(ctx, q, tuning_.max_requests - served, tuning_.max_bytes, bytes);
+        served += n;
+        if (q.broken()) return;   // the transport sets DEVICE_NEEDS_RESET
+        // One interrupt per pass, if the driver wants one (EVENT_IDX / NO_INTERRUPT).
+        if (n > 0 && q.needs_notification()) ctx.signal_used();
+        if (served >= tuning_.max_requests || bytes >= tuning_.max_bytes) {
+            if (q.available() != 0) {
+                ctx.requeue(index);   // notifications stay off; the transport calls us again
+                return;
+            }
         }
-        if (q.broken()) break;   // the transport sets DEVICE_NEEDS_RESET
-    } while (q.enable_notification());
-    if (completed && q.needs_notification()) ctx.signal_used();
+        if (poll(q)) continue;
+        if (!q.enable_notification()) return;   // else buffers came in just before: go on
+        q.disable_notification();
+    }
+}
+
+bool BlockDevice::poll(virtio::Queue& q) {
+    const bool found = q.poll_available(poll_window_);
+    poll_window_ = found ? std::min(tuning_.poll, poll_window_ * 2)
+                         : std::max(tuning_.poll / 64, poll_window_ / 2);
+    return found;
+}
+
+unsigned BlockDevice::drain(virtio::DeviceContext& ctx, virtio::Queue& q, unsigned max_requests,
+                            uint64_t max_bytes, uint64_t& bytes) {
+    unsigned n = 0;
+    while (n < max_requests && bytes < max_bytes) {
+        auto head = q.pop();
+        if (!head) break;
+        uint32_t used = 0;
+        if (auto chain = q.chain(*head)) {
+            used = handle(ctx.memory(), *chain);
+            bytes += uint64_t{chain->readable_len()} + chain->writable_len();
+        } else {
+            log(LogLevel::Debug, "virtio-blk: chain refused: {}", chain.error().message());
+        }
+        (void)q.add_used(*head, used);   // cannot fail: the head was just popped
+        ++n;
+    }
+    return n;
 }
 
 uint32_t BlockDevice::handle(const GuestMemory& mem, const virtio::DescriptorChain& chain) {

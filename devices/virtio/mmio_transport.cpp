@@ -127,7 +127,12 @@ void MmioTransport::write_register(uint64_t offset, uint32_t value) {
             driver_features_beyond_64_ = true;   // offered nothing there: FEATURES_OK refused
         return;
     case VIRTIO_MMIO_QUEUE_SEL: queue_sel_ = value; return;   // range-checked on use
-    case VIRTIO_MMIO_QUEUE_NOTIFY: notify_locked(value); return;
+    case VIRTIO_MMIO_QUEUE_NOTIFY:
+        // Not caught by an ioeventfd (the machine registers one per queue, so only in tests or
+        // for an index out of range): served to the end here, nobody would come back for it.
+        while (notify_locked(value)) {
+        }
+        return;
     case VIRTIO_MMIO_INTERRUPT_ACK: interrupt_status_ &= ~value; return;
     case VIRTIO_MMIO_STATUS: write_status(value); return;
     case VIRTIO_MMIO_QUEUE_NUM:
@@ -255,20 +260,24 @@ void MmioTransport::reset_locked() {
     activated_ = false;
 }
 
-void MmioTransport::notify(size_t queue) noexcept {
+bool MmioTransport::notify(size_t queue) noexcept {
     std::lock_guard lock(mutex_);
-    notify_locked(queue);
+    return notify_locked(queue);
 }
 
-void MmioTransport::notify_locked(uint64_t index) {
+bool MmioTransport::notify_locked(uint64_t index) {
     // §2.1.2: no buffers are consumed before DRIVER_OK; a broken device waits for its reset.
-    if (!active() || index >= queues_.size() || !queues_[index].ready()) return;
+    if (!active() || index >= queues_.size() || !queues_[index].ready()) return false;
+    requeued_ = false;
     device_->process_queue(*this, index);
     if (queues_[index].broken() && (status_ & VIRTIO_CONFIG_S_NEEDS_RESET) == 0) {
         warn("virtio-mmio: queue {} broke the ring protocol", index);
         set_needs_reset();
     }
+    return requeued_ && active();
 }
+
+void MmioTransport::requeue(size_t) noexcept { requeued_ = true; }
 
 void MmioTransport::backend_ready() noexcept {
     std::lock_guard lock(mutex_);

@@ -49,7 +49,9 @@ public:
 
     // The driver notified `queue` (the machine's ioeventfd handler, I/O thread). Ignored before
     // DRIVER_OK, after DEVICE_NEEDS_RESET, and for a queue index out of range or not ready.
-    void notify(size_t queue) noexcept;
+    // Returns true when the device stopped with work left (DeviceContext::requeue): the caller
+    // must call notify(queue) again soon, after serving its other event sources.
+    bool notify(size_t queue) noexcept;
     // The device's backend has work (e.g. a tap became readable); calls process_backend under
     // the lock when the device is active.
     void backend_ready() noexcept;
@@ -69,12 +71,13 @@ private:
     void signal_used() noexcept override;
     void signal_config() noexcept override;
     void set_needs_reset() noexcept override;
+    void requeue(size_t index) noexcept override;
 
     uint32_t read_register(uint64_t offset) const;
     void write_register(uint64_t offset, uint32_t value);
     void write_status(uint32_t value);
     void write_queue_register(uint64_t offset, uint32_t value);
-    void notify_locked(uint64_t queue);
+    bool notify_locked(uint64_t queue);
     void reset_locked();
     bool features_valid() const;
     bool active() const;
@@ -99,6 +102,7 @@ private:
     bool driver_features_beyond_64_ = false;   // a non-zero write to page >= 2
     uint32_t queue_sel_ = 0;
     bool activated_ = false;                   // device->activate() succeeded
+    bool requeued_ = false;                    // set by requeue() during process_queue()
     unsigned warnings_ = 0;
 };
 

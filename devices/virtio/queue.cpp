@@ -89,6 +89,7 @@ Result<void> Queue::activate(const GuestMemory& mem) {
     in_flight_.assign(size_, 0);
     in_flight_count_ = 0;
     next_avail_ = 0;
+    avail_shadow_ = 0;
     next_used_ = 0;
     signalled_used_.reset();
     broken_ = false;
@@ -104,7 +105,7 @@ void Queue::reset() {
     features_ = 0;
     mem_ = nullptr;
     avail_host_ = used_host_ = nullptr;
-    next_avail_ = next_used_ = 0;
+    next_avail_ = avail_shadow_ = next_used_ = 0;
     signalled_used_.reset();
     in_flight_.clear();
     in_flight_count_ = 0;
@@ -122,9 +123,25 @@ uint16_t Queue::available() const {
     return static_cast<uint16_t>(avail_idx() - next_avail_);
 }
 
+bool Queue::poll_available(std::chrono::nanoseconds budget) const {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point end = Clock::now() + budget;
+    for (;;) {
+        if (available() != 0) return true;
+        if (Clock::now() >= end) return false;
+#if defined(__x86_64__)
+        __builtin_ia32_pause();   // spin-wait hint: frees the core's resources for its sibling
+#endif
+    }
+}
+
 std::optional<uint16_t> Queue::pop() {
     if (!ready_ || broken_) return std::nullopt;
-    const uint16_t pending = static_cast<uint16_t>(avail_idx() - next_avail_);
+    // avail->idx is a cache line the driver keeps writing: it is read again only once every
+    // head up to the value last read has been popped (the entries below that value are
+    // visible since that read's acquire).
+    if (next_avail_ == avail_shadow_) avail_shadow_ = avail_idx();
+    const uint16_t pending = static_cast<uint16_t>(avail_shadow_ - next_avail_);
     if (pending == 0) return std::nullopt;
     // A driver can have at most `size` heads outstanding; more means a corrupt avail->idx.
     if (pending > size_) return fail("avail index runs ahead by", pending);

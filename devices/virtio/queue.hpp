@@ -3,6 +3,7 @@
 // entries published; notification suppression (NO_INTERRUPT / NO_NOTIFY, EVENT_IDX).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -70,6 +71,12 @@ public:
 
     // How many heads the driver has made available that pop() has not returned yet.
     uint16_t available() const;
+    // Busy-polls avail->idx until the driver makes a buffer available (true) or `budget` has
+    // passed (false; a zero budget looks once). For a device that has just drained the queue
+    // with notifications off: a driver with requests in flight adds the next one within
+    // microseconds, and finding it here spares the driver the exit of a notification and the
+    // device its wake-up.
+    bool poll_available(std::chrono::nanoseconds budget) const;
 
     uint16_t max_size() const { return max_size_; }
     uint16_t size() const { return size_; }
@@ -98,6 +105,7 @@ private:
     bool ready_ = false;
     bool broken_ = false;
     uint16_t next_avail_ = 0;   // free-running, wraps at 2^16 like the ring indices
+    uint16_t avail_shadow_ = 0; // avail->idx as pop() last read it
     uint16_t next_used_ = 0;
     std::optional<uint16_t> signalled_used_;   // next_used_ at the last needs_notification()
     std::vector<uint8_t> in_flight_;           // per head: popped and not yet used

@@ -28,6 +28,11 @@ public:
     // The driver broke the protocol: DEVICE_NEEDS_RESET and a configuration interrupt; the
     // device is not called again until the driver resets it.
     virtual void set_needs_reset() noexcept = 0;
+    // The device stopped serving queue `index` with buffers still available (it used up its
+    // share of the I/O thread, so that other devices and the vCPUs' register accesses are not
+    // held up by a driver that never lets the queue run dry): process_queue(index) must be
+    // called again soon, although the driver will not notify (notifications stay off).
+    virtual void requeue(size_t index) noexcept = 0;
 };
 
 class VirtioDevice {

@@ -1,13 +1,15 @@
 // libFuzzer target for virtio-blk (test catalogue §8 #3): a queue of 1-64 entries and up to 16
 // structured requests (types mostly valid, sectors mostly in range, rarely flipped flags and
 // odd lengths) into a BlockDevice on a 1 MiB memory disk, read-only or not. Oracles:
-//  - every request the driver published is on the used ring (or the queue is broken);
+//  - every request the driver published is on the used ring (or the queue is broken), after
+//    calling the device again for as long as it yields with work left (its request budget);
 //  - guest memory changes only inside buffers the driver marked device-writable;
-//  - a status byte, when written, is OK, IOERR or UNSUPP;
+//  - a status byte (0x5a until then), when written, is OK, IOERR or UNSUPP;
 //  - no backend call reaches past the end of the disk; a read-only disk never changes.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <linux/virtio_blk.h>
 #include <vector>
@@ -92,7 +94,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }();
     static std::vector<uint8_t> disk(DISK_SIZE);
     std::memcpy(disk.data(), pristine.data(), DISK_SIZE);
-    block::BlockDevice device(std::make_unique<CheckedBackend>(disk, ro), "fuzz-serial");
+    // No polling (it would only spin here); a request budget of 1-16, so the device also yields
+    // (requeue) and is called again, as the machine does.
+    const block::BlockTuning tuning{std::chrono::nanoseconds(0), in.ConsumeIntegralInRange(1u, 16u),
+                                    in.ConsumeBool() ? 8192 : uint64_t{1} << 20};
+    block::BlockDevice device(std::make_unique<CheckedBackend>(disk, ro), "fuzz-serial", tuning);
     test::FakeDeviceContext ctx(mem, 1, 64);
     test::GuestDriver ring(mem, qsize, GuestAddress(0x1000));
     ring.configure(ctx.queue(0), event_idx ? virtio::FEATURE_EVENT_IDX : 0);
@@ -134,7 +140,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             descs.push_back({next, len, w});
             next = (next + len + 15) & ~uint64_t{15};
         }
-        if (!(rare && in.ConsumeBool())) descs.push_back({next, 1, true});   // status
+        if (!(rare && in.ConsumeBool())) {   // status, 0x5a until the device writes it
+            all[next] = 0x5a;   // a zero-length segment descriptor may have put its bytes here
+            descs.push_back({next, 1, true});
+        }
         next += 16;
         // Readable descriptors must precede writable ones or the chain is refused: either way.
         if (descs.size() > static_cast<size_t>(qsize - next_desc)) break;
@@ -159,6 +168,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const uint64_t used_end = std::min<uint64_t>(next + 64, MEM_SIZE);
     const std::vector<uint8_t> mem_before(all.begin() + DATA_BASE, all.begin() + static_cast<long>(used_end));
     device.process_queue(ctx, 0);
+    // Called again as long as the device yields with work left: at most once per request.
+    for (unsigned calls = 1; ctx.requeues == calls; ++calls) {
+        if (calls > MAX_REQUESTS) __builtin_trap();
+        device.process_queue(ctx, 0);
+    }
 
     // Liveness: everything published was completed, unless the ring itself was broken.
     if (!ctx.queue(0).broken() && ring.used_idx() != published) __builtin_trap();

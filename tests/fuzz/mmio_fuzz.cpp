@@ -5,6 +5,7 @@
 // a reset; QueueReady and the queue size of a live device never change until the reset.
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <chrono>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 
@@ -51,8 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fill(all.begin(), all.end(), uint8_t{0});
 
     FuzzedDataProvider in(data, size);
+    // No polling (it would only spin here); a small request budget, so that notify() also
+    // returns with the device yielding (requeue) and later calls pick up from there.
+    const block::BlockTuning tuning{std::chrono::nanoseconds(0), in.ConsumeIntegralInRange(1u, 8u),
+                                    uint64_t{1} << 20};
     auto device = std::make_shared<block::BlockDevice>(
-        std::make_unique<block::MemoryBackend>(64 * 1024, in.ConsumeBool()), "fuzz");
+        std::make_unique<block::MemoryBackend>(64 * 1024, in.ConsumeBool()), "fuzz", tuning);
     virtio::MmioTransport t(device, mem, std::make_unique<CountingIrqLine>());
     test::MmioDriver drv(t);
     const uint16_t qsize = static_cast<uint16_t>(1u << in.ConsumeIntegralInRange(0, 8));

@@ -22,10 +22,12 @@ public:
     void signal_used() noexcept override { ++used_signals; }
     void signal_config() noexcept override { ++config_signals; }
     void set_needs_reset() noexcept override { needs_reset = true; }
+    void requeue(size_t) noexcept override { ++requeues; }
 
     unsigned used_signals = 0;
     unsigned config_signals = 0;
     bool needs_reset = false;
+    unsigned requeues = 0;
 
 private:
     const GuestMemory& mem_;

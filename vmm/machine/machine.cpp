@@ -207,7 +207,8 @@ Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> de
             notify_fds_.emplace_back(std::make_unique<EventFd>(std::move(*fd))).get();
         MINIVMM_TRY(loop_->add(notify->fd(), EPOLLIN, [transport, notify, q](uint32_t) {
             notify->consume();
-            transport->notify(q);
+            // The device yielded with work left: come back after the loop's other sources.
+            if (transport->notify(q)) notify->signal();
         }));
     }
     virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});

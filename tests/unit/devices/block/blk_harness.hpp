@@ -24,11 +24,11 @@ struct BlkReply {
 class BlkHarness {
 public:
     explicit BlkHarness(uint64_t disk_size = MIB, bool read_only = false, uint64_t features = 0,
-                        std::string serial = "disk-serial")
+                        std::string serial = "disk-serial", block::BlockTuning tuning = {})
         : mem(make_memory({{GuestAddress(0), 8 * MIB}})), drv(mem, 256), ctx(mem, 1, 256) {
         auto b = std::make_unique<FaultyBlockBackend>(disk_size, read_only);
         backend = b.get();
-        device = std::make_unique<block::BlockDevice>(std::move(b), std::move(serial));
+        device = std::make_unique<block::BlockDevice>(std::move(b), std::move(serial), tuning);
         drv.configure(ctx.queue(0), features);
         if (!ctx.queue(0).activate(mem)) throw std::runtime_error("queue activation");
     }

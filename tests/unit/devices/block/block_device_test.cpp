@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <linux/virtio_config.h>
 
 #include "blk_harness.hpp"
@@ -248,6 +251,95 @@ TEST(BlockDevice, FollowsIndirectTables) {
     h.run();
     EXPECT_EQ(h.drv.read(sa, 1)[0], OK);
     EXPECT_EQ(h.drv.read(da, 512), data);
+}
+
+// A driver that never lets the queue run dry must not keep the I/O thread: after its request
+// budget the device yields, notifications still off, and asks to be called again.
+TEST(BlockDevice, YieldsAfterItsRequestBudgetWithNotificationsOff) {
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{std::chrono::nanoseconds(0), 4, 1 << 20});
+    for (int i = 0; i < 10; ++i) h.add(VIRTIO_BLK_T_IN, static_cast<uint64_t>(i), {}, 512);
+    h.run();
+    EXPECT_EQ(h.drv.used_idx(), 4);
+    EXPECT_EQ(h.ctx.requeues, 1u);
+    EXPECT_EQ(h.ctx.used_signals, 1u);   // what was done is signalled before yielding
+    EXPECT_NE(h.drv.used_flags() & VRING_USED_F_NO_NOTIFY, 0);
+    h.device->process_queue(h.ctx, 0);
+    EXPECT_EQ(h.drv.used_idx(), 8);
+    EXPECT_EQ(h.ctx.requeues, 2u);
+    h.device->process_queue(h.ctx, 0);
+    EXPECT_EQ(h.drv.used_idx(), 10);
+    EXPECT_EQ(h.ctx.requeues, 2u);       // drained: no further call asked for
+    EXPECT_EQ(h.drv.used_flags() & VRING_USED_F_NO_NOTIFY, 0);
+}
+
+TEST(BlockDevice, YieldsAfterItsByteBudget) {
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{std::chrono::nanoseconds(0), 256, 8192});
+    for (int i = 0; i < 4; ++i) h.add(VIRTIO_BLK_T_IN, 0, {}, 4096);
+    h.run();
+    EXPECT_EQ(h.drv.used_idx(), 2);   // 2 x (16 + 4096 + 1) bytes reach the 8 KiB budget
+    EXPECT_EQ(h.ctx.requeues, 1u);
+    h.device->process_queue(h.ctx, 0);
+    EXPECT_EQ(h.drv.used_idx(), 4);
+}
+
+// The device keeps polling the drained ring, notifications off, and serves a request the
+// driver adds meanwhile in the same call, with one interrupt per pass.
+TEST(BlockDevice, KeepsPollingWithNotificationsOffAndServesRequestsAddedMeanwhile) {
+    BlkHarness h(test::MIB, false, 0, "s",
+                 BlockTuning{std::chrono::milliseconds(300), 256, 1 << 20});
+    h.add(VIRTIO_BLK_T_IN, 0, {}, 512);
+    h.drv.publish();
+    uint16_t flags_while_polling = 0;
+    test::BlkReply second{};
+    std::thread driver([&] {
+        while (h.drv.used_idx() != 1) std::this_thread::yield();   // acquire: the first is done
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        flags_while_polling = h.drv.used_flags();
+        second = h.add(VIRTIO_BLK_T_IN, 1, {}, 512);
+        h.drv.publish();
+    });
+    h.device->process_queue(h.ctx, 0);
+    driver.join();
+    EXPECT_NE(flags_while_polling & VRING_USED_F_NO_NOTIFY, 0);
+    EXPECT_EQ(h.drv.used_idx(), 2);
+    EXPECT_EQ(h.status(second), OK);
+    EXPECT_EQ(h.ctx.used_signals, 2u);
+    EXPECT_EQ(h.drv.used_flags() & VRING_USED_F_NO_NOTIFY, 0);
+}
+
+// Polls that find nothing halve the window, down to 1/64 of the longest poll.
+TEST(BlockDevice, PollWindowHalvesWhilePollsFindNothing) {
+    using std::chrono::microseconds;
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{microseconds(64), 256, 1 << 20});
+    EXPECT_EQ(h.device->poll_window(), microseconds(64));
+    for (long want : {32, 16, 8, 4, 2, 1, 1, 1}) {
+        EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);
+        EXPECT_EQ(h.device->poll_window(), microseconds(want));
+    }
+}
+
+// A poll that finds a request doubles the window again (up to the longest poll): the failed
+// poll that ends the call then lasts the doubled window.
+TEST(BlockDevice, PollWindowDoublesWhenAPollFindsARequest) {
+    using namespace std::chrono;
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{milliseconds(100), 256, 1 << 20});
+    EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);   // the poll fails: 50 ms
+    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
+    h.add(VIRTIO_BLK_T_IN, 0, {}, 512);
+    h.drv.publish();
+    std::thread driver([&] {
+        while (h.drv.used_idx() != 2) std::this_thread::yield();
+        std::this_thread::sleep_for(milliseconds(10));   // inside the 50 ms window
+        h.add(VIRTIO_BLK_T_IN, 1, {}, 512);
+        h.drv.publish();
+    });
+    const auto t0 = steady_clock::now();
+    h.device->process_queue(h.ctx, 0);
+    const auto took = steady_clock::now() - t0;
+    driver.join();
+    EXPECT_EQ(h.drv.used_idx(), 3);
+    EXPECT_GE(took, milliseconds(110));   // 10 ms until the request, then a 100 ms poll
+    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
 }
 
 TEST(BlockDevice, BrokenRingLeavesTheResetToTheTransport) {

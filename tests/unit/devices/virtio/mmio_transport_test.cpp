@@ -50,11 +50,14 @@ public:
     void process_queue(DeviceContext& ctx, size_t index) noexcept override {
         ++processed;
         Queue& q = ctx.queue(index);
-        while (auto head = q.pop()) {
+        for (unsigned n = 0; n < max_per_call; ++n) {
+            auto head = q.pop();
+            if (!head) break;
             ++chains;
             (void)q.add_used(*head, 0);
         }
         if (q.needs_notification()) ctx.signal_used();
+        if (q.available() != 0) ctx.requeue(index);
     }
     void process_backend(DeviceContext& ctx) noexcept override {
         ++backend_calls;
@@ -65,6 +68,7 @@ public:
     std::array<uint8_t, 12> config{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     bool fail_activate = false;
     bool config_change = false;
+    unsigned max_per_call = ~0u;   // chains per process_queue call before it yields (requeue)
     unsigned activations = 0, processed = 0, chains = 0, resets = 0, backend_calls = 0;
     uint64_t acked = 0;
 };
@@ -253,6 +257,48 @@ TEST_F(MmioTransportTest, FailedActivationSetsNeedsResetWithConfigInterrupt) {
     drv.init(VERSION_1, rings);
     EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_NEEDS_RESET, 0u);
     EXPECT_EQ(device->activations, 2u);
+}
+
+// A device that yields with work left (DeviceContext::requeue) makes notify() ask to be called
+// again; the machine then re-signals the queue's ioeventfd.
+TEST_F(MmioTransportTest, NotifyAsksToBeCalledAgainWhileTheDeviceYieldsWithWorkLeft) {
+    init();
+    device->max_per_call = 2;
+    auto buf = ring0.alloc(16);
+    for (int i = 0; i < 5; ++i) ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    EXPECT_TRUE(transport.notify(0));
+    EXPECT_EQ(device->chains, 2u);
+    EXPECT_TRUE(transport.notify(0));
+    EXPECT_FALSE(transport.notify(0));
+    EXPECT_EQ(device->chains, 5u);
+    EXPECT_FALSE(transport.notify(0));   // nothing left: no further call asked for
+    EXPECT_EQ(device->processed, 4u);
+}
+
+// Without an ioeventfd nobody would come back: a QueueNotify register write is served to the end.
+TEST_F(MmioTransportTest, QueueNotifyRegisterWriteServesAYieldingDeviceToTheEnd) {
+    init();
+    device->max_per_call = 2;
+    auto buf = ring0.alloc(16);
+    for (int i = 0; i < 5; ++i) ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    drv.write32(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    EXPECT_EQ(device->chains, 5u);
+    EXPECT_EQ(device->processed, 3u);
+}
+
+// A device reset between the yield and the next call: nothing more is asked for.
+TEST_F(MmioTransportTest, NotifyStopsAskingOnceTheDriverResetTheDevice) {
+    init();
+    device->max_per_call = 1;
+    auto buf = ring0.alloc(16);
+    for (int i = 0; i < 3; ++i) ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    EXPECT_TRUE(transport.notify(0));
+    drv.write32(VIRTIO_MMIO_STATUS, 0);
+    EXPECT_FALSE(transport.notify(0));
+    EXPECT_EQ(device->chains, 1u);
 }
 
 TEST_F(MmioTransportTest, UsedInterruptIsAcknowledged) {

@@ -124,6 +124,20 @@ TEST_F(QueuePop, ReturnsHeadsInOrderThenNothing) {
     EXPECT_FALSE(q.broken());
 }
 
+// avail->idx is read once per batch: heads up to the value read are served from it, and a bad
+// index written meanwhile is caught at the next read.
+TEST_F(QueuePop, ReadsTheAvailIndexOncePerBatch) {
+    const uint16_t a = add_simple(), b = add_simple(), c = add_simple();
+    driver.publish();
+    EXPECT_EQ(q.pop(), a);
+    driver.set_avail_idx(3 + SIZE + 1);   // the driver breaks the ring after the read
+    EXPECT_EQ(q.pop(), b);
+    EXPECT_EQ(q.pop(), c);
+    EXPECT_FALSE(q.broken());
+    EXPECT_EQ(q.pop(), std::nullopt);     // the next read sees the bad index
+    EXPECT_TRUE(q.broken());
+}
+
 // VQ-04
 TEST_F(QueuePop, BreaksOnAvailIndexTooFarAhead) {
     for (uint16_t ahead : {uint16_t{SIZE + 1}, uint16_t{0x8000}, uint16_t{0xFFFF}}) {

@@ -1,0 +1,266 @@
+// virtio-blk through the real guest path: the bare-metal guest virtio-blk-guest.elf
+// (guest-images/demos/virtio_blk_guest.c, CPL 3, polling) drives minivmm's disks over
+// virtio-mmio on /dev/kvm (ioeventfd, I/O thread, irqfd), and the test checks the host files.
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <random>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kvm_available.hpp"
+#include "run_process.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using minivmm::test::run_process;
+
+// The guest's pattern (guest-images/demos/blk_guest.h): byte `offset` of disk `disk` is byte
+// offset % 8 of splitmix64(seed ^ disk << 56 ^ offset / 8).
+uint64_t splitmix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+std::vector<uint8_t> pattern(uint64_t seed, unsigned disk, uint64_t offset, uint64_t len) {
+    std::vector<uint8_t> v(len);
+    for (uint64_t i = 0; i < len; ++i) {
+        uint64_t off = offset + i;
+        v[i] = static_cast<uint8_t>(splitmix64(seed ^ uint64_t{disk} << 56 ^ off / 8) >> (8 * (off % 8)));
+    }
+    return v;
+}
+
+std::vector<uint8_t> read_file(const fs::path& p) {
+    std::ifstream f(p, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+void write_file(const fs::path& p, const std::vector<uint8_t>& bytes) {
+    std::ofstream(p, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Where the first difference is, for a readable failure message.
+std::string compare(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
+                    uint64_t at) {
+    for (uint64_t i = 0; i < want.size(); ++i)
+        if (at + i >= got.size() || got[at + i] != want[i])
+            return "differs at byte " + std::to_string(at + i);
+    return "";
+}
+
+uint64_t random_seed() { return std::random_device{}() | uint64_t{std::random_device{}()} << 32; }
+
+class BlkGuest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/minivmm-blk-guest-XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    fs::path image(const std::string& name, uint64_t size, uint8_t fill) {
+        fs::path p = dir_ / name;
+        write_file(p, std::vector<uint8_t>(size, fill));
+        return p;
+    }
+
+    std::vector<std::string> vm(const std::vector<std::string>& disks, const std::string& cmdline) {
+        std::vector<std::string> argv = {MINIVMM_BINARY, "--kernel", MINIVMM_BLK_GUEST, "--mem",
+                                         "64M", "--timeout", "60", "--cmdline", cmdline};
+        for (const auto& d : disks) argv.insert(argv.end(), {"--disk", d});
+        return argv;
+    }
+
+    fs::path dir_;
+};
+
+// A minivmm running in the background whose output the test reads as it comes.
+class Background {
+public:
+    explicit Background(const std::vector<std::string>& argv) {
+        int out[2];
+        if (::pipe2(out, O_CLOEXEC) != 0) return;
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::dup2(out[1], 1);
+            int null = ::open("/dev/null", O_RDWR);
+            ::dup2(null, 0);
+            ::dup2(null, 2);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execv(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        out_ = out[0];
+    }
+    ~Background() {
+        if (pid_ > 0) kill_and_wait(SIGKILL);
+        if (out_ >= 0) ::close(out_);
+    }
+
+    // Reads output until `marker` appears (true), the process closes its output or `seconds`
+    // pass (false).
+    bool wait_for(const std::string& marker, int seconds) {
+        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+        while (out.find(marker) == std::string::npos) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{out_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+            char buf[4096];
+            ssize_t n = ::read(out_, buf, sizeof buf);
+            if (n <= 0) return false;
+            out.append(buf, static_cast<size_t>(n));
+        }
+        return true;
+    }
+
+    // Sends `sig` and reaps the process; its wait status.
+    int kill_and_wait(int sig) {
+        ::kill(pid_, sig);
+        int status = 0;
+        ::waitpid(pid_, &status, 0);
+        pid_ = -1;
+        return status;
+    }
+
+    std::string out;
+
+private:
+    pid_t pid_ = -1;
+    int out_ = -1;
+};
+
+TEST_F(BlkGuest, WritesFlushesAndReadsBackOnThreeDisksCheckedInTheHostFiles) {
+    REQUIRE_KVM();
+    const uint64_t seed = random_seed();
+    auto a = image("a.img", 4 << 20, 0xa5);
+    auto b = image("b.img", 1 << 20, 0xa5);
+    auto c = dir_ / "c.img";   // read-only, holding the pattern the guest must read
+    const auto c_bytes = pattern(seed, 2, 0, 1 << 20);
+    write_file(c, c_bytes);
+    // 300 sectors from sector 3 in requests of 16 sectors, up to 8 in flight.
+    auto r = run_process(vm({a.string(), b.string() + ",serial=blk-serial-b", c.string() + ",ro"},
+                            "seed=" + std::to_string(seed) + " start=3 sectors=300 chunk=16 depth=8"));
+    ASSERT_FALSE(r.timed_out);
+    ASSERT_EQ(r.exit_code, 0) << "seed " << seed << "\n" << r.out << r.err;
+    EXPECT_NE(r.out.find("VBLK-DISK 0 rw capacity=8192 serial=\"\" write=OK flush=OK read=OK"),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-DISK 1 rw capacity=2048 serial=\"blk-serial-b\" write=OK flush=OK "
+                         "read=OK"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-DISK 2 ro capacity=2048 serial=\"\" write=IOERR flush=IOERR read=OK"),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-OK disks=3\n"), std::string::npos) << r.out;
+
+    // The written range holds the pattern, and nothing outside it changed.
+    for (unsigned disk = 0; disk < 2; ++disk) {
+        auto bytes = read_file(disk == 0 ? a : b);
+        ASSERT_EQ(bytes.size(), disk == 0 ? 4u << 20 : 1u << 20);
+        EXPECT_EQ(compare(bytes, pattern(seed, disk, 3 * 512, 300 * 512), 3 * 512), "")
+            << "disk " << disk << " seed " << seed;
+        EXPECT_EQ(compare(bytes, std::vector<uint8_t>(3 * 512, 0xa5), 0), "") << "disk " << disk;
+        const uint64_t end = 303 * 512;
+        EXPECT_EQ(compare(bytes, std::vector<uint8_t>(bytes.size() - end, 0xa5), end), "")
+            << "disk " << disk;
+    }
+    EXPECT_EQ(read_file(c), c_bytes) << "the read-only image changed";
+}
+
+TEST_F(BlkGuest, ReadOnlyDiskAnswersWriteAndFlushWithIoerrAndKeepsItsBytes) {
+    REQUIRE_KVM();
+    const uint64_t seed = random_seed();
+    auto p = dir_ / "ro.img";
+    const auto bytes = pattern(seed, 0, 0, 256 << 10);
+    write_file(p, bytes);
+    auto r = run_process(vm({p.string() + ",ro"}, "seed=" + std::to_string(seed) + " sectors=512"));
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("VBLK-DISK 0 ro capacity=512 serial=\"\" write=IOERR flush=IOERR read=OK "
+                         "sectors=512"), std::string::npos) << r.out;
+    EXPECT_EQ(read_file(p), bytes);
+}
+
+TEST_F(BlkGuest, HostileGuestGetsNeedsResetOrRefusalsAndTheVmmStaysAliveAndAnswering) {
+    REQUIRE_KVM();
+    auto p = image("hostile.img", 1 << 20, 0);
+    auto r = run_process(vm({p.string()}, "mode=hostile"));
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.signal, 0);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    // Ring violations: DEVICE_NEEDS_RESET, nothing completed; then a reset and a normal request.
+    for (const char* name : {"head-out-of-range", "avail-index-ahead", "queue-size-100",
+                             "ring-outside-ram"})
+        EXPECT_NE(r.out.find(std::string("VBLK-HOSTILE ") + name +
+                             ": NEEDS_RESET, reset, request OK\n"), std::string::npos)
+            << name << "\n" << r.out;
+    // Broken chains: used with length 0, the status untouched, the queue still working.
+    for (const char* name : {"next-loop", "next-out-of-range", "buffer-outside-ram",
+                             "buffer-wraps-2^64", "buffer-in-mmio-window", "writable-header",
+                             "readable-after-writable", "no-status-byte", "only-zero-length",
+                             "indirect-bad-length", "indirect-nested", "indirect-loop"})
+        EXPECT_NE(r.out.find(std::string("VBLK-HOSTILE ") + name +
+                             ": refused, used length 0, reset, request OK\n"), std::string::npos)
+            << name << "\n" << r.out;
+    EXPECT_NE(r.out.find("VBLK-HOSTILE zero-length-descriptors: status 0, reset, request OK\n"),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-HOSTILE read-past-the-end: status 1, reset, request OK\n"),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-HOSTILE unknown-type: status 2, reset, request OK\n"),
+              std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("VBLK-HOSTILE-OK cases=19\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("virtqueue broken: available head out of range"), std::string::npos)
+        << r.err;
+}
+
+TEST_F(BlkGuest, DataFlushedBeforeSigkillIsInTheImage) {
+    REQUIRE_KVM();
+    const uint64_t seed = random_seed();
+    auto p = image("durable.img", 4 << 20, 0);
+    // 4096 sectors (2 MiB) from sector 100, flushed; then the guest spins.
+    Background vm1(vm({p.string()}, "mode=durable seed=" + std::to_string(seed) +
+                                        " start=100 sectors=4096"));
+    ASSERT_TRUE(vm1.wait_for("VBLK-FLUSHED\n", 30)) << vm1.out;
+    int status = vm1.kill_and_wait(SIGKILL);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    auto bytes = read_file(p);
+    EXPECT_EQ(compare(bytes, pattern(seed, 0, 100 * 512, 4096 * 512), 100 * 512), "")
+        << "seed " << seed;
+}
+
+TEST_F(BlkGuest, SecondWriterIsRefusedWhileTheFirstRunsAndAdmittedAfterItDied) {
+    REQUIRE_KVM();
+    auto p = image("shared.img", 1 << 20, 0);
+    Background first(vm({p.string()}, "mode=durable sectors=64"));
+    ASSERT_TRUE(first.wait_for("VBLK-FLUSHED\n", 30)) << first.out;
+    // A writer and a reader are both refused: the image is held exclusively.
+    const std::string line = "minivmm: error: Disk image " + p.string() +
+                             " is locked by another process (another minivmm or QEMU using it";
+    for (const std::string& spec : {p.string(), p.string() + ",ro"}) {
+        auto second = run_process(vm({spec}, ""));
+        EXPECT_EQ(second.exit_code, 3) << spec;
+        EXPECT_EQ(second.out, "") << spec;
+        EXPECT_EQ(second.err, line + (spec == p.string() ? ")\n" : " writable)\n")) << spec;
+    }
+    first.kill_and_wait(SIGKILL);   // the lock dies with the process
+    auto third = run_process(vm({p.string()}, "sectors=64"));
+    EXPECT_EQ(third.exit_code, 0) << third.out << third.err;
+    EXPECT_NE(third.out.find("VBLK-OK disks=1\n"), std::string::npos) << third.out;
+}
+
+} // namespace
