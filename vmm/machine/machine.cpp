@@ -70,12 +70,13 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    m->irqchip_ = config.kernel || !m->disks_.empty();
+    m->irqchip_ = config.kernel || !m->disks_.empty() || !m->taps_.empty();
     if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
     // 3. Devices on the buses (each virtio-mmio device is recorded in virtio_devices_).
     MINIVMM_TRY(m->add_legacy_devices());
     MINIVMM_TRY(m->add_disks());
+    MINIVMM_TRY(m->add_nets());
 
     // 4. The guest's description of all of it: command line, ACPI tables, boot_params or
     //    hvm_start_info. 5. The vCPUs in their entry state.
@@ -156,16 +157,43 @@ Result<void> Machine::open_taps() {
 }
 
 Result<void> Machine::add_disks() {
-    for (size_t i = 0; i < disks_.size(); ++i)
-        MINIVMM_TRY(add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i)));
+    for (size_t i = 0; i < disks_.size(); ++i) {
+        auto transport = add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i));
+        if (!transport) return transport.error();
+    }
+    return {};
+}
+
+// One virtio-net card per --net tap. The tap's readiness reaches the device through its
+// transport (backend_ready, under the transport's lock); the device says which readiness it
+// wants (LoopFdWatch): EPOLLIN while it has receive buffers, EPOLLOUT while a send waits.
+Result<void> Machine::add_nets() {
+    for (size_t i = 0; i < taps_.size(); ++i) {
+        const int fd = taps_[i]->fd();
+        const std::string name = fmt::format("net{} ({})", i, taps_[i]->name());
+        // The watch exists before the device (which keeps a pointer to it) and the transport
+        // after it: the handler finds the transport through this slot.
+        auto slot = std::make_shared<std::weak_ptr<virtio::MmioTransport>>();
+        auto watch = std::make_unique<LoopFdWatch>(*loop_, fd, [slot] {
+            if (auto transport = slot->lock()) transport->backend_ready();
+        });
+        auto device = std::make_shared<net::NetDevice>(config_.nets[i].mac, std::move(taps_[i]),
+                                                       watch.get());
+        net_watches_.push_back(std::move(watch));
+        auto transport = add_virtio_device(device, fmt::format("virtio-net{}", i));
+        if (!transport) return transport.error();
+        *slot = *transport;
+        nets_.push_back({name, std::move(device)});
+    }
+    taps_.clear();
     return {};
 }
 
 // The next virtio-mmio slot (layout.hpp): its register window on the MMIO bus, its interrupt
 // through an irqfd, and one ioeventfd per queue on QueueNotify (datamatch = the queue index),
 // so a notification reaches the I/O thread without an exit to user space.
-Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
-                                        const std::string& name) {
+Result<std::shared_ptr<virtio::MmioTransport>> Machine::add_virtio_device(
+    std::shared_ptr<virtio::VirtioDevice> device, const std::string& name) {
     const size_t slot = virtio_devices_.size();
     if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
         return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
@@ -190,7 +218,7 @@ Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> de
         }));
     }
     virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
-    return {};
+    return transport;
 }
 
 Result<void> Machine::load_demo() {
@@ -334,6 +362,9 @@ Result<Outcome> Machine::run() {
         std::fprintf(stderr, "  unhandled accesses: %llu port-I/O, %llu MMIO\n",
                      static_cast<unsigned long long>(pio_.unhandled_count()),
                      static_cast<unsigned long long>(mmio_.unhandled_count()));
+        for (const NetCard& card : nets_)   // the I/O thread has stopped: counters are final
+            std::fputs(net::format_net_counters(card.name, card.device->counters()).c_str(),
+                       stderr);
     }
     console_->report(config_.stats);
     return control_->outcome();
