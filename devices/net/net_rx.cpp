@@ -26,7 +26,11 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
         if (rx_len_ == 0) continue;   // that frame was dropped
         if (place_frame(ctx) == Placed::NeedBuffers) break;
     }
-    if (rx_used_ && q.needs_notification()) ctx.signal_used();
+    signal_rx(ctx);
+}
+
+void NetDevice::signal_rx(virtio::DeviceContext& ctx) {
+    if (rx_used_ && ctx.queue(RX_QUEUE).needs_notification()) ctx.signal_used();
     rx_used_ = false;
 }
 
@@ -35,6 +39,10 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
 bool NetDevice::rx_buffers_available(virtio::DeviceContext& ctx) {
     virtio::Queue& q = ctx.queue(RX_QUEUE);
     if (q.available() > 0) return true;
+    // The driver may be about to post buffers: tell it what is done, then poll briefly before
+    // asking for a notification (an exit for the driver, a wakeup for us).
+    signal_rx(ctx);
+    if (poll_available(q)) return true;
     if (q.enable_notification()) return true;
     if (!rx_stalled_) ++counters_.rx_no_buffers;
     rx_stalled_ = true;
