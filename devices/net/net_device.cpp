@@ -129,7 +129,9 @@ void NetDevice::count_drop(uint64_t& counter, const char* what) {
 void NetDevice::add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len) {
     // Only heads this device popped and has not completed reach here; a refusal means the
     // queue was reset under us, which the transport prevents; the device then needs a reset.
-    if (!ctx.queue(queue).add_used(head, len)) ctx.set_needs_reset();
+    // Published in batches: signal_tx/signal_rx publish before they check for an interrupt,
+    // and every path out of the device's work goes through one of them.
+    if (!ctx.queue(queue).add_used_deferred(head, len)) ctx.set_needs_reset();
     (queue == TX_QUEUE ? tx_used_ : rx_used_) = true;
 }
 

@@ -53,8 +53,10 @@ public:
 
     static constexpr uint64_t DEFAULT_POLL_NS = 30'000;
     static constexpr unsigned DEFAULT_TX_BUDGET = 1024;
-    // A long transmit batch checks whether the driver wants an interrupt this often.
-    static constexpr unsigned TX_SIGNAL_EVERY = 64;
+    // A long transmit batch publishes its used entries and checks for an interrupt this often.
+    static constexpr unsigned TX_SIGNAL_EVERY = 32;
+    // Received frames are published to the driver (used index, interrupt check) this often.
+    static constexpr unsigned RX_PUBLISH_EVERY = 16;
 
     const NetCounters& counters() const { return counters_; }
     PacketIo& io() { return *io_; }

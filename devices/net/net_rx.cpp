@@ -25,12 +25,17 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
         if (rx_len_ == 0 && (!rx_buffers_available(ctx) || !read_frame(ctx))) break;
         if (rx_len_ == 0) continue;   // that frame was dropped
         if (place_frame(ctx) == Placed::NeedBuffers) break;
+        if (budget % RX_PUBLISH_EVERY == 0) signal_rx(ctx);   // the guest sees them in batches
     }
     signal_rx(ctx);
 }
 
+// Publishes the entries used since the last call, and one interrupt for them if wanted.
 void NetDevice::signal_rx(virtio::DeviceContext& ctx) {
-    if (rx_used_ && ctx.queue(RX_QUEUE).needs_notification()) ctx.signal_used();
+    if (!rx_used_) return;
+    virtio::Queue& q = ctx.queue(RX_QUEUE);
+    q.publish_used();
+    if (q.needs_notification()) ctx.signal_used();
     rx_used_ = false;
 }
 

@@ -47,9 +47,13 @@ void NetDevice::process_tx(virtio::DeviceContext& ctx) {
     signal_tx(ctx);
 }
 
-// One interrupt for the entries used since the last one, if the driver wants it.
+// Publishes the entries used since the last call, and one interrupt for them if the driver
+// wants it.
 void NetDevice::signal_tx(virtio::DeviceContext& ctx) {
-    if (tx_used_ && ctx.queue(TX_QUEUE).needs_notification()) ctx.signal_used();
+    if (!tx_used_) return;
+    virtio::Queue& q = ctx.queue(TX_QUEUE);
+    q.publish_used();
+    if (q.needs_notification()) ctx.signal_used();
     tx_used_ = false;
 }
 
