@@ -3,6 +3,7 @@
 #include "net/net_device.hpp"
 
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <linux/virtio_ids.h>
 #include <sys/epoll.h>
@@ -61,7 +62,7 @@ void NetDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept
 
 void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
     if (!active_) return;
-    if (tx_pending_) process_tx(ctx);
+    if (tx_pending_ || tx_more_) process_tx(ctx);
     if (!rx_stalled_) process_rx(ctx);
     update_watch();
 }
@@ -70,6 +71,7 @@ void NetDevice::reset() noexcept {
     // Heads popped before the reset cannot be completed any more (Queue::reset).
     active_ = false;
     tx_pending_.reset();
+    tx_more_ = false;
     rx_len_ = 0;
     rx_placed_ = 0;
     rx_chains_.clear();
@@ -91,13 +93,29 @@ void NetDevice::backend_gone(virtio::DeviceContext& ctx, int err) {
 // The readiness the device wants: EPOLLIN while it can take frames, EPOLLOUT while a send waits.
 void NetDevice::update_watch() {
     uint32_t want = 0;
-    if (active_ && !gone_) {
-        if (!rx_stalled_) want |= EPOLLIN;
-        if (tx_pending_) want |= EPOLLOUT;
+    if (active_) {
+        if (!gone_ && !rx_stalled_) want |= EPOLLIN;
+        // EPOLLOUT: a send waits for room, or the transmit budget ran out with frames left (a
+        // tap is writable at once, a deleted one reports an error at once: either way the loop
+        // comes back to us after its other ready work).
+        if (tx_pending_ || tx_more_) want |= EPOLLOUT;
     }
     if (want == events_) return;
     events_ = want;
     if (watch_) watch_->set_events(want);
+}
+
+bool NetDevice::poll_available(const virtio::Queue& q) const {
+    if (poll_ns_ == 0) return false;
+    using Clock = std::chrono::steady_clock;
+    const auto end = Clock::now() + std::chrono::nanoseconds(poll_ns_);
+    do {
+        for (int i = 0; i < 64; ++i) {
+            if (q.available() > 0) return true;
+            __builtin_ia32_pause();
+        }
+    } while (Clock::now() < end);
+    return q.available() > 0;
 }
 
 // Guest-caused drops are counted always and logged rate-limited: the 1st, 2nd, 4th, 8th ...
@@ -111,7 +129,9 @@ void NetDevice::count_drop(uint64_t& counter, const char* what) {
 void NetDevice::add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len) {
     // Only heads this device popped and has not completed reach here; a refusal means the
     // queue was reset under us, which the transport prevents; the device then needs a reset.
-    if (!ctx.queue(queue).add_used(head, len)) ctx.set_needs_reset();
+    // Published in batches: signal_tx/signal_rx publish before they check for an interrupt,
+    // and every path out of the device's work goes through one of them.
+    if (!ctx.queue(queue).add_used_deferred(head, len)) ctx.set_needs_reset();
     (queue == TX_QUEUE ? tx_used_ : rx_used_) = true;
 }
 

@@ -44,6 +44,20 @@ public:
     void process_backend(virtio::DeviceContext& ctx) noexcept override;
     void reset() noexcept override;
 
+    // Tuning (the defaults suit the machine; tests and fuzzers may turn polling off). A driver
+    // that stopped notifying us is polled for up to `ns` before notifications are re-enabled
+    // and the device waits (each direction); 0: no polling.
+    void set_poll_ns(uint64_t ns) { poll_ns_ = ns; }
+    // Transmit frames per wakeup before the device lets the event loop run its other work.
+    void set_tx_budget(unsigned frames) { tx_budget_ = frames; }
+
+    static constexpr uint64_t DEFAULT_POLL_NS = 30'000;
+    static constexpr unsigned DEFAULT_TX_BUDGET = 1024;
+    // A long transmit batch publishes its used entries and checks for an interrupt this often.
+    static constexpr unsigned TX_SIGNAL_EVERY = 32;
+    // Received frames are published to the driver (used index, interrupt check) this often.
+    static constexpr unsigned RX_PUBLISH_EVERY = 16;
+
     const NetCounters& counters() const { return counters_; }
     PacketIo& io() { return *io_; }
     uint64_t negotiated_features() const { return features_; }
@@ -61,6 +75,8 @@ private:
 
     // net_tx.cpp
     void process_tx(virtio::DeviceContext& ctx);
+    bool handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head);
+    void signal_tx(virtio::DeviceContext& ctx);
     // Sends one validated chain; false when it must wait for EPOLLOUT (kept in tx_pending_).
     bool send_chain(virtio::DeviceContext& ctx, const virtio::DescriptorChain& chain,
                     const virtio_net_hdr_v1& hdr);
@@ -73,7 +89,10 @@ private:
     Placed place_frame(virtio::DeviceContext& ctx);
     void drop_rx_chains(virtio::DeviceContext& ctx);
     bool rx_buffers_available(virtio::DeviceContext& ctx);
+    void signal_rx(virtio::DeviceContext& ctx);
 
+    // Spins up to poll_ns_ for the driver to make buffers available in `q`; true if it did.
+    bool poll_available(const virtio::Queue& q) const;
     void backend_gone(virtio::DeviceContext& ctx, int err);
     void update_watch();
     void count_drop(uint64_t& counter, const char* what);
@@ -94,7 +113,11 @@ private:
     // Transmit state.
     std::optional<PendingTx> tx_pending_;
     std::vector<iovec> iov_;   // reused per frame
+    std::vector<uint8_t> tx_bounce_ = std::vector<uint8_t>(4096);   // frames up to a page
     bool tx_used_ = false;     // used entries added since the last notification check
+    bool tx_more_ = false;     // the budget ran out with frames left: come back (EPOLLOUT)
+    uint64_t poll_ns_ = DEFAULT_POLL_NS;
+    unsigned tx_budget_ = DEFAULT_TX_BUDGET;
 
     // Receive state: at most one frame read from the backend and not yet in the guest.
     std::vector<uint8_t> rx_frame_;   // header + frame, MAX_VNET_HDR_SIZE + MAX_FRAME_SIZE + 1

@@ -25,8 +25,17 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
         if (rx_len_ == 0 && (!rx_buffers_available(ctx) || !read_frame(ctx))) break;
         if (rx_len_ == 0) continue;   // that frame was dropped
         if (place_frame(ctx) == Placed::NeedBuffers) break;
+        if (budget % RX_PUBLISH_EVERY == 0) signal_rx(ctx);   // the guest sees them in batches
     }
-    if (rx_used_ && q.needs_notification()) ctx.signal_used();
+    signal_rx(ctx);
+}
+
+// Publishes the entries used since the last call, and one interrupt for them if wanted.
+void NetDevice::signal_rx(virtio::DeviceContext& ctx) {
+    if (!rx_used_) return;
+    virtio::Queue& q = ctx.queue(RX_QUEUE);
+    q.publish_used();
+    if (q.needs_notification()) ctx.signal_used();
     rx_used_ = false;
 }
 
@@ -35,6 +44,10 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
 bool NetDevice::rx_buffers_available(virtio::DeviceContext& ctx) {
     virtio::Queue& q = ctx.queue(RX_QUEUE);
     if (q.available() > 0) return true;
+    // The driver may be about to post buffers: tell it what is done, then poll briefly before
+    // asking for a notification (an exit for the driver, a wakeup for us).
+    signal_rx(ctx);
+    if (poll_available(q)) return true;
     if (q.enable_notification()) return true;
     if (!rx_stalled_) ++counters_.rx_no_buffers;
     rx_stalled_ = true;

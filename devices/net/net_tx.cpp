@@ -14,61 +14,86 @@ using virtio::DescriptorChain;
 void NetDevice::process_tx(virtio::DeviceContext& ctx) {
     virtio::Queue& q = ctx.queue(TX_QUEUE);
     if (!q.ready()) return;
+    tx_more_ = false;
     if (tx_pending_) {
         PendingTx p = std::move(*tx_pending_);
         tx_pending_.reset();
         if (!send_chain(ctx, p.chain, p.hdr)) return;   // still EAGAIN: EPOLLOUT brings us back
     }
-    const GuestMemory& mem = ctx.memory();
-    // Kicks are not needed while we drain the ring; re-enabled (and re-checked) when empty.
+    // Kicks are not needed while we drain the ring; re-enabled (and re-checked) when it stays
+    // empty through a brief poll. A guest that keeps the ring full is served tx_budget_ frames
+    // per wakeup, then the event loop runs its other work and brings us back (tx_more_).
     q.disable_notification();
-    while (true) {
+    for (unsigned sent = 0;; ++sent) {
+        if (sent == tx_budget_) {
+            tx_more_ = true;
+            break;
+        }
+        if (sent % TX_SIGNAL_EVERY == TX_SIGNAL_EVERY - 1) signal_tx(ctx);
         auto head = q.pop();
         if (!head) {
             if (q.broken()) {
                 ctx.set_needs_reset();
                 break;
             }
+            signal_tx(ctx);   // what is done so far, before waiting for more
+            if (poll_available(q)) continue;
             if (!q.enable_notification()) break;
             q.disable_notification();
             continue;
         }
-        auto chain = q.chain(*head);
-        if (!chain || chain->writable_len() > 0) {
-            // Guest-controlled: a malformed chain, or a device-writable buffer in a TX chain.
-            count_drop(counters_.tx_bad_chain, "malformed transmit chain");
-            complete_tx(ctx, *head);
-            continue;
-        }
-        const size_t len = chain->readable_len();
-        if (len < hdr_size_) {
-            count_drop(counters_.tx_short, "transmit chain shorter than the vnet header");
-            complete_tx(ctx, *head);
-            continue;
-        }
-        if (len - hdr_size_ > MAX_FRAME_SIZE) {
-            count_drop(counters_.tx_too_big, "transmit chain longer than the maximum frame");
-            complete_tx(ctx, *head);
-            continue;
-        }
-        // The header is copied out once; only the copy is checked and sent.
-        virtio_net_hdr_v1 hdr{};
-        virtio::ChainReader reader(mem, *chain);
-        if (!reader.read({reinterpret_cast<uint8_t*>(&hdr), hdr_size_})) {
-            count_drop(counters_.tx_bad_chain, "unreadable transmit header");
-            complete_tx(ctx, *head);
-            continue;
-        }
-        hdr.num_buffers = 0;
-        if (check_tx_header(hdr, features_, len - hdr_size_) != TxHeaderCheck::Ok) {
-            count_drop(counters_.tx_bad_header, "offload or flags not negotiated");
-            complete_tx(ctx, *head);
-            continue;
-        }
-        if (!send_chain(ctx, *chain, hdr)) break;
+        if (!handle_tx_chain(ctx, *head)) break;
     }
-    if (tx_used_ && q.needs_notification()) ctx.signal_used();
+    signal_tx(ctx);
+}
+
+// Publishes the entries used since the last call, and one interrupt for them if the driver
+// wants it.
+void NetDevice::signal_tx(virtio::DeviceContext& ctx) {
+    if (!tx_used_) return;
+    virtio::Queue& q = ctx.queue(TX_QUEUE);
+    q.publish_used();
+    if (q.needs_notification()) ctx.signal_used();
     tx_used_ = false;
+}
+
+// Checks and sends (or drops) the chain at `head`; false when the backend is full (EAGAIN:
+// the chain waits in tx_pending_ for EPOLLOUT).
+bool NetDevice::handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head) {
+    const GuestMemory& mem = ctx.memory();
+    auto chain = ctx.queue(TX_QUEUE).chain(head);
+    if (!chain || chain->writable_len() > 0) {
+        // Guest-controlled: a malformed chain, or a device-writable buffer in a TX chain.
+        count_drop(counters_.tx_bad_chain, "malformed transmit chain");
+        complete_tx(ctx, head);
+        return true;
+    }
+    const size_t len = chain->readable_len();
+    if (len < hdr_size_) {
+        count_drop(counters_.tx_short, "transmit chain shorter than the vnet header");
+        complete_tx(ctx, head);
+        return true;
+    }
+    if (len - hdr_size_ > MAX_FRAME_SIZE) {
+        count_drop(counters_.tx_too_big, "transmit chain longer than the maximum frame");
+        complete_tx(ctx, head);
+        return true;
+    }
+    // The header is copied out once; only the copy is checked and sent.
+    virtio_net_hdr_v1 hdr{};
+    virtio::ChainReader reader(mem, *chain);
+    if (!reader.read({reinterpret_cast<uint8_t*>(&hdr), hdr_size_})) {
+        count_drop(counters_.tx_bad_chain, "unreadable transmit header");
+        complete_tx(ctx, head);
+        return true;
+    }
+    hdr.num_buffers = 0;
+    if (check_tx_header(hdr, features_, len - hdr_size_) != TxHeaderCheck::Ok) {
+        count_drop(counters_.tx_bad_header, "offload or flags not negotiated");
+        complete_tx(ctx, head);
+        return true;
+    }
+    return send_chain(ctx, *chain, hdr);
 }
 
 bool NetDevice::send_chain(virtio::DeviceContext& ctx, const DescriptorChain& chain,
@@ -99,7 +124,21 @@ bool NetDevice::send_chain(virtio::DeviceContext& ctx, const DescriptorChain& ch
         skip = 0;
     }
     const size_t frame_len = chain.readable_len() - hdr_size_;
-    IoResult r = io_->send(iov_);
+    // Up to a page, the frame goes out as one buffer: copying it here costs less than the
+    // kernel's walk of several iovecs (measured: a 2-piece writev on a tap is 8-12 % slower
+    // than a write of the same bytes, for 60- and 1514-byte frames).
+    IoResult r;
+    if (hdr_size_ + frame_len <= tx_bounce_.size()) {
+        size_t off = 0;
+        for (const iovec& piece : iov_) {
+            std::memcpy(tx_bounce_.data() + off, piece.iov_base, piece.iov_len);
+            off += piece.iov_len;
+        }
+        const iovec one{tx_bounce_.data(), off};
+        r = io_->send({&one, 1});
+    } else {
+        r = io_->send(iov_);
+    }
     switch (r.status) {
     case IoStatus::Ok:
         ++counters_.tx_frames;

@@ -172,6 +172,12 @@ Result<DescriptorChain> Queue::chain(uint16_t head) const {
 }
 
 Result<void> Queue::add_used(uint16_t head, uint32_t len) {
+    MINIVMM_TRY(add_used_deferred(head, len));
+    publish_used();
+    return {};
+}
+
+Result<void> Queue::add_used_deferred(uint16_t head, uint32_t len) {
     if (!ready_) return Error(ErrorCode::Invalid, "Virtqueue is not ready");
     if (head >= size_ || !in_flight_[head])
         return Error(ErrorCode::Invalid, fmt::format("Virtqueue head {} is not in flight", head));
@@ -180,12 +186,16 @@ Result<void> Queue::add_used(uint16_t head, uint32_t len) {
     store32(elem + offsetof(vring_used_elem, id), head);
     store32(elem + offsetof(vring_used_elem, len), len);
     next_used_ = static_cast<uint16_t>(next_used_ + 1);
-    // Release: pairs with the driver's acquire of used->idx (virtio_rmb after reading it in
-    // virtqueue_get_buf); the element written above is visible before the new index.
-    store16(used_host_ + RING_IDX, next_used_, std::memory_order_release);
     in_flight_[head] = 0;
     --in_flight_count_;
     return {};
+}
+
+void Queue::publish_used() {
+    if (!ready_) return;
+    // Release: pairs with the driver's acquire of used->idx (virtio_rmb after reading it in
+    // virtqueue_get_buf); the elements written before are visible before the new index.
+    store16(used_host_ + RING_IDX, next_used_, std::memory_order_release);
 }
 
 bool Queue::needs_notification() {

@@ -58,6 +58,12 @@ public:
     // Publishes a used entry for `head` with `len` bytes written. Refuses a head that is not
     // in flight (never popped, already completed, or popped before a reset).
     Result<void> add_used(uint16_t head, uint32_t len);
+    // add_used without publishing the used index: the driver sees the entries at the next
+    // publish_used() (or add_used), all at once. A batch costs the driver's polling one
+    // cache-line transfer instead of one per entry. Call publish_used() before
+    // needs_notification() and before the device waits.
+    Result<void> add_used_deferred(uint16_t head, uint32_t len);
+    void publish_used();
     // Whether the driver wants an interrupt for the used entries added since the last call:
     // honours VRING_AVAIL_F_NO_INTERRUPT, or used_event when EVENT_IDX is negotiated.
     bool needs_notification();

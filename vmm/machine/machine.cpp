@@ -4,6 +4,7 @@
 #include <ctime>
 #include <linux/virtio_mmio.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <thread>
@@ -70,12 +71,13 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    m->irqchip_ = config.kernel || !m->disks_.empty();
+    m->irqchip_ = config.kernel || !m->disks_.empty() || !m->taps_.empty();
     if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
     // 3. Devices on the buses (each virtio-mmio device is recorded in virtio_devices_).
     MINIVMM_TRY(m->add_legacy_devices());
     MINIVMM_TRY(m->add_disks());
+    MINIVMM_TRY(m->add_nets());
 
     // 4. The guest's description of all of it: command line, ACPI tables, boot_params or
     //    hvm_start_info. 5. The vCPUs in their entry state.
@@ -177,16 +179,43 @@ void Machine::flush_disks() {
 }
 
 Result<void> Machine::add_disks() {
-    for (size_t i = 0; i < disks_.size(); ++i)
-        MINIVMM_TRY(add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i)));
+    for (size_t i = 0; i < disks_.size(); ++i) {
+        auto transport = add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i));
+        if (!transport) return transport.error();
+    }
+    return {};
+}
+
+// One virtio-net card per --net tap. The tap's readiness reaches the device through its
+// transport (backend_ready, under the transport's lock); the device says which readiness it
+// wants (LoopFdWatch): EPOLLIN while it has receive buffers, EPOLLOUT while a send waits.
+Result<void> Machine::add_nets() {
+    for (size_t i = 0; i < taps_.size(); ++i) {
+        const int fd = taps_[i]->fd();
+        const std::string name = fmt::format("net{} ({})", i, taps_[i]->name());
+        // The watch exists before the device (which keeps a pointer to it) and the transport
+        // after it: the handler finds the transport through this slot.
+        auto slot = std::make_shared<std::weak_ptr<virtio::MmioTransport>>();
+        auto watch = std::make_unique<LoopFdWatch>(*loop_, fd, [slot] {
+            if (auto transport = slot->lock()) transport->backend_ready();
+        });
+        auto device = std::make_shared<net::NetDevice>(config_.nets[i].mac, std::move(taps_[i]),
+                                                       watch.get());
+        net_watches_.push_back(std::move(watch));
+        auto transport = add_virtio_device(device, fmt::format("virtio-net{}", i));
+        if (!transport) return transport.error();
+        *slot = *transport;
+        nets_.push_back({name, std::move(device)});
+    }
+    taps_.clear();
     return {};
 }
 
 // The next virtio-mmio slot (layout.hpp): its register window on the MMIO bus, its interrupt
 // through an irqfd, and one ioeventfd per queue on QueueNotify (datamatch = the queue index),
 // so a notification reaches the I/O thread without an exit to user space.
-Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
-                                        const std::string& name) {
+Result<std::shared_ptr<virtio::MmioTransport>> Machine::add_virtio_device(
+    std::shared_ptr<virtio::VirtioDevice> device, const std::string& name) {
     const size_t slot = virtio_devices_.size();
     if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
         return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
@@ -212,7 +241,7 @@ Result<void> Machine::add_virtio_device(std::shared_ptr<virtio::VirtioDevice> de
         }));
     }
     virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
-    return {};
+    return transport;
 }
 
 Result<void> Machine::load_demo() {
@@ -319,11 +348,17 @@ Result<Outcome> Machine::run() {
     std::thread io_thread([this, f, &confine] {
         if (confine(f ? &f->io : nullptr)) loop_->run();
     });
+    // Named for top -H, perf and the benchmarks (they tell vCPU time from device time); set
+    // from this thread, before its own filter, since naming another thread writes to /proc.
+    pthread_setname_np(io_thread.native_handle(), "io");
     std::vector<std::thread> threads;
-    for (auto& v : vcpus_)
+    for (auto& v : vcpus_) {
         threads.emplace_back([&v, f, &confine] {
             if (confine(f ? &f->vcpu : nullptr)) v->run();
         });
+        pthread_setname_np(threads.back().native_handle(),
+                           fmt::format("vcpu{}", threads.size() - 1).c_str());
+    }
     confine(f ? &f->main : nullptr);
 
     // Wait for the first ending: the VM itself, a stop signal, or the timeout.
@@ -360,6 +395,9 @@ Result<Outcome> Machine::run() {
         std::fprintf(stderr, "  unhandled accesses: %llu port-I/O, %llu MMIO\n",
                      static_cast<unsigned long long>(pio_.unhandled_count()),
                      static_cast<unsigned long long>(mmio_.unhandled_count()));
+        for (const NetCard& card : nets_)   // the I/O thread has stopped: counters are final
+            std::fputs(net::format_net_counters(card.name, card.device->counters()).c_str(),
+                       stderr);
     }
     console_->report(config_.stats);
     return control_->outcome();

@@ -24,7 +24,10 @@
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
+#include "virtio/mmio_transport.hpp"
 #include "virtio/virtio_device.hpp"
+#include "machine/loop_fd_watch.hpp"
+#include "net/net_device.hpp"
 #include "net/tap.hpp"
 
 namespace minivmm {
@@ -59,8 +62,9 @@ private:
     Result<void> open_disks();
     Result<void> add_disks();
     void flush_disks();
-    Result<void> add_virtio_device(std::shared_ptr<virtio::VirtioDevice> device,
-                                   const std::string& name);
+    Result<std::shared_ptr<virtio::MmioTransport>> add_virtio_device(
+        std::shared_ptr<virtio::VirtioDevice> device, const std::string& name);
+    Result<void> add_nets();
     Result<void> load_demo();
     Result<void> open_taps();
     // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
@@ -80,6 +84,9 @@ private:
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
+    // The taps' watches on loop_: declared after it and before the buses (which own the
+    // devices that point at them), so they go after the devices and before the loop.
+    std::vector<std::unique_ptr<LoopFdWatch>> net_watches_;
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
     std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
@@ -98,6 +105,11 @@ private:
     uint64_t initrd_size_ = 0;
     ExitStats stats_;
     std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
+    struct NetCard {
+        std::string name;   // "net0 (tap0)", for --stats
+        std::shared_ptr<net::NetDevice> device;
+    };
+    std::vector<NetCard> nets_;   // --net, on the bus in step 3 (the taps moved into them)
 };
 
 } // namespace minivmm

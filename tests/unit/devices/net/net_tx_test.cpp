@@ -1,8 +1,10 @@
 // Transmit path (test catalogue NET-01, -02, -03, -06), on a socketpair standing in for the tap.
 #include "net/net_device.hpp"
 
+#include <chrono>
 #include <gtest/gtest.h>
 #include <sys/epoll.h>
+#include <thread>
 #include <sys/socket.h>
 
 #include "net_rig.hpp"
@@ -217,6 +219,58 @@ TEST(NetTx, InterruptsFollowTheDriversSuppressionFlag) {
     rig.send_tx(with_header(12, pattern(60)));
     rig.kick_tx();
     EXPECT_EQ(rig.ctx.used_signals, 1u);   // one interrupt for the batch
+}
+
+TEST(NetTx, AFullRingIsServedABudgetPerWakeupAndTheLoopBringsTheDeviceBack) {
+    // A guest that keeps the ring full must not keep the I/O thread to itself: after its
+    // budget the device asks for EPOLLOUT (a tap is writable at once), the loop runs its other
+    // work and comes back; notifications stay off meanwhile.
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1));
+    rig.device->set_tx_budget(8);
+    for (int i = 0; i < 20; ++i) rig.send_tx(with_header(12, pattern(60, uint8_t(i))));
+    rig.kick_tx();
+    const auto& c = rig.device->counters();
+    EXPECT_EQ(c.tx_frames, 8u);
+    EXPECT_TRUE(rig.watch.current & EPOLLOUT);
+    EXPECT_NE(rig.tx.used_flags() & VRING_USED_F_NO_NOTIFY, 0);
+    rig.backend_ready();
+    EXPECT_EQ(c.tx_frames, 16u);
+    EXPECT_TRUE(rig.watch.current & EPOLLOUT);
+    rig.backend_ready();
+    EXPECT_EQ(c.tx_frames, 20u);
+    EXPECT_FALSE(rig.watch.current & EPOLLOUT);
+    EXPECT_EQ(rig.tx.used_flags() & VRING_USED_F_NO_NOTIFY, 0);   // asks for kicks again
+    for (int i = 0; i < 20; ++i) {
+        auto got = rig.peer_recv(1000);
+        ASSERT_TRUE(got) << i;
+        EXPECT_EQ(*got, with_header(12, pattern(60, uint8_t(i)))) << i;
+    }
+    EXPECT_EQ(rig.tx.used_idx(), 20);
+}
+
+TEST(NetTx, AnEmptyRingIsPolledBrieflyBeforeNotificationsComeBack) {
+    NetRig rig;
+    ASSERT_TRUE(rig.activate(V1 | virtio::FEATURE_EVENT_IDX));
+    rig.device->set_poll_ns(300'000'000);   // 300 ms, long enough for the other thread
+    rig.send_tx(with_header(12, pattern(60, 1)));
+    // A frame posted while the device polls is sent in the same wakeup, without a kick.
+    std::thread guest([&rig] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        rig.send_tx(with_header(12, pattern(60, 2)));
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    rig.kick_tx();
+    auto took = std::chrono::steady_clock::now() - t0;
+    guest.join();
+    EXPECT_EQ(rig.device->counters().tx_frames, 2u);
+    // Then the ring stayed empty through a whole poll: notifications back on (avail_event at
+    // the next index), and the wakeup ended.
+    EXPECT_GE(took, std::chrono::milliseconds(300));
+    EXPECT_LT(took, std::chrono::seconds(5));
+    EXPECT_EQ(rig.tx.avail_event(), 2);
+    // used_event 0 asks for one interrupt, for the first frame: sent before the poll began.
+    EXPECT_EQ(rig.ctx.used_signals, 1u);
 }
 
 } // namespace

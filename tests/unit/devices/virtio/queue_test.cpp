@@ -188,6 +188,26 @@ TEST_F(QueuePop, BreaksOnHeadMadeAvailableTwiceWhileInFlight) {
     EXPECT_EQ(driver.used_idx(), 1);
 }
 
+TEST_F(QueuePop, DeferredUsedEntriesAppearTogetherAtPublish) {
+    const uint16_t a = add_simple(), b = add_simple();
+    driver.publish();
+    ASSERT_EQ(q.pop(), a);
+    ASSERT_EQ(q.pop(), b);
+    EXPECT_TRUE(q.add_used_deferred(a, 1));
+    EXPECT_TRUE(q.add_used_deferred(b, 2));
+    EXPECT_FALSE(q.add_used_deferred(a, 1));   // completed already (not published yet)
+    EXPECT_EQ(driver.used_idx(), 0);           // the driver sees nothing yet
+    EXPECT_EQ(q.next_used(), 2);
+    q.publish_used();
+    EXPECT_EQ(driver.used_idx(), 2);
+    auto ua = driver.pop_used(), ub = driver.pop_used();
+    ASSERT_TRUE(ua && ub);
+    EXPECT_EQ(ua->id, a);
+    EXPECT_EQ(ua->len, 1u);
+    EXPECT_EQ(ub->id, b);
+    EXPECT_EQ(ub->len, 2u);
+}
+
 TEST_F(QueuePop, RefusesAddUsedForHeadNotInFlight) {
     EXPECT_FALSE(q.add_used(0, 0));
     EXPECT_FALSE(q.add_used(SIZE, 0));
