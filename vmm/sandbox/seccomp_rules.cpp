@@ -5,6 +5,7 @@
 #include "sandbox/seccomp_rules.hpp"
 
 #include <csignal>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
@@ -50,6 +51,12 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU, EQ, 1, KVM_GET_SREGS, "registers printed on a fatal exit (dump_registers)"},
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
+    // --- taps ------------------------------------------------------------------------------
+    {"ioctl", VCPU | IO, EQ, 1, TUNSETVNETHDRSZ,
+     "Tap::configure: the vnet header size follows the features the guest accepted "
+     "(a register write on a vCPU thread)"},
+    {"ioctl", VCPU | IO, EQ, 1, TUNSETOFFLOAD,
+     "Tap::configure: the tap's offloads follow the features the guest accepted"},
     // --- waiting ---------------------------------------------------------------------------
     {"epoll_wait", IO, NONE, 0, 0, "EventLoop::run_once"},
     {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},
