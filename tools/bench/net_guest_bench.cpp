@@ -272,8 +272,10 @@ std::optional<Sample> guest_rate(const Setup& s, Vm& vm, const char* what) {
         std::sscanf(vm.output.c_str() + at, "VNET-BENCH dir=%*s frames=%llu bytes=%*u ticks=%llu",
                     &frames, &ticks) != 2 || ticks == 0 || frames == 0)
         return std::nullopt;
+    // The guest lingers after its result line, so the threads are still there to be read;
+    // a sample that still missed them (not positive) is dropped.
     const double host = vm.cpu().second - before;
-    return Sample{double(frames) / (double(ticks) / s.hz), host / double(frames)};
+    return Sample{double(frames) / (double(ticks) / s.hz), host > 0 ? host / double(frames) : 0};
 }
 
 const char* const NAMES[] = {"minivmm", "QEMU", "baseline"};
@@ -407,7 +409,8 @@ int main(int argc, char** argv) {
                 for (int k = 0; k < 4; ++k)
                     if (x[k]) {
                         row.rate[k].push_back(x[k]->rate);
-                        row.cpu[k].push_back(x[k]->cpu_per_frame * 1e6);
+                        if (x[k]->cpu_per_frame > 0)
+                            row.cpu[k].push_back(x[k]->cpu_per_frame * 1e6);
                     }
             }
             std::fprintf(stderr, "net_guest_bench: %s done\n", row.name.c_str());
