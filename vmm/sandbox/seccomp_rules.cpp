@@ -8,6 +8,7 @@
 #include <linux/kvm.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <linux/if_tun.h>
 
 namespace minivmm::sandbox {
 
@@ -48,6 +49,11 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU, EQ, 1, KVM_GET_SREGS, "registers printed on a fatal exit (dump_registers)"},
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
+    // --- taps ------------------------------------------------------------------------------
+    {"ioctl", VCPU, EQ, 1, TUNSETVNETHDRSZ,
+     "virtio-net activation (Tap::configure) runs in the driver's DRIVER_OK status write"},
+    {"ioctl", VCPU, EQ, 1, TUNSETOFFLOAD,
+     "virtio-net activation (Tap::configure): the receive offloads the guest accepted"},
     // --- waiting ---------------------------------------------------------------------------
     {"epoll_wait", IO, NONE, 0, 0, "EventLoop::run_once"},
     {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},
