@@ -113,11 +113,13 @@ protected:
     }
 
     // minivmm with the guest, in the namespace, on its own thread.
-    std::future<ProcessResult> start_guest(const std::string& cmdline) {
+    std::future<ProcessResult> start_guest(const std::string& cmdline,
+                                           const std::vector<std::string>& extra = {}) {
         std::vector<std::string> argv = {
             IP, "netns", "exec", ns_, MINIVMM_BINARY, "--kernel", MINIVMM_NET_GUEST, "--mem", "64M",
             "--net", std::string("tap=") + TAP + ",mac=" + MAC_TEXT, "--stats", "--timeout", "40",
             "--cmdline", cmdline};
+        argv.insert(argv.end(), extra.begin(), extra.end());
         return std::async(std::launch::async, [argv] { return run_process(argv, 60); });
     }
 
@@ -220,6 +222,25 @@ TEST_F(NetGuestTest, LargeFramesAreSpreadOverMergeableReceiveBuffers) {
                          " seqs=100,101,102,103,104,105\n"),
               std::string::npos)
         << r.out;
+}
+
+TEST_F(NetGuestTest, UnderSeccompTheCardActivatesAndWorksBothWays) {
+    // Activation configures the tap (TUNSETVNETHDRSZ, TUNSETOFFLOAD) on the vCPU thread that
+    // wrote DRIVER_OK; the frames go through the I/O thread.
+    auto vm = start_guest("tx=4 len=0 rx=4", {"--seccomp"});
+    expect_guest_frames(4);
+    std::vector<std::vector<uint8_t>> sent;
+    for (uint32_t seq = 0; seq < 4; ++seq) {
+        sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 1514));
+        inject(sent.back());
+    }
+    auto r = vm.get();
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_NE(r.out.find("VNET-RX frames=4 bad=0 other=0 bytes=6056 fnv=" + hex32(fnv1a(sent)) +
+                         " seqs=0,1,2,3\n"),
+              std::string::npos)
+        << r.out;
+    EXPECT_EQ(r.err.find("seccomp"), std::string::npos) << r.err;
 }
 
 TEST_F(NetGuestTest, BadChainsAreDroppedCountedAndTheGuestGoesOn) {

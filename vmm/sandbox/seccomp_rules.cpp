@@ -52,11 +52,10 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
     // --- taps ------------------------------------------------------------------------------
-    {"ioctl", VCPU | IO, EQ, 1, TUNSETVNETHDRSZ,
-     "Tap::configure: the vnet header size follows the features the guest accepted "
-     "(a register write on a vCPU thread)"},
-    {"ioctl", VCPU | IO, EQ, 1, TUNSETOFFLOAD,
-     "Tap::configure: the tap's offloads follow the features the guest accepted"},
+    {"ioctl", VCPU, EQ, 1, TUNSETVNETHDRSZ,
+     "virtio-net activation (Tap::configure) runs in the driver's DRIVER_OK status write"},
+    {"ioctl", VCPU, EQ, 1, TUNSETOFFLOAD,
+     "virtio-net activation (Tap::configure): the receive offloads the guest accepted"},
     // --- waiting ---------------------------------------------------------------------------
     {"epoll_wait", IO, NONE, 0, 0, "EventLoop::run_once"},
     {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},

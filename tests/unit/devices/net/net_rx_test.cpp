@@ -169,6 +169,25 @@ TEST(NetRx, NoBuffersStopsReadingTheTapAndBuffersResumeIt) {
     EXPECT_EQ(rig.watch.current, 0u);   // all 40 buffers used up again
 }
 
+TEST(NetRx, TheTapIsNoLongerWatchedOnceTheLastBufferIsUsedEvenOnTheLastFrameOfTheBudget) {
+    // A 1-entry ring: a wakeup's budget is one frame. The frame that takes the last buffer
+    // ends the wakeup, and the device stops watching the tap right then.
+    NetRig rig(1);
+    ASSERT_TRUE(rig.activate(V1));
+    rig.post_rx({128});
+    rig.peer_send(with_header(12, pattern(60, 1)));
+    rig.peer_send(with_header(12, pattern(60, 2)));
+    rig.backend_ready();
+    EXPECT_EQ(rig.device->counters().rx_frames, 1u);
+    EXPECT_EQ(rig.watch.current, 0u);
+    EXPECT_EQ(rig.device->counters().rx_no_buffers, 1u);
+    ASSERT_TRUE(rig.rx.pop_used());   // the driver takes the frame and posts the buffer again
+    rig.post_rx({128});
+    rig.kick_rx();
+    EXPECT_EQ(rig.device->counters().rx_frames, 2u);
+    EXPECT_EQ(rig.watch.current, 0u);
+}
+
 TEST(NetRx, BufferPostedWithoutAKickIsStillSeenWhenTheTapWakesUs) {
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
