@@ -2,12 +2,8 @@
  * line, the memory map, the RSDP, the modules such as an initrd) and exits with the status given as "status=N" on its command
  * line. minivmm boots it with --kernel; so can QEMU (-M microvm -kernel pvh-hello.elf). */
 #include "hw.h"
+#include "start_info.h"
 
-struct hvm_start_info {
-    uint32_t magic, version, flags, nr_modules;
-    uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-    uint32_t memmap_entries, reserved;
-} __attribute__((packed));
 
 struct hvm_modlist_entry {
     uint64_t paddr, size, cmdline_paddr, reserved;

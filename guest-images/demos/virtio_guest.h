@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hw.h"
+#include "start_info.h"
 
 #define VIRTIO_ID_NET 1u
 #define VIRTIO_ID_BLOCK 2u
@@ -20,12 +21,6 @@
 #define VRING_AVAIL_F_NO_INTERRUPT 1u
 #define VIRTQ_MAX 256u
 
-/* The hvm_start_info a PVH loader hands over in EBX (xen/include/public/arch-x86/hvm/start_info.h). */
-struct hvm_start_info {
-    uint32_t magic, version, flags, nr_modules;
-    uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
-    uint32_t memmap_entries, reserved;
-} __attribute__((packed));
 
 struct virtq_desc {
     uint64_t addr;
