@@ -1,16 +1,12 @@
 // virtio-blk through the real guest path: the bare-metal guest virtio-blk-guest.elf
 // (guest-images/demos/virtio_blk_guest.c, CPL 3, polling) drives minivmm's disks over
 // virtio-mmio on /dev/kvm (ioeventfd, I/O thread, irqfd), and the test checks the host files.
-#include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
-#include <poll.h>
 #include <random>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -22,6 +18,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::BackgroundProcess;
 using minivmm::test::run_process;
 
 // The guest's pattern (guest-images/demos/blk_guest.h): byte `offset` of disk `disk` is byte
@@ -86,66 +83,6 @@ protected:
     }
 
     fs::path dir_;
-};
-
-// A minivmm running in the background whose output the test reads as it comes.
-class Background {
-public:
-    explicit Background(const std::vector<std::string>& argv) {
-        int out[2];
-        if (::pipe2(out, O_CLOEXEC) != 0) return;
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(out[1], 1);
-            int null = ::open("/dev/null", O_RDWR);
-            ::dup2(null, 0);
-            ::dup2(null, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        out_ = out[0];
-    }
-    ~Background() {
-        if (pid_ > 0) kill_and_wait(SIGKILL);
-        if (out_ >= 0) ::close(out_);
-    }
-
-    // Reads output until `marker` appears (true), the process closes its output or `seconds`
-    // pass (false).
-    bool wait_for(const std::string& marker, int seconds) {
-        auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-        while (out.find(marker) == std::string::npos) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                end - std::chrono::steady_clock::now());
-            if (left.count() <= 0) return false;
-            pollfd p{out_, POLLIN, 0};
-            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
-            char buf[4096];
-            ssize_t n = ::read(out_, buf, sizeof buf);
-            if (n <= 0) return false;
-            out.append(buf, static_cast<size_t>(n));
-        }
-        return true;
-    }
-
-    // Sends `sig` and reaps the process; its wait status.
-    int kill_and_wait(int sig) {
-        ::kill(pid_, sig);
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        pid_ = -1;
-        return status;
-    }
-
-    std::string out;
-
-private:
-    pid_t pid_ = -1;
-    int out_ = -1;
 };
 
 TEST_F(BlkGuest, WritesFlushesAndReadsBackOnThreeDisksCheckedInTheHostFiles) {
@@ -233,11 +170,11 @@ TEST_F(BlkGuest, DataFlushedBeforeSigkillIsInTheImage) {
     const uint64_t seed = random_seed();
     auto p = image("durable.img", 4 << 20, 0);
     // 4096 sectors (2 MiB) from sector 100, flushed; then the guest spins.
-    Background vm1(vm({p.string()}, "mode=durable seed=" + std::to_string(seed) +
-                                        " start=100 sectors=4096"));
-    ASSERT_TRUE(vm1.wait_for("VBLK-FLUSHED\n", 30)) << vm1.out;
-    int status = vm1.kill_and_wait(SIGKILL);
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+    BackgroundProcess vm1(vm({p.string()}, "mode=durable seed=" + std::to_string(seed) +
+                                               " start=100 sectors=4096"));
+    ASSERT_TRUE(vm1.wait_for_output("VBLK-FLUSHED\n", 30000));
+    auto killed = vm1.finish(SIGKILL, 10);
+    ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
     auto bytes = read_file(p);
     EXPECT_EQ(compare(bytes, pattern(seed, 0, 100 * 512, 4096 * 512), 100 * 512), "")
         << "seed " << seed;
@@ -246,8 +183,8 @@ TEST_F(BlkGuest, DataFlushedBeforeSigkillIsInTheImage) {
 TEST_F(BlkGuest, SecondWriterIsRefusedWhileTheFirstRunsAndAdmittedAfterItDied) {
     REQUIRE_KVM();
     auto p = image("shared.img", 1 << 20, 0);
-    Background first(vm({p.string()}, "mode=durable sectors=64"));
-    ASSERT_TRUE(first.wait_for("VBLK-FLUSHED\n", 30)) << first.out;
+    BackgroundProcess first(vm({p.string()}, "mode=durable sectors=64"));
+    ASSERT_TRUE(first.wait_for_output("VBLK-FLUSHED\n", 30000));
     // A writer and a reader are both refused: the image is held exclusively.
     const std::string line = "minivmm: error: Disk image " + p.string() +
                              " is locked by another process (another minivmm or QEMU using it";
@@ -257,7 +194,7 @@ TEST_F(BlkGuest, SecondWriterIsRefusedWhileTheFirstRunsAndAdmittedAfterItDied) {
         EXPECT_EQ(second.out, "") << spec;
         EXPECT_EQ(second.err, line + (spec == p.string() ? ")\n" : " writable)\n")) << spec;
     }
-    first.kill_and_wait(SIGKILL);   // the lock dies with the process
+    first.finish(SIGKILL, 10);   // the lock dies with the process
     auto third = run_process(vm({p.string()}, "sectors=64"));
     EXPECT_EQ(third.exit_code, 0) << third.out << third.err;
     EXPECT_NE(third.out.find("VBLK-OK disks=1\n"), std::string::npos) << third.out;
