@@ -32,6 +32,7 @@
 #include "kvm_available.hpp"
 #include "machine/machine.hpp"
 #include "run_process.hpp"
+#include "scratch_disk_test.hpp"
 
 // LSan's leak check at exit ptraces the process: it cannot run under strace.
 #if defined(__SANITIZE_ADDRESS__)
@@ -47,23 +48,7 @@ namespace {
 using minivmm::test::BackgroundProcess;
 
 // A scratch directory with a 1 MiB raw disk image.
-class Lifecycle : public ::testing::Test {
-protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/minivmm-lifecycle-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        disk_ = dir_ + "/disk.img";
-        std::ofstream(disk_).close();
-        ASSERT_EQ(::truncate(disk_.c_str(), 1 << 20), 0);
-    }
-    void TearDown() override {
-        ::unlink(disk_.c_str());
-        ::unlink((dir_ + "/strace.log").c_str());
-        ::rmdir(dir_.c_str());
-    }
-    std::string dir_, disk_;
-};
+class Lifecycle : public minivmm::test::ScratchDiskTest {};
 
 // Every descriptor in `fds` without FD_CLOEXEC, as "N -> target".
 std::vector<std::string> without_cloexec(const std::set<int>& fds) {

@@ -18,6 +18,7 @@
 
 #include "kvm_available.hpp"
 #include "run_process.hpp"
+#include "scratch_disk_test.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 // KVM, and a build whose minivmm is confined by default (not a sanitizer build).
@@ -64,23 +65,7 @@ std::string join(const std::vector<std::string>& args) {
 }
 
 // A scratch directory with a 1 MiB raw disk image.
-class SeccompTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/minivmm-seccomp-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-        disk_ = dir_ + "/disk.img";
-        std::ofstream(disk_).close();
-        ASSERT_EQ(::truncate(disk_.c_str(), 1 << 20), 0);
-    }
-    void TearDown() override {
-        ::unlink(disk_.c_str());
-        ::unlink((dir_ + "/serial.txt").c_str());
-        ::rmdir(dir_.c_str());
-    }
-    std::string dir_, disk_;
-};
+class SeccompTest : public minivmm::test::ScratchDiskTest {};
 
 // The default (no option) against --no-seccomp: same exit code, same guest output.
 TEST_F(SeccompTest, EveryDemoEndsConfinedAsItDoesUnconfined) {
