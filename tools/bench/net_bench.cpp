@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "base/log.hpp"
 #include "net/tap.hpp"
 #include "net_rig.hpp"
@@ -155,18 +156,12 @@ struct Series {
     std::vector<double> raw, dev;   // frames per second
 };
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 void row(const char* what, size_t len, const Series& s) {
     auto mm = [](const std::vector<double>& v) {
         return std::make_pair(*std::min_element(v.begin(), v.end()),
                               *std::max_element(v.begin(), v.end()));
     };
-    double r = median(s.raw), d = median(s.dev);
+    double r = bench::median(s.raw), d = bench::median(s.dev);
     auto [rmin, rmax] = mm(s.raw);
     auto [dmin, dmax] = mm(s.dev);
     std::printf("| %s, %zu-byte frames | %.0fk [%.0f-%.0fk] | %.1f MB/s | %.0fk [%.0f-%.0fk] | "
@@ -185,13 +180,7 @@ int main(int argc, char** argv) {
     }
     set_log_level(LogLevel::Error);
     if (::unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
-    // No IPv6 autoconfiguration chatter on the tap: only our frames cross it.
-    for (const char* knob : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"})
-        if (FILE* f = std::fopen(knob, "w")) {
-            std::fputs("1", f);
-            std::fclose(f);
-        }
+    bench::disable_ipv6();
     auto tap = net::Tap::open(TAP);
     if (!tap) {
         std::fprintf(stderr, "net_bench: %s\n", tap.error().message().c_str());

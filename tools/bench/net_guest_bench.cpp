@@ -54,6 +54,8 @@
 #include <vector>
 #include <x86intrin.h>
 
+#include "bench_util.hpp"
+
 namespace {
 
 constexpr const char* TAP = "mvgbench0";
@@ -297,26 +299,19 @@ std::optional<Sample> vm_rx(const Setup& s, Vmm vmm, size_t len, unsigned frames
     return guest_rate(s, vm, NAMES[vmm]);
 }
 
-double median(std::vector<double> v) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t n = v.size();
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 std::string cell(const std::vector<double>& v, size_t len) {
     if (v.empty()) return "n/a | n/a";
     char buf[128];
-    std::snprintf(buf, sizeof buf, "%.0fk [%.0f-%.0fk] | %.1f", median(v) / 1e3,
+    std::snprintf(buf, sizeof buf, "%.0fk [%.0f-%.0fk] | %.1f", bench::median(v) / 1e3,
                   *std::min_element(v.begin(), v.end()) / 1e3,
-                  *std::max_element(v.begin(), v.end()) / 1e3, median(v) * double(len) / 1e6);
+                  *std::max_element(v.begin(), v.end()) / 1e3, bench::median(v) * double(len) / 1e6);
     return buf;
 }
 
 std::string us(const std::vector<double>& v) {
     if (v.empty()) return "n/a";
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f [%.2f-%.2f]", median(v),
+    std::snprintf(buf, sizeof buf, "%.2f [%.2f-%.2f]", bench::median(v),
                   *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
     return buf;
 }
@@ -324,7 +319,7 @@ std::string us(const std::vector<double>& v) {
 std::string ratio(const std::vector<double>& a, const std::vector<double>& b) {
     if (a.empty() || b.empty()) return "n/a";
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3f", median(a) / median(b));
+    std::snprintf(buf, sizeof buf, "%.3f", bench::median(a) / bench::median(b));
     return buf;
 }
 
@@ -368,12 +363,7 @@ int main(int argc, char** argv) {
     double load[3] = {0, 0, 0};
     ::getloadavg(load, 3);
     if (::unshare(CLONE_NEWNET) != 0) die("unshare(CLONE_NEWNET) (run as root)");
-    for (const char* knob : {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
-                             "/proc/sys/net/ipv6/conf/default/disable_ipv6"})
-        if (FILE* f = std::fopen(knob, "w")) {
-            std::fputs("1", f);
-            std::fclose(f);
-        }
+    bench::disable_ipv6();
     ::close(open_tap(true));   // persistent: the VMs and the raw runs attach to it in turn
     ifreq q{};
     q.ifr_qlen = static_cast<int>(std::max(rx_frames, 1000u) + 1000);

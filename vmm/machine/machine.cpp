@@ -2,7 +2,6 @@
 
 #include <csignal>
 #include <ctime>
-#include <linux/virtio_mmio.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/epoll.h>
