@@ -24,7 +24,7 @@
 
 #include "kvm_available.hpp"
 #include "run_process.hpp"
-#include "sandbox/seccomp_filter.hpp"
+#include "confined_build.hpp"
 
 namespace {
 
@@ -226,11 +226,7 @@ TEST_F(NetGuestTest, LargeFramesAreSpreadOverMergeableReceiveBuffers) {
 }
 
 TEST_F(NetGuestTest, UnderSeccompTheCardActivatesAndWorksBothWays) {
-    // As the seccomp tests: sanitizer runtimes make calls of their own (ASan's pipe2 on a vCPU
-    // thread was seen) that are outside the allow-lists; the plain build runs this.
-    if (!minivmm::sandbox::SECCOMP_BY_DEFAULT)
-        GTEST_SKIP() << "sanitizer build: minivmm runs without seccomp by default (the runtimes' "
-                        "own calls are outside the allow-lists); the plain build runs this";
+    REQUIRE_CONFINED_BUILD();   // as the seccomp tests
     // Activation configures the tap (TUNSETVNETHDRSZ, TUNSETOFFLOAD) on the vCPU thread that
     // wrote DRIVER_OK; the frames go through the I/O thread.
     auto vm = start_guest("tx=4 len=0 rx=4", {"--seccomp"});

@@ -17,19 +17,11 @@
 #include <gtest/gtest.h>
 
 #include "kvm_available.hpp"
+#include "confined_build.hpp"
 #include "run_process.hpp"
 #include "scratch_disk_test.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
-// KVM, and a build whose minivmm is confined by default (not a sanitizer build).
-#define REQUIRE_CONFINED_BUILD()                                                                   \
-    do {                                                                                           \
-        REQUIRE_KVM();                                                                             \
-        if (!minivmm::sandbox::SECCOMP_BY_DEFAULT)                                                 \
-            GTEST_SKIP() << "sanitizer build: minivmm runs without seccomp by default (the "       \
-                            "runtimes' own calls are outside the allow-lists); the plain build "   \
-                            "runs these";                                                          \
-    } while (0)
 
 namespace {
 
