@@ -68,7 +68,7 @@ private:
             chain_.readable_len_ += desc.len;
         }
         const Direction direction = writable ? Direction::Writable : Direction::Readable;
-        chain_.buffers_.push_back({GuestAddress(desc.addr), desc.len, direction});
+        chain_.push({GuestAddress(desc.addr), desc.len, direction});
         return {};
     }
 
@@ -83,6 +83,16 @@ private:
     uint64_t total_ = 0;
     bool seen_writable_ = false;
 };
+
+void DescriptorChain::push(const Buffer& b) {
+    if (count_ < INLINE_BUFFERS) {
+        inline_[count_++] = b;
+        return;
+    }
+    if (count_ == INLINE_BUFFERS) heap_.assign(inline_.begin(), inline_.end());
+    heap_.push_back(b);
+    ++count_;
+}
 
 Result<DescriptorChain> DescriptorChain::parse(const GuestMemory& mem, DescriptorTable table,
                                                uint16_t head, Indirect indirect) {

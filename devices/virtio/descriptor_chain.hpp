@@ -2,6 +2,7 @@
 // indirect descriptors), walked once out of guest memory and validated into a list of buffers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -49,7 +50,10 @@ public:
                                          uint16_t head, Indirect indirect);
 
     uint16_t head() const { return head_; }
-    std::span<const Buffer> buffers() const { return buffers_; }
+    std::span<const Buffer> buffers() const {
+        if (count_ <= INLINE_BUFFERS) return {inline_.data(), count_};
+        return heap_;
+    }
     uint32_t readable_len() const { return readable_len_; }
     uint32_t writable_len() const { return writable_len_; }
 
@@ -57,8 +61,16 @@ private:
     class Walker;
     DescriptorChain(uint16_t head) : head_(head) {}
 
+    void push(const Buffer& b);
+
+    // Readable buffers first, then writable ones. Almost every chain has at most
+    // INLINE_BUFFERS (a frame, a block request's header, data and status): those stay inside
+    // the object, which costs no allocation per request; longer ones all move to heap_.
+    static constexpr size_t INLINE_BUFFERS = 4;
     uint16_t head_;
-    std::vector<Buffer> buffers_;   // readable ones first, then writable ones
+    std::array<Buffer, INLINE_BUFFERS> inline_{};
+    std::vector<Buffer> heap_;
+    size_t count_ = 0;
     uint32_t readable_len_ = 0;
     uint32_t writable_len_ = 0;
 };

@@ -93,6 +93,29 @@ TEST_F(DescriptorChainTest, AcceptsChainOfQueueSizeAndRefusesOneMore) {
     EXPECT_FALSE(parse(0));
 }
 
+// Chains up to 4 buffers are kept inside the object, longer ones on the heap: every length
+// across that boundary keeps every buffer, in order, also after the chain is copied or moved.
+TEST_F(DescriptorChainTest, KeepsEveryBufferInOrderAtEveryLength) {
+    for (uint16_t n = 1; n <= SIZE; ++n) {
+        for (uint16_t i = 0; i < n; ++i) {
+            const bool last = i + 1 == n;
+            put(i, DATA + 0x100ULL * i, 10u + i, last ? 0 : NEXT, static_cast<uint16_t>(i + 1));
+        }
+        auto parsed = parse(0);
+        ASSERT_TRUE(parsed) << parsed.error().message();
+        const DescriptorChain copy = *parsed;
+        const DescriptorChain moved = std::move(*parsed);
+        for (const DescriptorChain* chain : {&copy, &moved}) {
+            ASSERT_EQ(chain->buffers().size(), n);
+            for (uint16_t i = 0; i < n; ++i) {
+                EXPECT_EQ(chain->buffers()[i].addr, GuestAddress(DATA + 0x100ULL * i)) << n;
+                EXPECT_EQ(chain->buffers()[i].len, 10u + i) << n;
+            }
+            EXPECT_EQ(chain->readable_len(), n * 10u + n * (n - 1u) / 2u);
+        }
+    }
+}
+
 // VQ-10
 TEST_F(DescriptorChainTest, RefusesBuffersOutsideRam) {
     mem = make_memory({{GuestAddress(0), MIB}, {GuestAddress(2 * MIB), MIB}});
