@@ -33,7 +33,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <dirent.h>
 #include <fstream>
 #include <cstring>
 #include <fcntl.h>
@@ -43,20 +42,21 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <optional>
-#include <poll.h>
 #include <sched.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
 #include <x86intrin.h>
 
 #include "bench_util.hpp"
+#include "child_vm.hpp"
 
 namespace {
+
+using bench::Vm;
 
 constexpr const char* TAP = "mvgbench0";
 constexpr size_t HDR = 12;
@@ -167,72 +167,6 @@ Sample raw_rx(size_t len, unsigned frames) {
     if (got < frames) std::fprintf(stderr, "net_guest_bench: raw rx got %u of %u\n", got, frames);
     return {got / dt, cpu / got};
 }
-
-// A VM as a child: stdin and stdout are pipes (the guest's COM1).
-struct Vm {
-    pid_t pid = -1;
-    int in = -1, out = -1;
-    std::string output;
-
-    explicit Vm(const std::vector<std::string>& argv) {
-        int i[2], o[2];
-        if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) die("pipe");
-        pid = ::fork();
-        if (pid == 0) {
-            ::dup2(i[0], 0);
-            ::dup2(o[1], 1);
-            int null = ::open("/dev/null", O_WRONLY);
-            ::dup2(null, 2);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execv(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(i[0]);
-        ::close(o[1]);
-        in = i[1];
-        out = o[0];
-    }
-    // Reads output until `needle` appears; false on end of output or after `seconds`.
-    bool wait_for(const std::string& needle, double seconds) {
-        double end = now() + seconds;
-        while (output.find(needle) == std::string::npos) {
-            pollfd p{out, POLLIN, 0};
-            int ms = static_cast<int>((end - now()) * 1000);
-            if (ms <= 0 || ::poll(&p, 1, ms) != 1) return false;
-            char buf[4096];
-            ssize_t n = ::read(out, buf, sizeof buf);
-            if (n <= 0) return false;
-            output.append(buf, static_cast<size_t>(n));
-        }
-        return true;
-    }
-    // CPU seconds so far of the vCPU threads and of all the others (schedstat: nanoseconds).
-    std::pair<double, double> cpu() const {
-        std::pair<double, double> r{0, 0};
-        std::string dir = "/proc/" + std::to_string(pid) + "/task";
-        DIR* d = ::opendir(dir.c_str());
-        if (!d) return r;
-        while (dirent* e = ::readdir(d)) {
-            if (e->d_name[0] == '.') continue;
-            std::string comm, t = dir + "/" + e->d_name;
-            std::getline(std::ifstream(t + "/comm"), comm);
-            double ns = 0;
-            std::ifstream(t + "/schedstat") >> ns;
-            bool vcpu = comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
-            (vcpu ? r.first : r.second) += ns / 1e9;
-        }
-        ::closedir(d);
-        return r;
-    }
-    ~Vm() {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        ::close(in);
-        ::close(out);
-    }
-};
 
 struct Setup {
     std::string minivmm, qemu, guest, baseline;
