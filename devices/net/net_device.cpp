@@ -62,7 +62,7 @@ void NetDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept
 
 void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
     if (!active_) return;
-    if (tx_pending_ || tx_more_) process_tx(ctx);
+    if (tx_queued_ > 0 || tx_more_) process_tx(ctx);
     if (!rx_stalled_) process_rx(ctx);
     update_watch();
 }
@@ -70,7 +70,8 @@ void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
 void NetDevice::reset() noexcept {
     // Heads popped before the reset cannot be completed any more (Queue::reset).
     active_ = false;
-    tx_pending_.reset();
+    for (TxSlot& slot : tx_batch_) slot.chain.reset();
+    tx_queued_ = 0;
     tx_more_ = false;
     rx_len_ = 0;
     rx_placed_ = 0;
@@ -98,7 +99,7 @@ void NetDevice::update_watch() {
         // EPOLLOUT: a send waits for room, or the transmit budget ran out with frames left (a
         // tap is writable at once, a deleted one reports an error at once: either way the loop
         // comes back to us after its other ready work).
-        if (tx_pending_ || tx_more_) want |= EPOLLOUT;
+        if (tx_queued_ > 0 || tx_more_) want |= EPOLLOUT;
     }
     if (want == events_) return;
     events_ = want;

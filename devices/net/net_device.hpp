@@ -10,6 +10,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "net/fd_watch.hpp"
@@ -53,8 +54,9 @@ public:
 
     static constexpr uint64_t DEFAULT_POLL_NS = 30'000;
     static constexpr unsigned DEFAULT_TX_BUDGET = 1024;
-    // A long transmit batch publishes its used entries and checks for an interrupt this often.
-    static constexpr unsigned TX_SIGNAL_EVERY = 32;
+    // Transmit frames handed to the backend at once (one system call for a tap with io_uring);
+    // their used entries are published, and an interrupt checked for, after each batch.
+    static constexpr size_t TX_BATCH = 32;
     // Received frames are published to the driver (used index, interrupt check) this often.
     static constexpr unsigned RX_PUBLISH_EVERY = 16;
 
@@ -66,20 +68,27 @@ public:
     uint32_t watched_events() const { return events_; }
 
 private:
-    // A frame the backend refused with EAGAIN: retried when the fd is writable.
-    struct PendingTx {
-        virtio::DescriptorChain chain;
-        virtio_net_hdr_v1 hdr;
+    // A checked frame waiting in the transmit batch: its chain (completed once sent), its
+    // length, and what the backend writes: our copy of the header, then the frame's bytes
+    // (copied behind the header in `bounce` when both fit in a page, which costs less than the
+    // kernel's walk of several pieces, else the guest's buffers as they are).
+    struct TxSlot {
+        std::optional<virtio::DescriptorChain> chain;
+        size_t frame_len = 0;
+        std::vector<uint8_t> bounce = std::vector<uint8_t>(4096);
+        std::vector<iovec> pieces;   // into bounce and guest memory: valid while the slot is
     };
     enum class Placed : uint8_t { Done, Dropped, NeedBuffers };
 
     // net_tx.cpp
     void process_tx(virtio::DeviceContext& ctx);
-    bool handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head);
+    // Checks the chain at `head`: a good frame joins the batch, a bad one is dropped.
+    void handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head);
+    void queue_tx(virtio::DeviceContext& ctx, virtio::DescriptorChain&& chain,
+                  const virtio_net_hdr_v1& hdr);
+    // Sends the batch; false when the backend is full (what is left waits for EPOLLOUT).
+    bool flush_tx(virtio::DeviceContext& ctx);
     void signal_tx(virtio::DeviceContext& ctx);
-    // Sends one validated chain; false when it must wait for EPOLLOUT (kept in tx_pending_).
-    bool send_chain(virtio::DeviceContext& ctx, const virtio::DescriptorChain& chain,
-                    const virtio_net_hdr_v1& hdr);
     void complete_tx(virtio::DeviceContext& ctx, uint16_t head);
 
     // net_rx.cpp
@@ -111,9 +120,10 @@ private:
     uint32_t events_ = 0;   // what watch_ was last told
 
     // Transmit state.
-    std::optional<PendingTx> tx_pending_;
-    std::vector<iovec> iov_;   // reused per frame
-    std::vector<uint8_t> tx_bounce_ = std::vector<uint8_t>(4096);   // frames up to a page
+    std::vector<TxSlot> tx_batch_ = std::vector<TxSlot>(TX_BATCH);
+    size_t tx_queued_ = 0;     // tx_batch_[0, tx_queued_) wait to be sent, in order
+    std::vector<std::span<const iovec>> tx_frames_ = std::vector<std::span<const iovec>>(TX_BATCH);
+    std::vector<IoResult> tx_results_ = std::vector<IoResult>(TX_BATCH);
     bool tx_used_ = false;     // used entries added since the last notification check
     bool tx_more_ = false;     // the budget ran out with frames left: come back (EPOLLOUT)
     uint64_t poll_ns_ = DEFAULT_POLL_NS;

@@ -32,6 +32,15 @@ public:
     virtual ~PacketIo() = default;
     // Sends one frame (vnet header included) gathered from `pieces`. Non-blocking.
     virtual IoResult send(std::span<const iovec> pieces) noexcept = 0;
+    // Sends several frames, each gathered from its pieces; results[i] is frame i's. Returns how
+    // many frames were tried, from the first: at least one when `frames` is not empty. The
+    // caller offers the untried ones again. A frame that would block (WouldBlock) is to be
+    // offered again once fd() is writable. This default sends one by one and stops after a
+    // frame that would block or found the backend gone; a backend may instead try them all in
+    // one system call (Tap, through io_uring): then frames after one that would block may have
+    // been sent.
+    virtual size_t send_batch(std::span<const std::span<const iovec>> frames,
+                              std::span<IoResult> results) noexcept;
     // Receives one frame (vnet header included) into `buffer`. Non-blocking.
     virtual IoResult recv(std::span<uint8_t> buffer) noexcept = 0;
     // The descriptor to watch for readiness (EPOLLIN: a frame to receive; EPOLLOUT: room to send).

@@ -2,6 +2,7 @@
 #include "net/tap.hpp"
 
 #include <cerrno>
+#include <climits>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.hpp"
+#include "net/uring_writer.hpp"
 
 namespace minivmm::net {
 
@@ -89,8 +91,25 @@ Result<std::unique_ptr<Tap>> Tap::open(const std::string& name, const std::strin
             "tap device {} did not exist: created it (it goes away when minivmm exits; "
             "configure it with ip link set {} up)",
             name, name);
-    return std::unique_ptr<Tap>(new Tap(std::move(fd), name, !existed));
+    std::unique_ptr<Tap> tap(new Tap(std::move(fd), name, !existed));
+    int sndbuf = 0;
+    if (::ioctl(tap->fd(), TUNGETSNDBUF, &sndbuf) == 0 && sndbuf == INT_MAX) {
+        auto uring = UringWriter::create(tap->fd());
+        if (uring)
+            tap->uring_ = std::move(*uring);
+        else
+            log(LogLevel::Debug, "tap {}: no io_uring ({}), one write per frame", name,
+                uring.error().message());
+    }
+    return tap;
 }
+
+Tap::Tap(UniqueFd fd, std::string name, bool created)
+    : fd_(std::move(fd)), name_(std::move(name)), created_(created) {}
+
+Tap::~Tap() = default;
+
+void Tap::disable_batching() { uring_.reset(); }
 
 Result<void> Tap::configure(size_t vnet_hdr_size, unsigned offloads) {
     int size = static_cast<int>(vnet_hdr_size);
@@ -103,13 +122,25 @@ Result<void> Tap::configure(size_t vnet_hdr_size, unsigned offloads) {
 }
 
 IoResult Tap::send(std::span<const iovec> pieces) noexcept {
-    // One piece (the usual case, see NetDevice::send_chain): write(2), which skips writev's
+    // One piece (the usual case, see NetDevice::queue_tx): write(2), which skips writev's
     // copy and check of the iovec array.
     ssize_t n = pieces.size() == 1
                     ? ::write(fd_.get(), pieces[0].iov_base, pieces[0].iov_len)
                     : ::writev(fd_.get(), pieces.data(), static_cast<int>(pieces.size()));
     if (n < 0) return {io_status_for_errno(errno), 0, errno};
     return {IoStatus::Ok, static_cast<size_t>(n)};
+}
+
+size_t Tap::send_batch(std::span<const std::span<const iovec>> frames,
+                       std::span<IoResult> results) noexcept {
+    if (uring_) {
+        if (size_t n = uring_->write_batch(frames, results)) return n;
+        if (!uring_failed_)
+            log(LogLevel::Warn, "tap {}: io_uring refused a batch; one write per frame from now on",
+                name_);
+        uring_failed_ = true;
+    }
+    return PacketIo::send_batch(frames, results);
 }
 
 IoResult Tap::recv(std::span<uint8_t> buffer) noexcept {

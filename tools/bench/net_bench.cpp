@@ -5,13 +5,15 @@
 //   net_bench [--runs N] [--frames N]      (root: makes a network namespace and a tap)
 //
 // Transmit: raw = one write(2) per frame (12-byte vnet header + frame) on the tap; device =
-// frames posted on the TX ring, process_queue() sends them (writev per frame), the driver
-// reclaims used entries; only the device's calls are timed (a guest's driver runs on its own
-// vCPU), the test driver's ring work is not.
+// frames posted on the TX ring, process_queue() sends them (batches of 32 through the tap's
+// io_uring; a second device on a second tap with Tap::disable_batching() does one write(2) per
+// frame), the driver reclaims used entries; only the device's calls are timed (a guest's
+// driver runs on its own vCPU), the test driver's ring work is not.
 // Receive: the tap's queue is filled with N frames through an AF_PACKET socket (not timed);
 // raw = read(2) until N frames; device = the RX notification handler (which reads the tap)
 // until N frames are in posted buffers, the driver re-posting each used buffer (not timed).
-// Runs alternate raw/device; rates are per second of this thread's CPU time (user + system).
+// Runs alternate raw/device; rates are per second of the process's CPU time (user + system,
+// io_uring's kernel workers included should it use any).
 // The output is one Markdown row per figure: medians, min-max and the device/raw ratio.
 #include <algorithm>
 #include <arpa/inet.h>
@@ -35,13 +37,13 @@
 
 using namespace minivmm;
 
-// CPU time of this thread (user + system, so the tap's kernel work is included): on a shared,
+// CPU time of this process (user + system, so the tap's kernel work is included): on a shared,
 // loaded machine wall-clock time mostly measures the wait for a CPU.
 struct Clock {
     using time_point = double;
     static double now() {
         timespec ts;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
         return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
     }
 };
@@ -49,6 +51,7 @@ struct Clock {
 namespace {
 
 constexpr const char* TAP = "mvbench0";
+constexpr const char* TAP_PLAIN = "mvbench1";   // its device writes frame by frame
 constexpr size_t HDR = 12;
 constexpr uint64_t FEATURES = (uint64_t{1} << VIRTIO_F_VERSION_1) |
                               (uint64_t{1} << VIRTIO_NET_F_MRG_RXBUF) | virtio::FEATURE_EVENT_IDX;
@@ -58,21 +61,21 @@ constexpr uint64_t FEATURES = (uint64_t{1} << VIRTIO_F_VERSION_1) |
     std::exit(1);
 }
 
-void ifreq_ioctl(unsigned long req, ifreq& ifr) {
+void ifreq_ioctl(const char* tap, unsigned long req, ifreq& ifr) {
     int s = ::socket(AF_INET, SOCK_DGRAM, 0);
-    std::string(TAP).copy(ifr.ifr_name, IFNAMSIZ - 1);
-    if (::ioctl(s, req, &ifr) != 0) die("ioctl on " + std::string(TAP));
+    std::string(tap).copy(ifr.ifr_name, IFNAMSIZ - 1);
+    if (::ioctl(s, req, &ifr) != 0) die("ioctl on " + std::string(tap));
     ::close(s);
 }
 
-void set_up_tap(int queue_len) {
+void set_up_tap(const char* tap, int queue_len) {
     ifreq ifr{};
     ifr.ifr_qlen = queue_len;
-    ifreq_ioctl(SIOCSIFTXQLEN, ifr);
+    ifreq_ioctl(tap, SIOCSIFTXQLEN, ifr);
     ifreq flags{};
-    ifreq_ioctl(SIOCGIFFLAGS, flags);
+    ifreq_ioctl(tap, SIOCGIFFLAGS, flags);
     flags.ifr_flags = static_cast<short>(flags.ifr_flags | IFF_UP);
-    ifreq_ioctl(SIOCSIFFLAGS, flags);
+    ifreq_ioctl(tap, SIOCSIFFLAGS, flags);
 }
 
 std::vector<uint8_t> eth_frame(size_t len) {
@@ -161,7 +164,7 @@ double device_rx(test::NetRig& rig, const std::vector<GuestAddress>& bufs, unsig
 }
 
 struct Series {
-    std::vector<double> raw, dev;   // frames per second
+    std::vector<double> raw, dev, plain;   // frames per second (plain: transmit only)
 };
 
 void row(const char* what, size_t len, const Series& s) {
@@ -172,10 +175,19 @@ void row(const char* what, size_t len, const Series& s) {
     double r = bench::median(s.raw), d = bench::median(s.dev);
     auto [rmin, rmax] = mm(s.raw);
     auto [dmin, dmax] = mm(s.dev);
+    std::string plain = "(same)";
+    if (!s.plain.empty()) {
+        auto [pmin, pmax] = mm(s.plain);
+        const double p = bench::median(s.plain);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%.0fk [%.0f-%.0fk], %.3f", p / 1e3, pmin / 1e3,
+                      pmax / 1e3, p / r);
+        plain = buf;
+    }
     std::printf("| %s, %zu-byte frames | %.0fk [%.0f-%.0fk] | %.1f MB/s | %.0fk [%.0f-%.0fk] | "
-                "%.1f MB/s | %.3f |\n",
+                "%.1f MB/s | %.3f | %s |\n",
                 what, len, d / 1e3, dmin / 1e3, dmax / 1e3, d * double(len) / 1e6, r / 1e3,
-                rmin / 1e3, rmax / 1e3, r * double(len) / 1e6, d / r);
+                rmin / 1e3, rmax / 1e3, r * double(len) / 1e6, d / r, plain.c_str());
 }
 
 } // namespace
@@ -195,11 +207,18 @@ int main(int argc, char** argv) {
         return 1;
     }
     const int fd = (*tap)->fd();
+    if (!(*tap)->batching()) std::fprintf(stderr, "net_bench: no io_uring here: both devices write frame by frame\n");
     test::NetRig rig(256, std::move(*tap));
+    auto tap_plain = net::Tap::open(TAP_PLAIN);
+    if (!tap_plain) die("second tap");
+    (*tap_plain)->disable_batching();
+    test::NetRig plain(256, std::move(*tap_plain));
     // The test driver cannot post while the device polls (one thread): no polling here.
     rig.device->set_poll_ns(0);
-    if (!rig.activate(FEATURES)) die("activate");
-    set_up_tap(int(frames) + 1000);
+    plain.device->set_poll_ns(0);
+    if (!rig.activate(FEATURES) || !plain.activate(FEATURES)) die("activate");
+    set_up_tap(TAP, int(frames) + 1000);
+    set_up_tap(TAP_PLAIN, int(frames) + 1000);
     int wire = ::socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
     sockaddr_ll addr{};
     addr.sll_family = AF_PACKET;
@@ -212,20 +231,24 @@ int main(int argc, char** argv) {
     ::setsockopt(wire, SOL_SOCKET, SO_RCVBUF, &zero, sizeof zero);
 
     // Fixed guest buffers, reused: 256 transmit frames, 256 receive buffers.
-    std::vector<GuestAddress> tx_bufs, rx_bufs;
+    std::vector<GuestAddress> tx_bufs, rx_bufs, plain_bufs;
     for (size_t i = 0; i < BUFFERS; ++i) tx_bufs.push_back(rig.tx.alloc(HDR + 1514));
+    for (size_t i = 0; i < BUFFERS; ++i) plain_bufs.push_back(plain.tx.alloc(HDR + 1514));
     for (size_t i = 0; i < BUFFERS; ++i) rx_bufs.push_back(rig.rx.alloc(2048));
 
     std::printf("| figure (device alone vs raw tap I/O) | device frames/s | device bytes/s | "
-                "raw frames/s | raw bytes/s | device/raw |\n|---|---|---|---|---|---|\n");
+                "raw frames/s | raw bytes/s | device/raw | device writing frame by frame: "
+                "frames/s, /raw |\n|---|---|---|---|---|---|---|\n");
     for (size_t len : {size_t{60}, size_t{1514}}) {
         std::vector<uint8_t> frame(HDR, 0);
         auto f = eth_frame(len);
         frame.insert(frame.end(), f.begin(), f.end());
         for (GuestAddress a : tx_bufs) rig.tx.fill(a, frame);
+        for (GuestAddress a : plain_bufs) plain.tx.fill(a, frame);
         Series tx, rx;
         for (unsigned run = 0; run <= runs; ++run) {   // run 0 is the warm-up
             double a = raw_tx(fd, len, frames), b = device_tx(rig, tx_bufs, len, frames);
+            double e = device_tx(plain, plain_bufs, len, frames);
             fill_tap(wire, len, frames);
             double c = raw_rx(fd, frames);
             fill_tap(wire, len, frames);
@@ -233,6 +256,7 @@ int main(int argc, char** argv) {
             if (run == 0) continue;
             tx.raw.push_back(frames / a);
             tx.dev.push_back(frames / b);
+            tx.plain.push_back(frames / e);
             rx.raw.push_back(frames / c);
             rx.dev.push_back(frames / d);
         }
@@ -240,8 +264,11 @@ int main(int argc, char** argv) {
         row("receive", len, rx);
     }
     const auto& c = rig.device->counters();
-    std::printf("\ndevice counters: tx %llu frames, %llu drops; rx %llu frames, %llu drops\n",
+    const auto& p = plain.device->counters();
+    std::printf("\ndevice counters: tx %llu frames, %llu drops; rx %llu frames, %llu drops; "
+                "frame-by-frame device: tx %llu frames, %llu drops\n",
                 (unsigned long long)c.tx_frames, (unsigned long long)c.tx_drops(),
-                (unsigned long long)c.rx_frames, (unsigned long long)c.rx_drops());
+                (unsigned long long)c.rx_frames, (unsigned long long)c.rx_drops(),
+                (unsigned long long)p.tx_frames, (unsigned long long)p.tx_drops());
     return 0;
 }

@@ -29,6 +29,9 @@ constexpr SyscallRule RULES[] = {
     // Device work runs on the I/O thread (ioeventfd, tap and stdin readiness); a vCPU reaches
     // it too when an exit lands in a device (a QueueNotify no ioeventfd caught, a reset).
     {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},
+    {"io_uring_enter", VCPU | IO, NONE, 0, 0,
+     "tap frames out in batches (UringWriter: a ring set up before the filters, restricted to "
+     "WRITE and WRITEV, IORING_REGISTER_RESTRICTIONS)"},
     {"pread64", VCPU | IO, NONE, 0, 0, "disk image reads (FileBackend, virtio-blk)"},
     {"pwrite64", VCPU | IO, NONE, 0, 0, "disk image writes (FileBackend, virtio-blk)"},
     {"fdatasync", ALL_THREADS, NONE, 0, 0,

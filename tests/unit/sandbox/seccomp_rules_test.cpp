@@ -75,9 +75,10 @@ TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
     };
     const Expected expected[] = {
         {MAIN, sorted(COMMON, {"fdatasync", "poll", "ppoll"})},
-        {VCPU, sorted(COMMON, {"fallocate", "fdatasync", "pread64", "pwrite64", "writev"})},
-        {IO, sorted(COMMON, {"epoll_pwait", "epoll_wait", "fallocate", "fdatasync", "pread64",
-                             "pwrite64", "writev"})},
+        {VCPU, sorted(COMMON, {"fallocate", "fdatasync", "io_uring_enter", "pread64", "pwrite64",
+                               "writev"})},
+        {IO, sorted(COMMON, {"epoll_pwait", "epoll_wait", "fallocate", "fdatasync",
+                             "io_uring_enter", "pread64", "pwrite64", "writev"})},
     };
     for (const auto& e : expected) {
         auto filter = SeccompFilter::build(e.kind);

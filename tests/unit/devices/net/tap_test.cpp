@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <linux/ethtool.h>
@@ -223,6 +224,61 @@ TEST(Tap, FramesFlowBothWaysWithTheVnetHeader) {
         auto from_tap = next_test_frame((*tap)->fd(), 12);
         ASSERT_TRUE(from_tap);
         EXPECT_EQ(*from_tap, with_header(12, in));
+    });
+}
+
+// Whether this kernel lets us use io_uring (kernel.io_uring_disabled: 0 allowed, 1 only for a
+// group, 2 never; the file is missing before Linux 6.6, where it is always allowed).
+bool io_uring_allowed() {
+    std::ifstream f("/proc/sys/kernel/io_uring_disabled");
+    int v = 0;
+    return !(f >> v) || v == 0;
+}
+
+TEST(Tap, ABatchGoesOutWholeAndInOrderThroughIoUringAndFrameByFrame) {
+    RUN_IN_NETNS([] {
+        auto tap = Tap::open("mvtest4");
+        ASSERT_TRUE(tap);
+        if (!io_uring_allowed()) GTEST_SKIP() << "kernel.io_uring_disabled is set";
+        EXPECT_TRUE((*tap)->batching());
+        ASSERT_TRUE((*tap)->configure(12, 0));
+        set_up("mvtest4");
+        UniqueFd w = wire("mvtest4");
+        ASSERT_TRUE(w.valid());
+        for (bool batching : {true, false}) {
+            if (!batching) (*tap)->disable_batching();
+            EXPECT_EQ((*tap)->batching(), batching);
+            // 40 frames, more than one batch of the ring; every 5th in three pieces (writev).
+            std::vector<std::vector<uint8_t>> frames;
+            std::vector<std::vector<iovec>> pieces;
+            for (size_t i = 0; i < 40; ++i)
+                frames.push_back(with_header(12, eth_frame(60 + 37 * i, uint8_t(i + batching))));
+            for (auto& f : frames) {
+                if (pieces.size() % 5 == 4)
+                    pieces.push_back({{f.data(), 12}, {f.data() + 12, 20}, {f.data() + 32, f.size() - 32}});
+                else
+                    pieces.push_back({{f.data(), f.size()}});
+            }
+            std::vector<std::span<const iovec>> batch(pieces.begin(), pieces.end());
+            std::vector<net::IoResult> results(batch.size());
+            size_t done = 0;
+            while (done < batch.size()) {
+                size_t n = (*tap)->send_batch(std::span(batch).subspan(done),
+                                              std::span(results).subspan(done));
+                ASSERT_GT(n, 0u);
+                done += n;
+            }
+            for (size_t i = 0; i < frames.size(); ++i) {
+                EXPECT_EQ(results[i].status, net::IoStatus::Ok) << i << " " << results[i].err;
+                EXPECT_EQ(results[i].bytes, frames[i].size()) << i;
+            }
+            for (size_t i = 0; i < frames.size(); ++i) {
+                auto on_wire = next_test_frame(w.get(), 0);
+                ASSERT_TRUE(on_wire) << i;
+                EXPECT_EQ(*on_wire, std::vector<uint8_t>(frames[i].begin() + 12, frames[i].end()))
+                    << (batching ? "io_uring" : "one by one") << ", frame " << i;
+            }
+        }
     });
 }
 
