@@ -98,9 +98,12 @@ public:
         test::MmioDriver drv(*transport_);
         const test::GuestDriver* rings[] = {ring_.get()};
         drv.init(drv.device_features() & ~(1ULL << VIRTIO_BLK_F_RO), rings);
+        // Data buffers first, each on a page boundary as a guest's block layer gives them
+        // (the first allocation starts a page; 1 MiB lengths keep the alignment), then the
+        // headers and status bytes.
+        for (uint16_t i = 0; i < DEPTH; ++i) data_.push_back(ring_->alloc(1 << 20));
         for (uint16_t i = 0; i < DEPTH; ++i) {
             headers_.push_back(ring_->alloc(16));
-            data_.push_back(ring_->alloc(1 << 20));
             status_.push_back(ring_->alloc(1));
         }
     }
