@@ -4,8 +4,8 @@
 // alternate (raw, device, raw, ...); prints medians, min-max spreads and the ratio as Markdown.
 // Only the device's calls are timed (transport notify, which runs process_queue), not the test
 // driver's ring work (a guest's driver runs on its own vCPU), as in net_bench; both sides in
-// CPU time of this thread (user + system), since on a shared machine wall-clock time mostly
-// measures the wait for a CPU.
+// CPU time of the process (user + system, kernel worker threads of ours included), since on a
+// shared machine wall-clock time mostly measures the wait for a CPU.
 //
 //   blk_device [FILE] [--runs N] [--file-mib M]    (default /var/tmp/minivmm-blk-bench.img)
 #include <algorithm>
@@ -53,9 +53,9 @@ std::vector<uint64_t> offsets(const Workload& w, uint64_t file_size, unsigned ru
     return v;
 }
 
-double thread_seconds() {
+double cpu_seconds() {
     timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
 }
 
@@ -65,7 +65,7 @@ double thread_seconds() {
 // into 4 KiB pages run about a third slower).
 double run_raw(int fd, const Workload& w, const std::vector<uint64_t>& offs,
                const std::vector<uint8_t*>& bufs) {
-    const double t0 = thread_seconds();
+    const double t0 = cpu_seconds();
     for (size_t i = 0; i < offs.size(); ++i) {
         uint8_t* buf = bufs[i % DEPTH];
         const auto off = static_cast<off_t>(offs[i]);
@@ -75,7 +75,7 @@ double run_raw(int fd, const Workload& w, const std::vector<uint64_t>& offs,
             std::exit(1);
         }
     }
-    return thread_seconds() - t0;
+    return cpu_seconds() - t0;
 }
 
 class DeviceSide {
@@ -122,10 +122,10 @@ public:
                                   {status_[i], 1, virtio::Direction::Writable}});
             }
             ring_->publish();
-            const double t0 = thread_seconds();
+            const double t0 = cpu_seconds();
             while (transport_->notify(0)) {   // the device yields after its byte budget
             }
-            device += thread_seconds() - t0;
+            device += cpu_seconds() - t0;
             for (size_t i = 0; i < batch; ++i) {
                 auto used = ring_->pop_used();
                 if (!used || ring_->read(status_[i], 1)[0] != VIRTIO_BLK_S_OK) {
