@@ -10,7 +10,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <optional>
 #include <poll.h>
+#include <sched.h>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,17 +26,38 @@ inline double wall_seconds() {
         .count();
 }
 
+// Pinning: the guest's vCPU thread on one CPU, every other thread of the VMM (and the raw
+// loop of the benchmark) on another, for minivmm and QEMU alike. Unpinned, the scheduler of a
+// busy 2-CPU host tends to wake the I/O thread on the CPU of the vCPU that notified it, and
+// the two then take turns on one CPU for the rest of the run: that measures the scheduler.
+struct Pin {
+    int vcpu_cpu = 0, io_cpu = 1;
+};
+
+inline bool set_cpu(pid_t tid, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<size_t>(cpu), &set);
+    return ::sched_setaffinity(tid, sizeof set, &set) == 0;
+}
+
+// vCPU threads: minivmm's "vcpuN", QEMU's "CPU N/KVM" (-name debug-threads=on).
+inline bool is_vcpu_thread(const std::string& comm) {
+    return comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
+}
+
 // A VM as a child: stdin and stdout are pipes (the guest's COM1).
 struct Vm {
     pid_t pid = -1;
     int in = -1, out = -1;
     std::string output;
 
-    explicit Vm(const std::vector<std::string>& argv) {
+    explicit Vm(const std::vector<std::string>& argv, std::optional<Pin> pin = std::nullopt) {
         int i[2], o[2];
         if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) (std::perror("bench: pipe"), std::exit(1));
         pid = ::fork();
         if (pid == 0) {
+            if (pin) set_cpu(0, pin->io_cpu);   // every thread starts there
             ::dup2(i[0], 0);
             ::dup2(o[1], 1);
             int null = ::open("/dev/null", O_WRONLY);
@@ -49,6 +72,24 @@ struct Vm {
         ::close(o[1]);
         in = i[1];
         out = o[0];
+        if (pin) pin_vcpu(*pin);
+    }
+    // Moves the vCPU thread to its CPU as soon as it exists (the guest sets up for ms first).
+    void pin_vcpu(const Pin& pin) const {
+        const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+        for (double until = wall_seconds() + 10; wall_seconds() < until; ::usleep(50)) {
+            DIR* d = ::opendir(dir.c_str());
+            if (!d) return;
+            bool done = false;
+            while (dirent* e = ::readdir(d)) {
+                std::string comm;
+                std::getline(std::ifstream(dir + "/" + e->d_name + "/comm"), comm);
+                if (e->d_name[0] != '.' && is_vcpu_thread(comm))
+                    done = set_cpu(static_cast<pid_t>(std::stol(e->d_name)), pin.vcpu_cpu);
+            }
+            ::closedir(d);
+            if (done) return;
+        }
     }
     // Reads output until `needle` appears; false on end of output or after `seconds`.
     bool wait_for(const std::string& needle, double seconds) {
@@ -76,8 +117,7 @@ struct Vm {
             std::getline(std::ifstream(t + "/comm"), comm);
             double ns = 0;
             std::ifstream(t + "/schedstat") >> ns;
-            bool vcpu = comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
-            (vcpu ? r.first : r.second) += ns / 1e9;
+            (is_vcpu_thread(comm) ? r.first : r.second) += ns / 1e9;
         }
         ::closedir(d);
         return r;

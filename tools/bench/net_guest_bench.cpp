@@ -4,7 +4,8 @@
 // same tap in a private network namespace.
 //
 //   net_guest_bench --minivmm PATH --guest ELF [--qemu PATH] [--baseline PATH] [--runs N]
-//                   [--frames N] [--rx-frames N] [--lens 60,1514] [--boost N]     (root)
+//                   [--frames N] [--rx-frames N] [--lens 60,1514] [--boost N]
+//                   [--pin VCPU_CPU,IO_CPU | none]                                (root)
 //
 // --baseline: another minivmm binary (e.g. before a change), run alongside in its own column.
 //
@@ -23,6 +24,8 @@
 // and helpers; vCPU threads are named "vcpuN" and "CPU N/KVM") from their schedstat between
 // the guest's VNET-GO and its result, against the raw loop's thread CPU time. On a loaded
 // machine the frame rates measure the share of CPU each gets; this measures the work.
+// --pin (default 0,1): each VM's vCPU thread on one CPU, all its other threads and the raw
+// loops on the other (child_vm.hpp, Pin; as blk_guest --pin).
 // --boost N: run in a new session whose autogroup has nice N (e.g. -10), so that other
 // sessions' work (builds, fuzzers: autogroups share the CPUs fairly whatever their nice) does
 // not decide the outcome; every contender gets the same.
@@ -170,6 +173,7 @@ Sample raw_rx(size_t len, unsigned frames) {
 
 struct Setup {
     std::string minivmm, qemu, guest, baseline;
+    std::optional<bench::Pin> pin = bench::Pin{};
     double hz = 0;
 };
 
@@ -218,12 +222,13 @@ const char* const NAMES[] = {"minivmm", "QEMU", "baseline"};
 
 std::optional<Sample> vm_tx(const Setup& s, Vmm vmm, size_t len, unsigned frames) {
     Vm vm(vm_argv(s, vmm, "mode=txbench count=" + std::to_string(frames) +
-                              " len=" + std::to_string(len)));
+                              " len=" + std::to_string(len)),
+          s.pin);
     return guest_rate(s, vm, NAMES[vmm]);
 }
 
 std::optional<Sample> vm_rx(const Setup& s, Vmm vmm, size_t len, unsigned frames) {
-    Vm vm(vm_argv(s, vmm, "mode=rxbench count=" + std::to_string(frames)));
+    Vm vm(vm_argv(s, vmm, "mode=rxbench count=" + std::to_string(frames)), s.pin);
     if (!vm.wait_for("VNET-WAIT", 60)) {
         std::fprintf(stderr, "net_guest_bench: no VNET-WAIT; output:\n%s\n", vm.output.c_str());
         return std::nullopt;
@@ -274,6 +279,13 @@ int main(int argc, char** argv) {
         else if (k == "--frames") frames = unsigned(std::stoul(v));
         else if (k == "--rx-frames") rx_frames = unsigned(std::stoul(v));
         else if (k == "--boost") boost = v;
+        else if (k == "--pin") {
+            s.pin.reset();
+            bench::Pin p;
+            if (v != "none" && std::sscanf(v.c_str(), "%d,%d", &p.vcpu_cpu, &p.io_cpu) != 2)
+                die("--pin VCPU_CPU,IO_CPU or none");
+            if (v != "none") s.pin = p;
+        }
         else if (k == "--lens") {
             lens.clear();
             for (size_t p = 0; p < v.size();) {
@@ -286,7 +298,7 @@ int main(int argc, char** argv) {
     if (s.minivmm.empty() || s.guest.empty()) {
         std::fprintf(stderr, "usage: net_guest_bench --minivmm PATH --guest ELF [--qemu PATH] "
                              "[--baseline PATH] [--runs N] [--frames N] [--rx-frames N] "
-                             "[--lens 60,1514] [--boost N]\n");
+                             "[--lens 60,1514] [--boost N] [--pin VCPU,IO|none]\n");
         return 2;
     }
     std::signal(SIGPIPE, SIG_IGN);
@@ -307,6 +319,8 @@ int main(int argc, char** argv) {
     flags.ifr_flags = static_cast<short>(flags.ifr_flags | IFF_UP);
     ifreq_ioctl(SIOCSIFFLAGS, flags);
     s.hz = tsc_hz();
+    // Pinned: this process (the raw loops) and every VMM thread but the vCPU on the I/O CPU.
+    if (s.pin && !bench::set_cpu(0, s.pin->io_cpu)) die("sched_setaffinity");
 
     const bool base = !s.baseline.empty();
     // Rows of both tables, printed at the end: [row][contender] samples (0 raw, 1 + Vmm).
@@ -371,8 +385,14 @@ int main(int argc, char** argv) {
     std::getline(std::ifstream("/proc/self/autogroup"), group);
     double load_end[3] = {0, 0, 0};
     ::getloadavg(load_end, 3);
+    std::string pinning = "threads not pinned";
+    if (s.pin)
+        pinning = "pinned: each vCPU thread on CPU " + std::to_string(s.pin->vcpu_cpu) +
+                  ", the VMMs' other threads and the raw loops on CPU " +
+                  std::to_string(s.pin->io_cpu);
     std::printf("\nTSC %.3f GHz; %u runs after a warm-up; transmit %u frames, receive %u frames "
-                "per run; load average %.1f at the start, %.1f at the end; %s.\n",
-                s.hz / 1e9, runs, frames, rx_frames, load[0], load_end[0], group.c_str());
+                "per run; %s; load average %.1f at the start, %.1f at the end; %s.\n",
+                s.hz / 1e9, runs, frames, rx_frames, pinning.c_str(), load[0], load_end[0],
+                group.c_str());
     return 0;
 }
