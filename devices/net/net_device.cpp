@@ -133,7 +133,17 @@ void NetDevice::add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head
     // Published in batches: signal_tx/signal_rx publish before they check for an interrupt,
     // and every path out of the device's work goes through one of them.
     if (!ctx.queue(queue).add_used_deferred(head, len)) ctx.set_needs_reset();
-    (queue == TX_QUEUE ? tx_used_ : rx_used_) = true;
+    used_[queue] = true;
+}
+
+// Publishes the entries of `queue` used since the last call, and one interrupt for them if the
+// driver wants it.
+void NetDevice::signal(virtio::DeviceContext& ctx, size_t queue) {
+    if (!used_[queue]) return;
+    virtio::Queue& q = ctx.queue(queue);
+    q.publish_used();
+    if (q.needs_notification()) ctx.signal_used();
+    used_[queue] = false;
 }
 
 } // namespace minivmm::net

@@ -88,7 +88,7 @@ private:
                   const virtio_net_hdr_v1& hdr);
     // Sends the batch; false when the backend is full (what is left waits for EPOLLOUT).
     bool flush_tx(virtio::DeviceContext& ctx);
-    void signal_tx(virtio::DeviceContext& ctx);
+    void signal_tx(virtio::DeviceContext& ctx) { signal(ctx, TX_QUEUE); }
     void complete_tx(virtio::DeviceContext& ctx, uint16_t head);
 
     // net_rx.cpp
@@ -98,7 +98,7 @@ private:
     Placed place_frame(virtio::DeviceContext& ctx);
     void drop_rx_chains(virtio::DeviceContext& ctx);
     bool rx_buffers_available(virtio::DeviceContext& ctx);
-    void signal_rx(virtio::DeviceContext& ctx);
+    void signal_rx(virtio::DeviceContext& ctx) { signal(ctx, RX_QUEUE); }
 
     // Spins up to poll_ns_ for the driver to make buffers available in `q`; true if it did.
     bool poll_available(const virtio::Queue& q) const;
@@ -106,6 +106,7 @@ private:
     void update_watch();
     void count_drop(uint64_t& counter, const char* what);
     void add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len);
+    void signal(virtio::DeviceContext& ctx, size_t queue);
 
     MacAddress mac_;
     std::unique_ptr<PacketIo> io_;
@@ -113,6 +114,7 @@ private:
     NetCounters counters_;
 
     bool active_ = false;
+    bool used_[2] = {};   // per queue: used entries added since its last notification check
     uint64_t features_ = 0;
     size_t hdr_size_ = 0;
     std::atomic<bool> link_up_{true};
@@ -124,7 +126,6 @@ private:
     size_t tx_queued_ = 0;     // tx_batch_[0, tx_queued_) wait to be sent, in order
     std::vector<std::span<const iovec>> tx_frames_ = std::vector<std::span<const iovec>>(TX_BATCH);
     std::vector<IoResult> tx_results_ = std::vector<IoResult>(TX_BATCH);
-    bool tx_used_ = false;     // used entries added since the last notification check
     bool tx_more_ = false;     // the budget ran out with frames left: come back (EPOLLOUT)
     uint64_t poll_ns_ = DEFAULT_POLL_NS;
     unsigned tx_budget_ = DEFAULT_TX_BUDGET;
@@ -136,7 +137,6 @@ private:
     std::vector<uint32_t> rx_lens_;                    // bytes written into each
     size_t rx_placed_ = 0;                             // bytes of the frame written so far
     bool rx_stalled_ = false;   // no buffers: the backend is not read until an RX notify
-    bool rx_used_ = false;
 };
 
 } // namespace minivmm::net

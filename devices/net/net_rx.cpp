@@ -35,15 +35,6 @@ void NetDevice::process_rx(virtio::DeviceContext& ctx) {
     signal_rx(ctx);
 }
 
-// Publishes the entries used since the last call, and one interrupt for them if wanted.
-void NetDevice::signal_rx(virtio::DeviceContext& ctx) {
-    if (!rx_used_) return;
-    virtio::Queue& q = ctx.queue(RX_QUEUE);
-    q.publish_used();
-    if (q.needs_notification()) ctx.signal_used();
-    rx_used_ = false;
-}
-
 // Whether the guest has posted a buffer; if not, stop reading the backend and ask the driver for
 // a notification (which re-checks, so a buffer posted meanwhile is not missed).
 bool NetDevice::rx_buffers_available(virtio::DeviceContext& ctx) {

@@ -54,16 +54,6 @@ void NetDevice::process_tx(virtio::DeviceContext& ctx) {
     signal_tx(ctx);
 }
 
-// Publishes the entries used since the last call, and one interrupt for them if the driver
-// wants it.
-void NetDevice::signal_tx(virtio::DeviceContext& ctx) {
-    if (!tx_used_) return;
-    virtio::Queue& q = ctx.queue(TX_QUEUE);
-    q.publish_used();
-    if (q.needs_notification()) ctx.signal_used();
-    tx_used_ = false;
-}
-
 // Checks the chain at `head`: a good frame joins the batch, a bad one is dropped.
 void NetDevice::handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head) {
     const GuestMemory& mem = ctx.memory();
