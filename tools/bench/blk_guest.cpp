@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <filesystem>
 #include <sched.h>
 #include <fstream>
 #include <sys/resource.h>
@@ -29,6 +28,8 @@
 #include <unistd.h>
 #include <vector>
 #include <x86intrin.h>
+
+#include "child_vm.hpp"
 
 namespace {
 
@@ -122,37 +123,12 @@ struct Child {
 
 enum class Vmm { Minivmm, Qemu };
 
+// bench::set_cpu, dying when it fails.
 void set_cpu(pid_t tid, int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(static_cast<size_t>(cpu), &set);
-    if (::sched_setaffinity(tid, sizeof set, &set) != 0) die("sched_setaffinity");
+    if (!bench::set_cpu(tid, cpu)) die("sched_setaffinity");
 }
 
-std::string thread_name(pid_t pid, const std::string& tid) {
-    std::ifstream f("/proc/" + std::to_string(pid) + "/task/" + tid + "/comm");
-    std::string name;
-    std::getline(f, name);
-    return name;
-}
-
-// The vCPU thread once it exists, or 0: QEMU names it "CPU 0/KVM" (-name debug-threads=on);
-// minivmm starts its I/O thread and then its vCPU threads (Machine::run), so the vCPU is its
-// third thread by tid (KVM's own worker threads, "kvm-...", aside).
-pid_t find_vcpu(pid_t pid, Vmm vmm) {
-    std::vector<long> tids;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-        const std::string tid = e.path().filename().string();
-        const std::string name = thread_name(pid, tid);
-        if (vmm == Vmm::Qemu && name == "CPU 0/KVM") return static_cast<pid_t>(std::stol(tid));
-        if (vmm == Vmm::Minivmm && name.rfind("kvm-", 0) != 0) tids.push_back(std::stol(tid));
-    }
-    std::sort(tids.begin(), tids.end());
-    return vmm == Vmm::Minivmm && tids.size() >= 3 ? static_cast<pid_t>(tids[2]) : 0;
-}
-
-Child run_child(const std::vector<std::string>& argv, Vmm vmm, const Pinning& pin) {
+Child run_child(const std::vector<std::string>& argv, const Pinning& pin) {
     int out[2];
     if (::pipe2(out, O_CLOEXEC) != 0) die("pipe");
     double t0 = now();
@@ -170,15 +146,7 @@ Child run_child(const std::vector<std::string>& argv, Vmm vmm, const Pinning& pi
         ::_exit(127);
     }
     ::close(out[1]);
-    if (pin.on) {   // move the vCPU thread as soon as it exists (the guest sets up for ms first)
-        for (double until = now() + 10; now() < until;) {
-            if (pid_t vcpu = find_vcpu(pid, vmm)) {
-                set_cpu(vcpu, pin.vcpu_cpu);
-                break;
-            }
-            ::usleep(50);
-        }
-    }
+    if (pin.on) bench::pin_vcpu_thread(pid, {pin.vcpu_cpu, pin.io_cpu});
     Child c;
     char buf[4096];
     for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) c.out.append(buf, static_cast<size_t>(n));
@@ -225,7 +193,7 @@ GuestRun run_guest(const Options& o, Vmm vmm, const std::string& binary, const R
                 cmdline, "--timeout", "600"};
         expect = 0;
     }
-    Child c = run_child(argv, vmm, pin);
+    Child c = run_child(argv, pin);
     auto p = c.out.find("VBLK-BENCH");
     if (c.status != expect || p == std::string::npos)
         die(argv[0] + " exited " + std::to_string(c.status) + ": " + c.out);

@@ -46,6 +46,25 @@ inline bool is_vcpu_thread(const std::string& comm) {
     return comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
 }
 
+// Moves the vCPU thread of process `pid` to its CPU as soon as it exists (the guest sets up
+// for milliseconds first); gives up after 10 s.
+inline void pin_vcpu_thread(pid_t pid, const Pin& pin) {
+    const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+    for (double until = wall_seconds() + 10; wall_seconds() < until; ::usleep(50)) {
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) return;
+        bool done = false;
+        while (dirent* e = ::readdir(d)) {
+            std::string comm;
+            std::getline(std::ifstream(dir + "/" + e->d_name + "/comm"), comm);
+            if (e->d_name[0] != '.' && is_vcpu_thread(comm))
+                done = set_cpu(static_cast<pid_t>(std::stol(e->d_name)), pin.vcpu_cpu);
+        }
+        ::closedir(d);
+        if (done) return;
+    }
+}
+
 // A VM as a child: stdin and stdout are pipes (the guest's COM1).
 struct Vm {
     pid_t pid = -1;
@@ -72,24 +91,7 @@ struct Vm {
         ::close(o[1]);
         in = i[1];
         out = o[0];
-        if (pin) pin_vcpu(*pin);
-    }
-    // Moves the vCPU thread to its CPU as soon as it exists (the guest sets up for ms first).
-    void pin_vcpu(const Pin& pin) const {
-        const std::string dir = "/proc/" + std::to_string(pid) + "/task";
-        for (double until = wall_seconds() + 10; wall_seconds() < until; ::usleep(50)) {
-            DIR* d = ::opendir(dir.c_str());
-            if (!d) return;
-            bool done = false;
-            while (dirent* e = ::readdir(d)) {
-                std::string comm;
-                std::getline(std::ifstream(dir + "/" + e->d_name + "/comm"), comm);
-                if (e->d_name[0] != '.' && is_vcpu_thread(comm))
-                    done = set_cpu(static_cast<pid_t>(std::stol(e->d_name)), pin.vcpu_cpu);
-            }
-            ::closedir(d);
-            if (done) return;
-        }
+        if (pin) pin_vcpu_thread(pid, *pin);
     }
     // Reads output until `needle` appears; false on end of output or after `seconds`.
     bool wait_for(const std::string& needle, double seconds) {
