@@ -135,10 +135,10 @@ size_t Tap::send_batch(std::span<const std::span<const iovec>> frames,
                        std::span<IoResult> results) noexcept {
     if (uring_) {
         if (size_t n = uring_->write_batch(frames, results)) return n;
-        if (!uring_failed_)
-            log(LogLevel::Warn, "tap {}: io_uring refused a batch; one write per frame from now on",
-                name_);
-        uring_failed_ = true;
+        // The ring failed (see UringWriter::write_batch): drop it, frame by frame from now on.
+        log(LogLevel::Warn, "tap {}: io_uring refused a batch; one write per frame from now on",
+            name_);
+        uring_.reset();
     }
     return PacketIo::send_batch(frames, results);
 }

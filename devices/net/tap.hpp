@@ -36,8 +36,8 @@ public:
     bool created() const { return created_; }
     // Whether batches go through io_uring. open() sets one up when the kernel allows it and
     // the tap's send buffer is unlimited (the default: then a write never waits for room, so
-    // the unlinked requests of a batch cannot overtake one another); benchmarks and tests may
-    // turn it off.
+    // the unlinked requests of a batch cannot overtake one another); a ring that fails is
+    // dropped; benchmarks and tests may turn it off.
     bool batching() const { return uring_ != nullptr; }
     void disable_batching();
 
@@ -48,7 +48,6 @@ private:
     std::string name_;
     bool created_;
     std::unique_ptr<UringWriter> uring_;
-    bool uring_failed_ = false;
 };
 
 // errno of a read/write on a tap or socket -> IoStatus (EAGAIN: WouldBlock; EBADFD, EBADF,
