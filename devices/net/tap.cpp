@@ -2,7 +2,6 @@
 #include "net/tap.hpp"
 
 #include <cerrno>
-#include <climits>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
@@ -92,15 +91,12 @@ Result<std::unique_ptr<Tap>> Tap::open(const std::string& name, const std::strin
             "configure it with ip link set {} up)",
             name, name);
     std::unique_ptr<Tap> tap(new Tap(std::move(fd), name, !existed));
-    int sndbuf = 0;
-    if (::ioctl(tap->fd(), TUNGETSNDBUF, &sndbuf) == 0 && sndbuf == INT_MAX) {
-        auto uring = UringWriter::create(tap->fd());
-        if (uring)
-            tap->uring_ = std::move(*uring);
-        else
-            log(LogLevel::Debug, "tap {}: no io_uring ({}), one write per frame", name,
-                uring.error().message());
-    }
+    auto uring = UringWriter::create(tap->fd());
+    if (uring)
+        tap->uring_ = std::move(*uring);
+    else
+        log(LogLevel::Debug, "tap {}: no io_uring ({}), one write per frame", name,
+            uring.error().message());
     return tap;
 }
 

@@ -34,10 +34,10 @@ public:
     Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) override;
     std::string name() const override { return name_; }
     bool created() const { return created_; }
-    // Whether batches go through io_uring. open() sets one up when the kernel allows it and
-    // the tap's send buffer is unlimited (the default: then a write never waits for room, so
-    // the unlinked requests of a batch cannot overtake one another); a ring that fails is
-    // dropped; benchmarks and tests may turn it off.
+    // Whether batches go through io_uring. open() sets one up when the kernel allows it. A
+    // tap's send buffer is unlimited (tun sets it so at open; minivmm never changes it), so a
+    // write never waits for room and the unlinked requests of a batch cannot overtake one
+    // another. A ring that fails is dropped; benchmarks and tests may turn it off.
     bool batching() const { return uring_ != nullptr; }
     void disable_batching();
 
