@@ -1,5 +1,7 @@
 #include "legacy/serial.hpp"
 
+#include <fmt/format.h>
+
 namespace minivmm {
 
 namespace {
@@ -198,6 +200,25 @@ bool Serial16550::irq_level() {
 uint8_t Serial16550::peek_iir() {
     std::lock_guard lock(mutex_);
     return iir();
+}
+
+std::string Serial16550::describe() {
+    std::lock_guard lock(mutex_);
+    std::string enabled;
+    if (ier_ & IER_RDA) enabled += " rx";
+    if (ier_ & IER_THRE) enabled += " tx";
+    if (ier_ & IER_RLS) enabled += " line";
+    const uint8_t id = iir();
+    const char* pending = "none";
+    switch (id & 0x0f) {
+    case IIR_RLS: pending = "line status"; break;
+    case IIR_RDA: pending = "rx data"; break;
+    case IIR_THRE: pending = "tx empty"; break;
+    default: break;
+    }
+    return fmt::format("ier {:#04x} ({}), interrupt pending: {}, receive FIFO {} bytes, irq {}",
+                       ier_, enabled.empty() ? "none enabled" : enabled.substr(1), pending,
+                       rx_count_, irq_high_ ? "high" : "low");
 }
 
 } // namespace minivmm

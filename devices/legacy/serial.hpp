@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 
 #include "bus/bus_device.hpp"
 #include "irq_line.hpp"
@@ -50,6 +51,8 @@ public:
     size_t rx_level();
     bool irq_level();
     uint8_t peek_iir();
+    // For hang reports: "ier 0x01 (rx), iir 0xc4 (rx data), receive FIFO 3 bytes, irq high".
+    std::string describe();
 
 private:
     uint8_t read_reg(uint64_t offset);

@@ -2,6 +2,7 @@
 #include "virtio/mmio_transport.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -59,6 +60,18 @@ uint32_t MmioTransport::status() const {
 uint32_t MmioTransport::interrupt_status() const {
     std::lock_guard lock(mutex_);
     return interrupt_status_;
+}
+
+std::optional<MmioTransport::View> MmioTransport::view(std::chrono::milliseconds wait) const {
+    std::unique_lock lock(mutex_, std::try_to_lock);
+    for (auto until = std::chrono::steady_clock::now() + wait; !lock.owns_lock();) {
+        if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        lock.try_lock();
+    }
+    View v{device_->device_type(), status_, interrupt_status_, driver_features_, {}};
+    for (const Queue& q : queues_) v.queues.push_back(q.view());
+    return v;
 }
 
 void MmioTransport::read(uint64_t offset, std::span<uint8_t> data) noexcept {

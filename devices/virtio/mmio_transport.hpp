@@ -3,10 +3,12 @@
 // queue registers, interrupt status, and bounds-checked access to the device config space.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -59,6 +61,17 @@ public:
     // For tests and diagnostics.
     uint32_t status() const;
     uint32_t interrupt_status() const;
+
+    // The transport and its queues for a hang report, or nothing if the lock stayed held for
+    // `wait` (a thread is inside the device: that itself is what the report must say).
+    struct View {
+        uint32_t device_type = 0;
+        uint32_t status = 0;
+        uint32_t interrupt_status = 0;
+        uint64_t driver_features = 0;
+        std::vector<Queue::View> queues;
+    };
+    std::optional<View> view(std::chrono::milliseconds wait) const;
 
 private:
     struct QueueAddresses {

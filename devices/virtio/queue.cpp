@@ -238,4 +238,24 @@ void Queue::disable_notification() {
     store16(used_host_ + RING_FLAGS, VRING_USED_F_NO_NOTIFY, std::memory_order_relaxed);
 }
 
+Queue::View Queue::view() const {
+    View v;
+    v.ready = ready_;
+    v.broken = broken_;
+    v.event_idx = (features_ & FEATURE_EVENT_IDX) != 0;
+    v.size = size_;
+    v.next_avail = next_avail_;
+    v.next_used = next_used_;
+    v.in_flight = in_flight_count_;
+    if (!ready_) return v;
+    const size_t n = size_;
+    v.avail_flags = load16(avail_host_ + RING_FLAGS, std::memory_order_relaxed);
+    v.avail_idx = load16(avail_host_ + RING_IDX, std::memory_order_acquire);
+    v.used_event = load16(avail_host_ + RING_ENTRIES + AVAIL_ENTRY * n, std::memory_order_relaxed);
+    v.used_flags = load16(used_host_ + RING_FLAGS, std::memory_order_relaxed);
+    v.used_idx = load16(used_host_ + RING_IDX, std::memory_order_relaxed);
+    v.avail_event = load16(used_host_ + RING_ENTRIES + USED_ENTRY * n, std::memory_order_relaxed);
+    return v;
+}
+
 } // namespace minivmm::virtio

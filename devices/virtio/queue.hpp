@@ -84,6 +84,24 @@ public:
     // device its wake-up.
     bool poll_available(std::chrono::nanoseconds budget) const;
 
+    // What the driver and the device each see of the rings, for hang reports. Reads the
+    // guest's fields once each (they may change meanwhile); a queue not ready reports only
+    // the device's side.
+    struct View {
+        bool ready = false, broken = false, event_idx = false;
+        uint16_t size = 0;
+        uint16_t avail_idx = 0;      // guest: avail->idx
+        uint16_t next_avail = 0;     // device: the next head it will pop
+        uint16_t used_idx = 0;       // in guest memory: used->idx as published
+        uint16_t next_used = 0;      // device: including entries not yet published
+        uint16_t in_flight = 0;      // popped, not yet used
+        uint16_t avail_flags = 0;    // guest: VRING_AVAIL_F_NO_INTERRUPT
+        uint16_t used_event = 0;     // guest (EVENT_IDX): interrupt me when used passes this
+        uint16_t used_flags = 0;     // device: VRING_USED_F_NO_NOTIFY
+        uint16_t avail_event = 0;    // device (EVENT_IDX): notify me when avail passes this
+    };
+    View view() const;
+
     uint16_t max_size() const { return max_size_; }
     uint16_t size() const { return size_; }
     bool ready() const { return ready_; }

@@ -27,6 +27,24 @@ static uint8_t parse_status(const char* cmdline) {
     return 0;
 }
 
+/* "hang" on the command line: stop here for good with interrupts off, as a guest stuck in a
+ * loop with interrupts disabled would; the test of minivmm's state report looks for this
+ * function's name and "interrupts off" in what --timeout prints. */
+__attribute__((noinline, noreturn)) void hang_with_interrupts_off(void) {
+    for (;;) __asm__ volatile("cli; hlt");
+}
+
+static int has_word(const char* cmdline, const char* word) {
+    for (const char* p = cmdline; *p; ++p) {
+        if (p != cmdline && p[-1] != ' ') continue;
+        const char* a = p;
+        const char* b = word;
+        while (*b && *a == *b) ++a, ++b;
+        if (!*b && (*a == ' ' || *a == 0)) return 1;
+    }
+    return 0;
+}
+
 void pvh_main(const struct hvm_start_info* si) {
     puts_serial("pvh: start info magic 0x");
     put_hex(si->magic, 8);
@@ -79,6 +97,10 @@ void pvh_main(const struct hvm_start_info* si) {
         puts_serial("\"\n");
     }
 
+    if (has_word(cmdline, "hang")) {
+        puts_serial("pvh: hanging with interrupts off\n");
+        hang_with_interrupts_off();
+    }
     uint8_t status = parse_status(cmdline);
     puts_serial("pvh: exiting with status ");
     put_dec(status);

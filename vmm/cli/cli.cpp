@@ -132,6 +132,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         ->excludes(demo);
     app.add_option("--initrd", config.initrd, "Initial ramdisk for the kernel");
     app.add_option("--cmdline", config.cmdline, "Kernel command line");
+    app.add_option("--system-map", config.system_map,
+                   "The kernel's System.map: names code addresses in state reports (an ELF "
+                   "vmlinux's own symbols are used without it)");
     app.add_option("--disk", disk_texts,
                    "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)");
     app.add_option("--dump-dtb", config.dump_dtb,
@@ -206,6 +209,7 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         if (!config.cmdline.empty())
             return Error(ErrorCode::Usage, "--cmdline needs --kernel");
         if (config.initrd) return Error(ErrorCode::Usage, "--initrd needs --kernel");
+        if (config.system_map) return Error(ErrorCode::Usage, "--system-map needs --kernel");
         if (find_demo(config.demo) == nullptr)
             return Error(ErrorCode::Usage, fmt::format("Unknown demo '{}' (see --help)", config.demo));
         if (config.cpus != 1)

@@ -37,13 +37,14 @@ std::string error_line(const Error& error) {
 }
 
 int minivmm_main(int argc, char** argv) {
-    // A closed stdout must not kill the VMM; SIGINT/SIGTERM are taken by the main thread's
+    // A closed stdout must not kill the VMM; SIGINT/SIGTERM/SIGUSR2 are taken by the main thread's
     // signalfd (blocked here, before any thread starts, so every thread inherits the mask).
     std::signal(SIGPIPE, SIG_IGN);
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGUSR2);   // the state report on request, also read from the signalfd
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
     auto config = parse_command_line(argc, argv);

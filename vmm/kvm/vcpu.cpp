@@ -98,6 +98,26 @@ Result<void> Vcpu::set_mp_state(uint32_t state) {
     return {};
 }
 
+Result<uint32_t> Vcpu::get_mp_state() const {
+    kvm_mp_state mp{};
+    if (::ioctl(fd_.get(), KVM_GET_MP_STATE, &mp) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_GET_MP_STATE on vCPU {}", index_));
+    return mp.mp_state;
+}
+
+Result<kvm_vcpu_events> Vcpu::get_vcpu_events() const {
+    kvm_vcpu_events events{};
+    if (::ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &events) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_GET_VCPU_EVENTS on vCPU {}", index_));
+    return events;
+}
+
+Result<uint32_t> Vcpu::get_tsc_khz() const {
+    int khz = ::ioctl(fd_.get(), KVM_GET_TSC_KHZ, 0);
+    if (khz < 0) return sys_error(ErrorCode::Host, "KVM_GET_TSC_KHZ");
+    return static_cast<uint32_t>(khz);
+}
+
 Result<void> Vcpu::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
     KvmList<kvm_msr_entry> list{std::span<const kvm_msr_entry>(msrs)};
     int n = ::ioctl(fd_.get(), SET_MSRS, list.data());

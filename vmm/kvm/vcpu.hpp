@@ -43,6 +43,12 @@ public:
     // KVM_SET_MP_STATE: KVM_MP_STATE_RUNNABLE, or KVM_MP_STATE_UNINITIALIZED for an AP that
     // waits for INIT/SIPI.
     Result<void> set_mp_state(uint32_t state);
+    // KVM_GET_MP_STATE: runnable, halted, waiting for INIT/SIPI (KVM_MP_STATE_*).
+    Result<uint32_t> get_mp_state() const;
+    // KVM_GET_VCPU_EVENTS: pending or injected exceptions, interrupts and NMIs.
+    Result<kvm_vcpu_events> get_vcpu_events() const;
+    // KVM_GET_TSC_KHZ: the guest's TSC frequency.
+    Result<uint32_t> get_tsc_khz() const;
     // KVM_SET_MSRS; an error unless every MSR was accepted.
     Result<void> set_msrs(const std::vector<kvm_msr_entry>& msrs);
     // KVM_GET_MSRS for `indices`; an error unless KVM read every one.

@@ -3,9 +3,16 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include "kvm/gsi_routing.hpp"
+#include "kvm/kvm_list.hpp"
 #include "kvm/vcpu.hpp"
 
 namespace minivmm {
+
+namespace {
+// The number encodes C's size of struct kvm_irq_routing's header (8); see kvm_list.hpp.
+constexpr unsigned long SET_GSI_ROUTING = _IOC(_IOC_WRITE, KVMIO, 0x6a, KvmList<kvm_irq_routing_entry>::HEADER_SIZE);
+} // namespace
 
 Result<Vm> Vm::create(const Kvm& kvm) {
     int fd;
@@ -35,6 +42,11 @@ Result<void> Vm::map_memory(const GuestMemory& memory) {
 Result<void> Vm::create_irqchip_and_pit() {
     if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0)
         return sys_error(ErrorCode::KvmUnusable, "KVM_CREATE_IRQCHIP");
+    // The PIT raises GSI 0; a PC wires it to IOAPIC pin 2 (gsi_routing.hpp).
+    const auto routes = pc_gsi_routing();
+    KvmList<kvm_irq_routing_entry> routing{std::span<const kvm_irq_routing_entry>(routes)};
+    if (::ioctl(fd_.get(), SET_GSI_ROUTING, routing.data()) < 0)
+        return sys_error(ErrorCode::KvmUnusable, "KVM_SET_GSI_ROUTING");
     kvm_pit_config pit{};
     pit.flags = KVM_PIT_SPEAKER_DUMMY;
     if (::ioctl(fd_.get(), KVM_CREATE_PIT2, &pit) < 0)

@@ -29,6 +29,7 @@ struct MachineConfig {
     std::optional<std::string> kernel; // --kernel PATH: a bzImage or a PVH ELF vmlinux
     std::optional<std::string> initrd; // --initrd PATH: loaded for the kernel
     std::string cmdline;               // --cmdline for the kernel
+    std::optional<std::string> system_map; // --system-map PATH: symbols for state reports
     std::optional<std::string> dump_dtb; // --dump-dtb PATH: write the device tree and stop
     uint64_t mem_size = 0;             // bytes; 0 = the default for the guest kind
     uint32_t cpus = 1;

@@ -104,6 +104,7 @@ Result<void> Machine::add_serial() {
         irq = std::move(*line);
     }
     auto serial = std::make_shared<Serial16550>(console_->sink(), std::move(irq));
+    serial_ = serial;
     MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
     VmControl* control = control_.get();
     return console_->connect_input(*loop_, *serial, [control] {
@@ -176,7 +177,8 @@ Result<void> Machine::add_vcpus() {
             MINIVMM_TRY(vcpu->set_mp_state(KVM_MP_STATE_UNINITIALIZED));
         }
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
-                                                    LoopOptions{config_.trace_exits, config_.stats}));
+                                                    LoopOptions{config_.trace_exits, config_.stats,
+                                                                irqchip_}));
     }
     return {};
 }
@@ -209,6 +211,7 @@ Result<Outcome> Machine::run() {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGINT);
     sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGUSR2);   // not a stop: print the state report and go on
     int sfd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return sys_error(ErrorCode::Host, "signalfd");
     UniqueFd signal_fd(sfd);
@@ -248,23 +251,43 @@ Result<Outcome> Machine::run() {
     }
     confine(f ? &f->main : nullptr);
 
+    auto seconds_since_start = [&start] {
+        timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return static_cast<double>(now.tv_sec - start.tv_sec) +
+               static_cast<double>(now.tv_nsec - start.tv_nsec) / 1e9;
+    };
+
     // Wait for the first ending: the VM itself, a stop signal, or the timeout.
     pollfd fds[2] = {{control_->done_fd(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
-    int timeout_ms = config_.timeout_seconds ? static_cast<int>(config_.timeout_seconds) * 1000 : -1;
+    const int64_t deadline_ms = static_cast<int64_t>(config_.timeout_seconds) * 1000;
     while (!control_->finished()) {
+        int timeout_ms = -1;   // what is left of --timeout (SIGUSR2 wakes the wait early)
+        if (deadline_ms > 0)
+            timeout_ms = static_cast<int>(std::max<int64_t>(
+                0, deadline_ms - static_cast<int64_t>(seconds_since_start() * 1000)));
         int n = ::poll(fds, 2, timeout_ms);
         if (n == 0) {
             control_->finish({Ending::Timeout, 0,
                               fmt::format("timeout: stopped after {} s", config_.timeout_seconds)});
         } else if (n > 0 && (fds[1].revents & POLLIN)) {
             signalfd_siginfo info{};
-            if (::read(signal_fd.get(), &info, sizeof info) == sizeof info) {
-                bool term = info.ssi_signo == SIGTERM;
-                control_->finish({term ? Ending::Terminated : Ending::Interrupted, 0,
-                                  term ? "stopped by SIGTERM" : "stopped by SIGINT"});
+            if (::read(signal_fd.get(), &info, sizeof info) != sizeof info) continue;
+            if (info.ssi_signo == SIGUSR2) {
+                std::string report = "minivmm: " + state_report(threads, seconds_since_start());
+                std::fputs(report.c_str(), stderr);
+                continue;
             }
+            bool term = info.ssi_signo == SIGTERM;
+            control_->finish({term ? Ending::Terminated : Ending::Interrupted, 0,
+                              term ? "stopped by SIGTERM" : "stopped by SIGINT"});
         }
     }
+    // A stop from outside (the guest did not end by itself): say where everything was, while
+    // the vCPU threads still answer.
+    const Ending ending = control_->outcome().ending;
+    if (ending == Ending::Timeout || ending == Ending::Terminated || ending == Ending::Interrupted)
+        control_->add_to_report("\n" + state_report(threads, seconds_since_start()));
 
     // Stop: every vCPU leaves KVM_RUN and sees the finished flag.
     for (size_t i = 0; i < vcpus_.size(); ++i) vcpus_[i]->kick(threads[i].native_handle());

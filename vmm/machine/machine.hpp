@@ -5,6 +5,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include <asm/bootparam.h>
@@ -13,9 +15,11 @@
 #include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
 #include "block/block_device.hpp"
+#include "boot/symbols.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vm.hpp"
+#include "legacy/serial.hpp"
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/outcome.hpp"
@@ -76,6 +80,9 @@ private:
     Result<std::vector<uint8_t>> device_tree() const;
     Result<void> add_vcpus();
     Result<void> set_entry_state(Vcpu& vcpu);
+    Result<void> load_symbols(std::span<const uint8_t> kernel_file);
+    // state_report.cpp: what every vCPU and device is doing, `seconds` into the run.
+    std::string state_report(std::vector<std::thread>& threads, double seconds);
 
     MachineConfig config_;
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
@@ -110,6 +117,14 @@ private:
         std::shared_ptr<net::NetDevice> device;
     };
     std::vector<NetCard> nets_;   // --net, on the bus in step 3 (the taps moved into them)
+    // Every virtio-mmio transport with its report label ("virtio-blk0 (vm.img) at 0x..., irq 5").
+    struct VirtioSlot {
+        std::string label;
+        std::shared_ptr<virtio::MmioTransport> transport;
+    };
+    std::vector<VirtioSlot> virtio_slots_;
+    std::shared_ptr<Serial16550> serial_;   // COM1, for the state report
+    SymbolTable symbols_;                   // names for RIP in state reports (may be empty)
 };
 
 } // namespace minivmm

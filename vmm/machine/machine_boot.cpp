@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/file.hpp"
+#include "base/log.hpp"
 #include "boot/bzimage.hpp"
 #include "boot/cmdline.hpp"
 #include "boot/elf_kernel.hpp"
@@ -29,11 +30,31 @@ Result<void> Machine::load_kernel() {
     auto file = read_file(*config_.kernel, "kernel");
     if (!file) return file.error();
     MINIVMM_TRY(is_elf(*file) ? load_pvh_kernel(*file) : load_bzimage_kernel(*file));
+    MINIVMM_TRY(load_symbols(*file));
     // The user's part of the command line must fit now; the device parameters are checked when
     // they are appended (describe_guest).
     if (config_.cmdline.size() > cmdline_capacity_)
         return Error(ErrorCode::Usage, fmt::format("--cmdline is {} bytes, the limit is {}",
                                                    config_.cmdline.size(), cmdline_capacity_));
+    return {};
+}
+
+// Names for state reports: --system-map when given (an error in it is the user's to fix), else
+// the symbol table of an ELF kernel (a malformed one only costs the names: a warning).
+Result<void> Machine::load_symbols(std::span<const uint8_t> kernel_file) {
+    if (config_.system_map) {
+        auto text = read_file(*config_.system_map, "System.map");
+        if (!text) return text.error();
+        auto table = SymbolTable::from_system_map(
+            std::string_view(reinterpret_cast<const char*>(text->data()), text->size()));
+        if (!table) return table.error().with_context(*config_.system_map);
+        symbols_ = std::move(*table);
+    } else if (is_elf(kernel_file)) {
+        auto table = SymbolTable::from_elf(kernel_file);
+        if (table) symbols_ = std::move(*table);
+        else log(LogLevel::Warn, "kernel {}: no symbol names in state reports: {}",
+                 *config_.kernel, table.error().message());
+    }
     return {};
 }
 

@@ -61,6 +61,7 @@ Result<void> Machine::add_disks() {
     for (size_t i = 0; i < disks_.size(); ++i) {
         auto transport = add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i));
         if (!transport) return transport.error();
+        virtio_slots_.back().label += fmt::format(" ({})", config_.disks[i].path);
     }
     return {};
 }
@@ -83,6 +84,7 @@ Result<void> Machine::add_nets() {
         net_watches_.push_back(std::move(watch));
         auto transport = add_virtio_device(device, fmt::format("virtio-net{}", i));
         if (!transport) return transport.error();
+        virtio_slots_.back().label += fmt::format(" ({})", config_.nets[i].tap);
         *slot = *transport;
         nets_.push_back({name, std::move(device)});
     }
@@ -120,6 +122,7 @@ Result<std::shared_ptr<virtio::MmioTransport>> Machine::add_virtio_device(
         }));
     }
     virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
+    virtio_slots_.push_back({fmt::format("{} at {:#x}, irq {}", name, base, irq), transport});
     return transport;
 }
 

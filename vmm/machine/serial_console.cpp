@@ -52,6 +52,11 @@ Result<void> SerialConsole::connect_input(EventLoop& loop, Serial16550& serial,
     return {};
 }
 
+std::string SerialConsole::counters() const {
+    return fmt::format("{} bytes out, {} dropped; {} bytes in", output_->written(),
+                       output_->dropped(), input_ ? input_->bytes_read() : 0);
+}
+
 void SerialConsole::report(bool stats) const {
     if (output_->dropped() > 0)
         log(LogLevel::Warn, "serial: {} bytes of guest output dropped (output not writable)",

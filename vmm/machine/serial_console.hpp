@@ -27,6 +27,8 @@ public:
     Result<void> connect_input(EventLoop& loop, Serial16550& serial, std::function<void()> on_quit);
     // After the run: a warning if output was dropped; the counters when `stats`.
     void report(bool stats) const;
+    // "N bytes out, N dropped; N bytes in", for hang reports.
+    std::string counters() const;
 
 private:
     explicit SerialConsole(SerialConfig config, std::shared_ptr<SerialOutput> output)

@@ -21,6 +21,14 @@ uint64_t now_ns() {
 
 void kick_handler(int) {}
 
+// Cheap enough to take at every exit (a few ns through the vDSO); ms resolution is plenty for
+// "the last exit was 12.3 s ago".
+uint64_t coarse_now_ms() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
+}
+
 std::string internal_error_details(const VcpuExit& exit) {
     std::string s = fmt::format("suberror {}", exit.suberror);
     if (exit.suberror == KVM_INTERNAL_ERROR_EMULATION) s += " (instruction emulation failed)";
@@ -35,6 +43,11 @@ std::string internal_error_details(const VcpuExit& exit) {
     return s;
 }
 } // namespace
+
+VcpuLoop::VcpuLoop(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control,
+                   LoopOptions options)
+    : vcpu_(std::move(vcpu)), pio_(pio), mmio_(mmio), control_(control), options_(options),
+      last_exit_ms_(coarse_now_ms()) {}
 
 void VcpuLoop::install_kick_handler() {
     struct sigaction sa {};
@@ -52,15 +65,22 @@ void VcpuLoop::kick(pthread_t thread) {
 }
 
 void VcpuLoop::run() noexcept {
+    last_exit_ms_.store(coarse_now_ms(), std::memory_order_relaxed);
     while (!control_.finished()) {
+        if (state_wanted_.load(std::memory_order_acquire)) answer_state_request();
         uint64_t t0 = options_.stats ? now_ns() : 0;
+        in_kvm_run_.store(true, std::memory_order_relaxed);
         auto exit = vcpu_.run();
+        in_kvm_run_.store(false, std::memory_order_relaxed);
         uint64_t t1 = options_.stats ? now_ns() : 0;
         if (!exit) {
             control_.finish({Ending::HostError, 0, exit.error().message()});
             break;
         }
-        if (exit->reason == ExitReason::Interrupted) continue;   // a kick: re-check the flag
+        if (exit->reason == ExitReason::Interrupted) continue;   // a kick: re-check the flags
+        exits_.fetch_add(1, std::memory_order_relaxed);
+        last_exit_reason_.store(exit->raw_reason, std::memory_order_relaxed);
+        last_exit_ms_.store(coarse_now_ms(), std::memory_order_relaxed);
         const std::string* device = nullptr;
         bool go_on = handle(*exit, device);
         if (options_.trace_exits)
@@ -73,6 +93,47 @@ void VcpuLoop::run() noexcept {
         }
         if (!go_on) break;
     }
+    // A request that came with the stop is still answered: the state is the final one.
+    if (state_wanted_.load(std::memory_order_acquire)) answer_state_request();
+}
+
+std::optional<Result<VcpuState>> VcpuLoop::request_state(pthread_t thread,
+                                                         std::chrono::milliseconds wait) {
+    VcpuActivity activity;
+    activity.in_kvm_run = in_kvm_run_.load(std::memory_order_relaxed);
+    activity.exits = exits_.load(std::memory_order_relaxed);
+    activity.last_exit_reason = last_exit_reason_.load(std::memory_order_relaxed);
+    uint64_t last = last_exit_ms_.load(std::memory_order_relaxed);
+    uint64_t now = coarse_now_ms();
+    activity.since_last_exit_ms = now > last ? now - last : 0;
+
+    std::unique_lock lock(state_mutex_);
+    uint64_t id = ++state_request_;
+    state_wanted_.store(true, std::memory_order_release);
+    lock.unlock();
+    kick(thread);
+    lock.lock();
+    if (!state_cv_.wait_for(lock, wait, [&] { return state_answered_ >= id; }))
+        return std::nullopt;
+    std::optional<Result<VcpuState>> answer = std::move(state_);
+    state_.reset();
+    if (answer && *answer) (*answer)->activity = activity;
+    return answer;
+}
+
+// On the vCPU's thread, outside KVM_RUN: read the state, hand it over, and let KVM_RUN run
+// again unless the VM is stopping. The stop sets the finished flag before immediate_exit, and
+// run() re-checks the flag after this, so clearing immediate_exit here never loses a stop.
+void VcpuLoop::answer_state_request() {
+    auto state = capture_vcpu_state(vcpu_, options_.irqchip);
+    {
+        std::lock_guard lock(state_mutex_);
+        state_wanted_.store(false, std::memory_order_relaxed);
+        state_.emplace(std::move(state));
+        state_answered_ = state_request_;
+    }
+    state_cv_.notify_all();
+    if (!control_.finished()) __atomic_store_n(&vcpu_.run_page()->immediate_exit, 0, __ATOMIC_RELEASE);
 }
 
 bool VcpuLoop::handle(const VcpuExit& exit, const std::string*& device) {

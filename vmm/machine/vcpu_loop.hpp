@@ -4,11 +4,16 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <pthread.h>
 
 #include "bus/bus.hpp"
 #include "kvm/vcpu.hpp"
 #include "machine/exit_stats.hpp"
+#include "machine/vcpu_state.hpp"
 #include "machine/vm_control.hpp"
 
 namespace minivmm {
@@ -16,12 +21,12 @@ namespace minivmm {
 struct LoopOptions {
     bool trace_exits = false;
     bool stats = false;
+    bool irqchip = false;   // the in-kernel LAPIC exists (its state goes into hang reports)
 };
 
 class VcpuLoop {
 public:
-    VcpuLoop(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control, LoopOptions options)
-        : vcpu_(std::move(vcpu)), pio_(pio), mmio_(mmio), control_(control), options_(options) {}
+    VcpuLoop(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control, LoopOptions options);
 
     // Installs the (empty) kick signal handler; call once before starting vCPU threads.
     static void install_kick_handler();
@@ -29,6 +34,11 @@ public:
     void run() noexcept;
     // From another thread: make `thread` (running run()) leave KVM_RUN now.
     void kick(pthread_t thread);
+    // From another thread (hang reports): what the vCPU is doing now. Kicks `thread` out of
+    // KVM_RUN, has it read its own state (a vCPU's ioctls wait for its KVM_RUN to return) and
+    // waits up to `wait` for the answer; nothing if it did not come (the thread is busy in an
+    // exit handler). A running guest goes on afterwards.
+    std::optional<Result<VcpuState>> request_state(pthread_t thread, std::chrono::milliseconds wait);
 
     Vcpu& vcpu() { return vcpu_; }
     const ExitStats& stats() const { return stats_; }
@@ -39,6 +49,7 @@ private:
     void dispatch_io(const VcpuExit& exit, const std::string*& device);
     void dispatch_mmio(const VcpuExit& exit, const std::string*& device);
     void fatal(Ending ending, const VcpuExit& exit);
+    void answer_state_request();
 
     Vcpu vcpu_;
     const Bus& pio_;
@@ -46,6 +57,20 @@ private:
     VmControl& control_;
     LoopOptions options_;
     ExitStats stats_;
+
+    // What the thread is doing, for hang reports: written by this vCPU's thread, read by any.
+    std::atomic<bool> in_kvm_run_{false};
+    std::atomic<uint64_t> exits_{0};
+    std::atomic<uint32_t> last_exit_reason_{0};
+    std::atomic<uint64_t> last_exit_ms_;   // CLOCK_MONOTONIC_COARSE, ms
+    // State requests: `state_mutex_` guards the three fields below; requests are numbered so
+    // a late answer to a request that timed out is never taken for a newer one.
+    std::atomic<bool> state_wanted_{false};
+    std::mutex state_mutex_;
+    std::condition_variable state_cv_;
+    uint64_t state_request_ = 0;
+    uint64_t state_answered_ = 0;
+    std::optional<Result<VcpuState>> state_;
 };
 
 } // namespace minivmm

@@ -12,6 +12,11 @@ void VmControl::finish(Outcome outcome) {
     done_.signal();
 }
 
+void VmControl::add_to_report(const std::string& text) {
+    std::lock_guard lock(mutex_);
+    if (outcome_) outcome_->report += text;
+}
+
 Outcome VmControl::outcome() const {
     std::lock_guard lock(mutex_);
     return outcome_.value_or(Outcome{});

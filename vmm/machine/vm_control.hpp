@@ -18,6 +18,8 @@ public:
     // Records `outcome` if nothing ended the VM before; wakes the main thread.
     void finish(Outcome outcome);
     bool finished() const { return finished_.load(std::memory_order_acquire); }
+    // Appends `text` to the recorded outcome's report (the hang report after a stop).
+    void add_to_report(const std::string& text);
     // The recorded outcome; only meaningful once finished().
     Outcome outcome() const;
     // Readable when the VM has finished (for poll).

@@ -18,6 +18,9 @@ constexpr ArgCheck EQ = ArgCheck::Equal;
 constexpr ArgCheck NO_BITS = ArgCheck::MaskedZero;
 constexpr uint64_t SIGNAL(int sig) { return static_cast<uint64_t>(sig); }
 constexpr uint64_t PROT(int prot) { return static_cast<uint64_t>(prot); }
+// KVM_GET_MSRS as Vcpu::get_msrs issues it: the number encodes C's size of the kvm_msrs header
+// (8), where the header's macro compiled as C++ gives another (see vmm/kvm/kvm_list.hpp).
+constexpr unsigned long GET_MSRS = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x88, 8);
 
 constexpr SyscallRule RULES[] = {
     // --- I/O on descriptors opened during set-up -------------------------------------------
@@ -52,6 +55,12 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU, EQ, 1, KVM_RUN, "runs the guest (VcpuLoop::run)"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_REGS, "registers printed on a fatal exit (dump_registers)"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_SREGS, "registers printed on a fatal exit (dump_registers)"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_MP_STATE,
+     "state reports (--timeout, SIGTERM, SIGINT, SIGUSR2): each vCPU reads its own state"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_VCPU_EVENTS, "state reports: pending events"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_LAPIC, "state reports: the local APIC"},
+    {"ioctl", VCPU, EQ, 1, GET_MSRS, "state reports: TSC and TSC-deadline MSRs"},
+    {"ioctl", VCPU, EQ, 1, KVM_GET_TSC_KHZ, "state reports: the TSC-deadline timer in us"},
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
     // --- taps ------------------------------------------------------------------------------
@@ -65,6 +74,9 @@ constexpr SyscallRule RULES[] = {
     {"epoll_ctl", ALL_THREADS, NONE, 0, 0,
      "EventLoop::add/remove/set_events may be called from any thread"},
     {"poll", MAIN, NONE, 0, 0, "Machine::run waits for the VM's end, a signal or the timeout"},
+    {"clock_nanosleep", MAIN, NONE, 0, 0,
+     "state reports wait (1 ms steps, 1 s at most) for a device lock another thread holds"},
+    {"nanosleep", MAIN, NONE, 0, 0, "the same, where glibc uses nanosleep"},
     {"ppoll", MAIN, NONE, 0, 0, "Machine::run, where glibc implements poll with ppoll"},
     {"futex", ALL_THREADS, NONE, 0, 0,
      "std::mutex and condition variables (EventLoop, VmControl), std::thread::join"},

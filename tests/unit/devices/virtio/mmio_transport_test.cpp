@@ -8,7 +8,12 @@
 #include <array>
 #include <linux/virtio_ids.h>
 #include "virtio/virtio_ring.hpp"
+#include <functional>
+#include <future>
 #include <thread>
+
+#include <linux/virtio_config.h>
+#include "virtio/transport_report.hpp"
 
 #include "counting_irq_line.hpp"
 #include "guest_driver.hpp"
@@ -49,6 +54,7 @@ public:
     }
     void process_queue(DeviceContext& ctx, size_t index) noexcept override {
         ++processed;
+        if (on_process) on_process();
         Queue& q = ctx.queue(index);
         for (unsigned n = 0; n < max_per_call; ++n) {
             auto head = q.pop();
@@ -71,6 +77,7 @@ public:
     unsigned max_per_call = ~0u;   // chains per process_queue call before it yields (requeue)
     unsigned activations = 0, processed = 0, chains = 0, resets = 0, backend_calls = 0;
     uint64_t acked = 0;
+    std::function<void()> on_process;   // runs at the start of each process_queue call
 };
 
 class MmioTransportTest : public ::testing::Test {
@@ -403,6 +410,85 @@ TEST_F(MmioTransportTest, RegisterReadsAndNotifiesFromTwoThreads) {
     }
     io.join();
     EXPECT_EQ(device->processed, 2000u);
+}
+
+} // namespace
+} // namespace minivmm::virtio
+
+namespace minivmm::virtio {
+namespace {
+
+bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
+// The hang report's view: both sides' ring indexes, what is waiting, and who notifies whom.
+TEST_F(MmioTransportTest, ViewShowsRingIndexesOnBothSidesAndWhatWaits) {
+    init(VERSION_1);
+    device->max_per_call = 2;   // takes 2 of 5, leaving 3 waiting
+    auto buf = ring0.alloc(16);
+    for (int i = 0; i < 5; ++i) ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    transport.notify(0);
+    auto view = transport.view(std::chrono::milliseconds(100));
+    ASSERT_TRUE(view.has_value());
+    EXPECT_EQ(view->device_type, uint32_t{VIRTIO_ID_BLOCK});
+    ASSERT_EQ(view->queues.size(), 2u);
+    const Queue::View& q = view->queues[0];
+    EXPECT_TRUE(q.ready);
+    EXPECT_EQ(q.avail_idx, 5);
+    EXPECT_EQ(q.next_avail, 2);
+    EXPECT_EQ(q.used_idx, 2);
+    EXPECT_EQ(q.in_flight, 0);
+    std::string text = format_transport_view("virtio-blk0", *view);
+    EXPECT_TRUE(has(text, "virtio-blk0: status 0xf (acknowledge driver features-ok driver-ok), "
+                          "interrupt status 0x1 (used-buffer not acknowledged)")) << text;
+    EXPECT_TRUE(has(text, "  queue 0: size 16; avail 5 (device took 2: 3 waiting); used 2; "
+                          "in flight 0; driver kicks: on; interrupts: on\n")) << text;
+    EXPECT_TRUE(has(text, "  queue 1: size 16; avail 0 (device took 0: 0 waiting)")) << text;
+}
+
+TEST_F(MmioTransportTest, ViewShowsEventIndexesAndANotReadyQueue) {
+    init(VERSION_1 | (1ULL << VIRTIO_RING_F_EVENT_IDX));
+    ring0.set_used_event(7);
+    auto view = transport.view(std::chrono::milliseconds(100));
+    ASSERT_TRUE(view.has_value());
+    std::string text = format_transport_view("dev", *view);
+    EXPECT_TRUE(has(text, "driver kicks when avail passes 0; device interrupts when used passes 7"))
+        << text;
+    drv.write32(VIRTIO_MMIO_STATUS, 0);   // reset: queues not ready
+    text = format_transport_view("dev", *transport.view(std::chrono::milliseconds(100)));
+    EXPECT_TRUE(has(text, "dev: status 0x0 (reset)")) << text;
+    EXPECT_TRUE(has(text, "  queue 0: not ready\n")) << text;
+}
+
+// The report must not hang behind a device that holds the lock: it says so instead.
+TEST_F(MmioTransportTest, ViewGivesUpWhenTheLockStaysHeld) {
+    init(VERSION_1);
+    std::promise<void> inside, release;
+    auto release_future = release.get_future();
+    device->on_process = [&] {
+        inside.set_value();
+        release_future.wait();
+    };
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    std::thread io([&] { transport.notify(0); });
+    inside.get_future().wait();
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_FALSE(transport.view(std::chrono::milliseconds(50)).has_value());
+    EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+    release.set_value();
+    io.join();
+    EXPECT_TRUE(transport.view(std::chrono::milliseconds(50)).has_value());
+}
+
+TEST(TransportReport, NamesStatusBits) {
+    EXPECT_EQ(device_status_names(0), "reset");
+    EXPECT_EQ(device_status_names(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_NEEDS_RESET),
+              "acknowledge NEEDS-RESET");
+    EXPECT_EQ(device_status_names(VIRTIO_CONFIG_S_FAILED), "FAILED");
 }
 
 } // namespace
