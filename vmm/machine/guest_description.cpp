@@ -18,6 +18,10 @@ Result<std::string> assemble_cmdline(uint64_t capacity, const std::string& user,
         auto r = line.add(user);
         if (!r) return Error(ErrorCode::Usage, "--cmdline: " + r.error().message());
     }
+    // The DSDT describes every device; a kernel that reads it and also finds the device on its
+    // command line registers it twice and logs the second probe as failed (-EBUSY). So the
+    // parameters go only to a kernel told not to use ACPI, as QEMU's microvm does.
+    if (!has_kernel_param(user, "acpi=off")) return line.str();
     for (const auto& d : devices) {
         auto r = line.add(virtio_mmio_device_param(d.size, d.base, d.irq));
         if (!r)

@@ -1,6 +1,6 @@
 // The guest's description of the machine, written into guest RAM once every device exists
-// (Machine::create step 4): the kernel command line (the user's, then one
-// virtio_mmio.device= per virtio-mmio device), the ACPI tables (the same devices in the DSDT),
+// (Machine::create step 4): the kernel command line (the user's; with acpi=off in it, also one
+// virtio_mmio.device= per virtio-mmio device), the ACPI tables (the devices in the DSDT),
 // and the boot_params zero page (bzImage, with the page tables and GDT of the 64-bit entry) or
 // the hvm_start_info (PVH). Pure: plain GuestMemory, no KVM, so it is unit-tested.
 #pragma once
@@ -29,8 +29,9 @@ struct GuestDescription {
     uint64_t initrd_size = 0;
 };
 
-// The user's command line followed by virtio_mmio.device=<size>@<base>:<irq> for each device,
-// space-separated. ErrorCode::Usage (naming --cmdline) when it exceeds `capacity`.
+// The user's command line; when it has the word acpi=off (the kernel will not read the DSDT),
+// followed by virtio_mmio.device=<size>@<base>:<irq> for each device, space-separated.
+// ErrorCode::Usage (naming --cmdline) when it exceeds `capacity`.
 Result<std::string> assemble_cmdline(uint64_t capacity, const std::string& user,
                                      const std::vector<acpi::VirtioMmioDeviceInfo>& devices);
 
