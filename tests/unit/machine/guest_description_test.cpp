@@ -125,6 +125,27 @@ TEST(GuestDescription, PvhStartInfoCarriesTheInitrdModule) {
     EXPECT_EQ(*mem.read_obj<uint32_t>(GuestAddress(layout::ZERO_PAGE_ADDR + 0x202)), 0u);
 }
 
+// The MP table's floating pointer, read back (its contents are tested in mptable_test).
+std::string mp_signature(const GuestMemory& mem) {
+    char sig[4] = {};
+    EXPECT_TRUE(mem.read(GuestAddress(layout::MPTABLE_START), {reinterpret_cast<uint8_t*>(sig), 4}));
+    return std::string(sig, 4);
+}
+
+TEST(GuestDescription, EveryKernelBootGetsAnMpTable) {
+    auto bz = *GuestMemory::create_x86(64ULL << 20);
+    ASSERT_TRUE(write_guest_description(bz, bzimage(TWO_DEVICES)).has_value());
+    EXPECT_EQ(mp_signature(bz), "_MP_");
+    auto pvh = *GuestMemory::create_x86(64ULL << 20);
+    GuestDescription d;
+    d.cmdline_capacity = 100;
+    ASSERT_TRUE(write_guest_description(pvh, d).has_value());
+    EXPECT_EQ(mp_signature(pvh), "_MP_");
+    // The MP table's processor entries follow num_vcpus (bad counts are refused with the MADT's).
+    d.num_vcpus = 0;
+    EXPECT_FALSE(write_guest_description(pvh, d).has_value());
+}
+
 TEST(GuestDescription, PvhWithoutInitrdHasNoModule) {
     auto mem = *GuestMemory::create_x86(64ULL << 20);
     GuestDescription d;
