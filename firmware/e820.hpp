@@ -21,7 +21,7 @@ using E820Entry = boot_e820_entry;
 
 // The e820 map for `ram_size` bytes of guest RAM laid out like GuestMemory::create_x86:
 //   [0, EBDA_START)                      RAM
-//   [EBDA_START, 1 MiB)                  reserved (EBDA, VGA hole, BIOS area with the ACPI tables)
+//   [EBDA_START, 1 MiB)                  reserved (EBDA, VGA hole, BIOS area: ACPI and MP tables)
 //   [1 MiB, min(ram_size, 3 GiB))        RAM
 //   [4 GiB, 4 GiB + the rest)            RAM, only when ram_size exceeds the 3 GiB hole
 // Entries are sorted by address and never overlap. Returns ErrorCode::Invalid when ram_size is

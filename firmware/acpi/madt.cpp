@@ -32,7 +32,7 @@ Result<std::vector<uint8_t>> build_madt(uint32_t num_vcpus) {
         append(out, MadtLocalApic{MADT_TYPE_LOCAL_APIC, sizeof(MadtLocalApic), id, id,
                                   MADT_LAPIC_ENABLED});
     }
-    append(out, MadtIoApic{MADT_TYPE_IO_APIC, sizeof(MadtIoApic), 0, 0,
+    append(out, MadtIoApic{MADT_TYPE_IO_APIC, sizeof(MadtIoApic), layout::IOAPIC_ID, 0,
                            static_cast<uint32_t>(layout::IOAPIC_ADDR), 0});
     // The PIT's IRQ 0 is wired to IOAPIC pin 2 on a PC; IRQ 9 (the ACPI SCI line on a PC) is
     // level-triggered, active high, as KVM's in-kernel IOAPIC and QEMU's PC describe it.

@@ -49,6 +49,19 @@ std::string virtio_mmio_device_param(uint64_t size, uint64_t base, uint32_t irq)
     return fmt::format("virtio_mmio.device={}@{:#x}:{}", sz, base, irq);
 }
 
+bool has_kernel_param(std::string_view line, std::string_view word, ParamMatch match) {
+    constexpr std::string_view SPACE = " \t\n\v\f\r";
+    size_t pos = line.find_first_not_of(SPACE);
+    while (pos != std::string_view::npos) {
+        const size_t end = std::min(line.find_first_of(SPACE, pos), line.size());
+        const std::string_view w = line.substr(pos, end - pos);
+        if (w == "--") return false;
+        if (match == ParamMatch::Whole ? w == word : w.starts_with(word)) return true;
+        pos = line.find_first_not_of(SPACE, end);
+    }
+    return false;
+}
+
 Result<GuestAddress> place_initrd(GuestAddress ram_top, uint64_t initrd_addr_max, uint64_t size,
                                   GuestAddress kernel_end) {
     if (size == 0) return Error(ErrorCode::Input, "initrd is empty");

@@ -39,6 +39,14 @@ private:
 // The size is written with a K/M suffix when it is a whole number of them, the base in hex.
 std::string virtio_mmio_device_param(uint64_t size, uint64_t base, uint32_t irq);
 
+// Whether `line` (a user's command line) gives the kernel the parameter `word` exactly (e.g.
+// "acpi=off"), or one that starts with `word` when `match` is Prefix (e.g. "pci="). Words are
+// separated by whitespace; the words after a lone "--" are init's arguments and do not count.
+// Quoted values with spaces are not parsed: a quoted word counts as its whitespace pieces.
+enum class ParamMatch { Whole, Prefix };
+bool has_kernel_param(std::string_view line, std::string_view word,
+                      ParamMatch match = ParamMatch::Whole);
+
 // The boot protocol's initrd_addr_max when the kernel gives none (protocol < 2.03, or PVH).
 constexpr uint64_t DEFAULT_INITRD_ADDR_MAX = 0x37ff'ffff;
 

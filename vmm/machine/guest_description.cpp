@@ -7,6 +7,7 @@
 #include "e820.hpp"
 #include "long_mode_tables.hpp"
 #include "memory/layout.hpp"
+#include "mptable.hpp"
 #include "pvh_start_info.hpp"
 
 namespace minivmm {
@@ -18,6 +19,10 @@ Result<std::string> assemble_cmdline(uint64_t capacity, const std::string& user,
         auto r = line.add(user);
         if (!r) return Error(ErrorCode::Usage, "--cmdline: " + r.error().message());
     }
+    // The DSDT describes every device; a kernel that reads it and also finds the device on its
+    // command line registers it twice and logs the second probe as failed (-EBUSY). So the
+    // parameters go only to a kernel told not to use ACPI, as QEMU's microvm does.
+    if (!has_kernel_param(user, "acpi=off")) return line.str();
     for (const auto& d : devices) {
         auto r = line.add(virtio_mmio_device_param(d.size, d.base, d.irq));
         if (!r)
@@ -40,8 +45,19 @@ Result<GuestAddress> write_guest_description(GuestMemory& mem, const GuestDescri
     acpi::AcpiConfig acpi_config;
     acpi_config.num_vcpus = desc.num_vcpus;
     acpi_config.virtio_devices = desc.virtio_devices;
-    auto rsdp = acpi::build_acpi_tables(acpi_config, mem, GuestAddress(layout::ACPI_TABLES_START));
-    if (!rsdp) return rsdp.error().with_context("ACPI tables");
+    auto acpi = acpi::write_acpi_tables(acpi_config, mem, GuestAddress(layout::ACPI_TABLES_START));
+    if (!acpi) return acpi.error().with_context("ACPI tables");
+    if (acpi->total_size > layout::ACPI_TABLES_END - layout::ACPI_TABLES_START)
+        return Error(ErrorCode::Invalid, fmt::format("ACPI tables: {} bytes overlap the MP table",
+                                                     acpi->total_size));
+    const GuestAddress rsdp = acpi->rsdp;
+    // Every kernel gets the MP table too; Linux reads it only when it does not use ACPI's MADT.
+    firmware::MpTableConfig mp_config;
+    mp_config.num_vcpus = desc.num_vcpus;
+    for (const auto& d : desc.virtio_devices) mp_config.virtio_gsis.push_back(d.irq);
+    auto mp = firmware::write_mptable(mp_config, mem, GuestAddress(layout::MPTABLE_START),
+                                      GuestAddress(layout::MPTABLE_END));
+    if (!mp) return mp.error();
     auto e820 = firmware::build_e820_map(mem.total_size());
     if (!e820) return e820.error();
 
@@ -54,7 +70,7 @@ Result<GuestAddress> write_guest_description(GuestMemory& mem, const GuestDescri
         info.cmdline_len = cmdline->size();
         info.initrd_addr = desc.initrd_addr;
         info.initrd_size = desc.initrd_size;
-        info.rsdp = *rsdp;
+        info.rsdp = rsdp;
         info.memory_map = *e820;
         auto params = firmware::build_boot_params(info);
         if (!params) return params.error();
@@ -62,7 +78,7 @@ Result<GuestAddress> write_guest_description(GuestMemory& mem, const GuestDescri
         if (!z) return z.error().with_context("Zero page");
         return GuestAddress(layout::ZERO_PAGE_ADDR);
     }
-    firmware::PvhBootInfo info{GuestAddress(layout::CMDLINE_ADDR), *rsdp, *e820, desc.initrd_addr,
+    firmware::PvhBootInfo info{GuestAddress(layout::CMDLINE_ADDR), rsdp, *e820, desc.initrd_addr,
                                desc.initrd_size};
     return firmware::write_pvh_start_info(mem, GuestAddress(layout::PVH_START_INFO_ADDR),
                                           layout::PVH_START_INFO_SIZE, info);

@@ -17,6 +17,7 @@
 #include "kvm/cpuid.hpp"
 #include "legacy/exit_port.hpp"
 #include "legacy/i8042.hpp"
+#include "legacy/pci_host_bridge.hpp"
 #include "legacy/scratch_device.hpp"
 #include "legacy/serial.hpp"
 #include "machine/kvm_irq_line.hpp"
@@ -89,6 +90,8 @@ Result<void> Machine::add_legacy_devices() {
     auto exit_port = std::make_shared<ExitPort>(
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
+    MINIVMM_TRY(pio_.insert({layout::PCI_CONFIG_PORT, PciHostBridge::PORT_COUNT},
+                            std::make_shared<PciHostBridge>(), "pci-host"));
     MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},
                              std::make_shared<ScratchDevice>(), "scratch"));
     return {};

@@ -28,10 +28,14 @@ constexpr uint64_t CMDLINE_MAX = 0x1'0000;          // 64 KiB, the most minivmm 
 constexpr uint64_t EBDA_START = 0x9'fc00;           // extended BIOS data area: reserved up to 1 MiB
 constexpr uint64_t BIOS_AREA_END = 0x10'0000;       // 1 MiB: end of the reserved legacy area
 constexpr uint64_t ACPI_TABLES_START = 0xe'0000;    // RSDP first (inside the OS's RSDP scan range)
-constexpr uint64_t ACPI_TABLES_END = 0x10'0000;     // tables must end below 1 MiB
+constexpr uint64_t ACPI_TABLES_END = 0xf'0000;      // 64 KiB: the largest set takes about 20
+constexpr uint64_t MPTABLE_START = 0xf'0000;        // MP floating pointer, then its configuration
+constexpr uint64_t MPTABLE_END = 0x10'0000;         // table (inside Linux's 0xf0000-0xfffff scan)
 
 // Interrupt controllers (KVM in-kernel), described to the guest by the ACPI MADT.
 constexpr uint64_t IOAPIC_ADDR = 0xfec0'0000;       // the one I/O APIC, GSI base 0
+constexpr uint8_t IOAPIC_ID = 0;                    // its ID register's reset value (MADT, MP table)
+constexpr uint32_t IOAPIC_PINS = 24;                // KVM's in-kernel IOAPIC: GSIs 0-23
 constexpr uint64_t LAPIC_ADDR = 0xfee0'0000;        // local APIC of every vCPU
 
 // Demo (bare-metal) guests are flat binaries loaded at 1 MiB and entered there in 32-bit
@@ -47,6 +51,7 @@ constexpr uint16_t COM1_PORT_COUNT = 8;
 constexpr uint32_t COM1_IRQ = 4;                    // ISA IRQ of COM1 (edge, active high)
 constexpr uint16_t I8042_DATA_PORT = 0x60;         // i8042 keyboard controller: data
 constexpr uint16_t I8042_COMMAND_PORT = 0x64;      // i8042 status (read) / command (write): 0xFE resets
+constexpr uint16_t PCI_CONFIG_PORT = 0xcf8;         // PCI mechanism #1: address 0xcf8, data 0xcfc
 constexpr uint16_t EXIT_PORT = 0x510;               // 1-byte write: the VM ends with that status
 constexpr uint16_t ACPI_SLEEP_CONTROL_PORT = 0x600; // FADT SLEEP_CONTROL_REG (8-bit): poweroff
 constexpr uint16_t ACPI_SLEEP_STATUS_PORT = 0x601;  // FADT SLEEP_STATUS_REG (8-bit)

@@ -108,3 +108,26 @@ TEST(VirtioMmioParam, AppendedDevicesRespectTheLimit) {
     EXPECT_NE(r.error().message().find("longer than the kernel's"), std::string::npos);
     EXPECT_EQ(line.str(), "console=ttyS0 virtio_mmio.device=4K@0xd0001000:5");   // unchanged
 }
+
+TEST(HasKernelParam, MatchesWholeWordsOnly) {
+    EXPECT_TRUE(has_kernel_param("acpi=off", "acpi=off"));
+    EXPECT_TRUE(has_kernel_param("console=ttyS0  acpi=off\tquiet", "acpi=off"));
+    EXPECT_FALSE(has_kernel_param("console=ttyS0 acpi=offx", "acpi=off"));
+    EXPECT_FALSE(has_kernel_param("xacpi=off", "acpi=off"));
+    EXPECT_FALSE(has_kernel_param("acpi=noirq", "acpi=off"));
+    EXPECT_FALSE(has_kernel_param("", "acpi=off"));
+}
+
+TEST(HasKernelParam, PrefixMatchesAnyValue) {
+    EXPECT_TRUE(has_kernel_param("quiet pci=noacpi", "pci=", ParamMatch::Prefix));
+    EXPECT_TRUE(has_kernel_param("pci=", "pci=", ParamMatch::Prefix));
+    EXPECT_FALSE(has_kernel_param("quiet xpci=off", "pci=", ParamMatch::Prefix));
+    EXPECT_FALSE(has_kernel_param("pci", "pci=", ParamMatch::Prefix));
+}
+
+TEST(HasKernelParam, WordsAfterDoubleDashBelongToInit) {
+    EXPECT_FALSE(has_kernel_param("console=ttyS0 -- acpi=off", "acpi=off"));
+    EXPECT_TRUE(has_kernel_param("acpi=off -- single", "acpi=off"));
+    EXPECT_FALSE(has_kernel_param("-- pci=off", "pci=", ParamMatch::Prefix));
+    EXPECT_TRUE(has_kernel_param("a --x acpi=off", "acpi=off"));
+}

@@ -33,11 +33,18 @@ void expect_invariants(const std::vector<E820Entry>& map) {
             << "entry " << i << " overlaps the MMIO hole";
     }
     bool acpi_area_reserved = false;
-    for (const auto& e : map)
+    bool mptable_area_reserved = false;
+    for (const auto& e : map) {
         if (e.type == E820_TYPE_RESERVED && e.addr <= layout::ACPI_TABLES_START &&
             e.addr + e.size >= layout::ACPI_TABLES_END)
             acpi_area_reserved = true;
+        if (e.type == E820_TYPE_RESERVED && e.addr <= layout::MPTABLE_START &&
+            e.addr + e.size >= layout::MPTABLE_END)
+            mptable_area_reserved = true;
+    }
     EXPECT_TRUE(acpi_area_reserved);
+    EXPECT_TRUE(mptable_area_reserved);
+    EXPECT_LE(layout::ACPI_TABLES_END, layout::MPTABLE_START) << "the tables must not overlap";
 }
 
 class E820Sizes : public ::testing::TestWithParam<uint64_t> {};

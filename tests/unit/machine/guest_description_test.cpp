@@ -1,7 +1,7 @@
 // Tests of machine/guest_description: what a kernel finds in RAM after step 4 of
-// Machine::create, read back from plain GuestMemory (no /dev/kvm): the command line with one
-// virtio_mmio.device= per device, the same devices in the DSDT, the zero page or the
-// hvm_start_info with the initrd.
+// Machine::create, read back from plain GuestMemory (no /dev/kvm): the devices in the DSDT and,
+// only with acpi=off, also on the command line (one virtio_mmio.device= each), the zero page or
+// the hvm_start_info with the initrd.
 #include "machine/guest_description.hpp"
 
 #include <cstring>
@@ -77,9 +77,7 @@ TEST(GuestDescription, BzImageZeroPagePointsAtCmdlineInitrdAndRsdp) {
     auto zp = mem.read_obj<boot_params>(GuestAddress(layout::ZERO_PAGE_ADDR));
     ASSERT_TRUE(zp.has_value());
     EXPECT_EQ(copy(zp->hdr.type_of_loader), 0xff);
-    EXPECT_EQ(read_string(mem, zp->hdr.cmd_line_ptr),
-              "console=ttyS0 panic=-1 virtio_mmio.device=4K@0xd0001000:5 "
-              "virtio_mmio.device=4K@0xd0002000:6");
+    EXPECT_EQ(read_string(mem, zp->hdr.cmd_line_ptr), "console=ttyS0 panic=-1");
     EXPECT_EQ(copy(zp->hdr.ramdisk_image), 0x0f00'0000u);
     EXPECT_EQ(copy(zp->hdr.ramdisk_size), 0x12345u);
     EXPECT_EQ(copy(zp->acpi_rsdp_addr), layout::ACPI_TABLES_START);
@@ -89,13 +87,12 @@ TEST(GuestDescription, BzImageZeroPagePointsAtCmdlineInitrdAndRsdp) {
     EXPECT_EQ(*pml4e & ~0xfffULL, layout::PDPT_ADDR);
 }
 
-TEST(GuestDescription, EveryVirtioDeviceIsInTheDsdtAndOnTheCmdline) {
+TEST(GuestDescription, VirtioDevicesAreInTheDsdtOnly) {
     auto mem = *GuestMemory::create_x86(64ULL << 20);
     ASSERT_TRUE(write_guest_description(mem, bzimage(TWO_DEVICES)).has_value());
     EXPECT_EQ(count_in_acpi_area(mem, "LNRO0005"), 2);
     std::string line = read_string(mem, layout::CMDLINE_ADDR);
-    EXPECT_NE(line.find("virtio_mmio.device=4K@0xd0001000:5"), std::string::npos) << line;
-    EXPECT_NE(line.find("virtio_mmio.device=4K@0xd0002000:6"), std::string::npos) << line;
+    EXPECT_EQ(line.find("virtio_mmio"), std::string::npos) << line;
 
     auto none = *GuestMemory::create_x86(64ULL << 20);
     ASSERT_TRUE(write_guest_description(none, bzimage({})).has_value());
@@ -107,7 +104,7 @@ TEST(GuestDescription, PvhStartInfoCarriesTheInitrdModule) {
     auto mem = *GuestMemory::create_x86(64ULL << 20);
     GuestDescription d;
     d.cmdline_capacity = layout::CMDLINE_MAX - 1;
-    d.user_cmdline = "status=3";
+    d.user_cmdline = "status=3 acpi=off";
     d.virtio_devices = TWO_DEVICES;
     d.initrd_addr = 0x300'0000;
     d.initrd_size = 0x4000;
@@ -121,10 +118,32 @@ TEST(GuestDescription, PvhStartInfoCarriesTheInitrdModule) {
     EXPECT_EQ(copy(mod.paddr), 0x300'0000u);
     EXPECT_EQ(copy(mod.size), 0x4000u);
     EXPECT_EQ(read_string(mem, si.cmdline_paddr),
-              "status=3 virtio_mmio.device=4K@0xd0001000:5 virtio_mmio.device=4K@0xd0002000:6");
+              "status=3 acpi=off virtio_mmio.device=4K@0xd0001000:5 "
+              "virtio_mmio.device=4K@0xd0002000:6");
     EXPECT_EQ(copy(si.rsdp_paddr), layout::ACPI_TABLES_START);
     // The zero page is not written for PVH.
     EXPECT_EQ(*mem.read_obj<uint32_t>(GuestAddress(layout::ZERO_PAGE_ADDR + 0x202)), 0u);
+}
+
+// The MP table's floating pointer, read back (its contents are tested in mptable_test).
+std::string mp_signature(const GuestMemory& mem) {
+    char sig[4] = {};
+    EXPECT_TRUE(mem.read(GuestAddress(layout::MPTABLE_START), {reinterpret_cast<uint8_t*>(sig), 4}));
+    return std::string(sig, 4);
+}
+
+TEST(GuestDescription, EveryKernelBootGetsAnMpTable) {
+    auto bz = *GuestMemory::create_x86(64ULL << 20);
+    ASSERT_TRUE(write_guest_description(bz, bzimage(TWO_DEVICES)).has_value());
+    EXPECT_EQ(mp_signature(bz), "_MP_");
+    auto pvh = *GuestMemory::create_x86(64ULL << 20);
+    GuestDescription d;
+    d.cmdline_capacity = 100;
+    ASSERT_TRUE(write_guest_description(pvh, d).has_value());
+    EXPECT_EQ(mp_signature(pvh), "_MP_");
+    // The MP table's processor entries follow num_vcpus (bad counts are refused with the MADT's).
+    d.num_vcpus = 0;
+    EXPECT_FALSE(write_guest_description(pvh, d).has_value());
 }
 
 TEST(GuestDescription, PvhWithoutInitrdHasNoModule) {
@@ -137,9 +156,32 @@ TEST(GuestDescription, PvhWithoutInitrdHasNoModule) {
     EXPECT_EQ(read_string(mem, layout::CMDLINE_ADDR), "");
 }
 
+TEST(GuestDescription, WithAcpiOffTheDevicesAreOnTheCmdlineToo) {
+    auto mem = *GuestMemory::create_x86(64ULL << 20);
+    auto d = bzimage(TWO_DEVICES);
+    d.user_cmdline = "console=ttyS0 acpi=off panic=-1";
+    ASSERT_TRUE(write_guest_description(mem, d).has_value());
+    EXPECT_EQ(count_in_acpi_area(mem, "LNRO0005"), 2);
+    EXPECT_EQ(read_string(mem, layout::CMDLINE_ADDR),
+              "console=ttyS0 acpi=off panic=-1 virtio_mmio.device=4K@0xd0001000:5 "
+              "virtio_mmio.device=4K@0xd0002000:6");
+}
+
+TEST(AssembleCmdline, DeviceParametersOnlyForAWholeAcpiOffWord) {
+    auto with = assemble_cmdline(200, "acpi=off", {TWO_DEVICES[0]});
+    ASSERT_TRUE(with.has_value());
+    EXPECT_EQ(*with, "acpi=off virtio_mmio.device=4K@0xd0001000:5");
+    for (const char* user : {"", "console=ttyS0", "acpi=offline", "xacpi=off", "acpi=noirq",
+                             "quiet -- acpi=off"}) {
+        auto without = assemble_cmdline(200, user, {TWO_DEVICES[0]});
+        ASSERT_TRUE(without.has_value());
+        EXPECT_EQ(*without, user);
+    }
+}
+
 TEST(AssembleCmdline, DeviceParametersCountAgainstTheKernelsLimit) {
-    std::string user = "console=ttyS0";
-    std::string one = "console=ttyS0 virtio_mmio.device=4K@0xd0001000:5";
+    std::string user = "acpi=off";
+    std::string one = "acpi=off virtio_mmio.device=4K@0xd0001000:5";
     auto fits = assemble_cmdline(one.size(), user, {TWO_DEVICES[0]});
     ASSERT_TRUE(fits.has_value());
     EXPECT_EQ(*fits, one);
@@ -158,6 +200,7 @@ TEST(AssembleCmdline, DeviceParametersCountAgainstTheKernelsLimit) {
 TEST(GuestDescription, CmdlineOverflowWritesNothing) {
     auto mem = *GuestMemory::create_x86(64ULL << 20);
     auto d = bzimage(TWO_DEVICES);
+    d.user_cmdline += " acpi=off";
     d.cmdline_capacity = d.user_cmdline.size() + 10;
     EXPECT_FALSE(write_guest_description(mem, d).has_value());
     EXPECT_EQ(read_string(mem, layout::CMDLINE_ADDR), "");
