@@ -15,29 +15,32 @@
 #include "legacy/acpi_power.hpp"
 #include "legacy/console_escape.hpp"
 #include "legacy/i8042.hpp"
+#include "legacy/pci_host_bridge.hpp"
 #include "legacy/serial.hpp"
 
 using namespace minivmm;
 
 namespace {
 
-constexpr uint64_t COM1 = 0x3f8, I8042_DATA = 0x60, I8042_CMD = 0x64, ACPI = 0x600;
+constexpr uint64_t COM1 = 0x3f8, I8042_DATA = 0x60, I8042_CMD = 0x64, ACPI = 0x600, PCI = 0xcf8;
 constexpr size_t MAX_OPS = 4096;
 
 bool handled_port(uint64_t port, size_t width) {
     auto inside = [&](uint64_t base, uint64_t len) {
         return port >= base && port - base < len && width <= len - (port - base);
     };
-    return inside(COM1, 8) || inside(I8042_DATA, 1) || inside(I8042_CMD, 1) || inside(ACPI, 3);
+    return inside(COM1, 8) || inside(I8042_DATA, 1) || inside(I8042_CMD, 1) || inside(ACPI, 3) ||
+           inside(PCI, 8);
 }
 
 // Picks a port: mostly the devices (and their edges), sometimes anywhere in 0-0xffff.
 uint64_t pick_port(uint8_t sel, uint8_t lo, uint8_t hi) {
-    switch (sel % 6) {
+    switch (sel % 7) {
     case 0:
     case 1: return COM1 + (lo % 10) - 1;   // 0x3f7-0x400: the UART and both neighbours
     case 2: return (lo & 1) ? I8042_CMD : I8042_DATA + (lo % 5);   // 0x60-0x64
     case 3: return ACPI - 1 + (lo % 5);                               // 0x5ff-0x603
+    case 4: return PCI - 1 + (lo % 10);                               // 0xcf7-0xd00
     default: return static_cast<uint64_t>(lo | (hi << 8));
     }
 }
@@ -59,7 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!bus.insert({COM1, 8}, serial, "serial") ||
         !bus.insert({I8042_DATA, 1}, I8042::data_port(i8042), "i8042") ||
         !bus.insert({I8042_CMD, 1}, I8042::command_port(i8042), "i8042") ||
-        !bus.insert({ACPI, AcpiPowerDevice::PORT_COUNT}, acpi, "acpi-power"))
+        !bus.insert({ACPI, AcpiPowerDevice::PORT_COUNT}, acpi, "acpi-power") ||
+        !bus.insert({PCI, 8}, std::make_shared<PciHostBridge>(), "pci"))
         __builtin_trap();
     ConsoleEscape escape;
 

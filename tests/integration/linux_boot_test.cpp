@@ -14,27 +14,15 @@
 #include <gtest/gtest.h>
 
 #include "kvm_available.hpp"
+#include "linux_images.hpp"
 #include "run_process.hpp"
 
 namespace {
 
+using minivmm::test::host_has_hardware_virtualisation;
+using minivmm::test::images_dir;
 using minivmm::test::run_process;
 namespace fs = std::filesystem;
-
-fs::path images_dir() {
-    if (const char* dir = std::getenv("MINIVMM_IMAGES")) return dir;
-    const char* home = std::getenv("HOME");
-    return fs::path(home ? home : "/root") / ".cache/minivmm/images";
-}
-
-bool host_has_hardware_virtualisation() {
-    std::ifstream cpuinfo("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(cpuinfo, line))
-        if (line.rfind("flags", 0) == 0)
-            return line.find(" vmx") != std::string::npos || line.find(" svm") != std::string::npos;
-    return false;
-}
 
 // acpi_force_table_verification: checksum every table at its first sight (Linux skips that by
 // default early in boot), so "Incorrect checksum" below would catch a bad table.
