@@ -93,12 +93,12 @@ int listen_on(uint16_t port) {
                 "--timeout", "400", "--cmdline", cmdline.c_str(), static_cast<char*>(nullptr));
         ::_exit(127);
     }
-    // The tap appears once minivmm has opened it.
-    for (int i = 0; i < 300 && !fs::exists(std::string("/sys/class/net/") + TAP); ++i)
+    // The tap appears once minivmm has opened it (if_nametoindex looks in this namespace;
+    // sysfs would show the namespace it was mounted in).
+    for (int i = 0; i < 300 && ::if_nametoindex(TAP) == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!set_address(sock, TAP, HOST_IP, "255.255.255.0") || !set_flags_up(sock, TAP)) {
-        std::printf("HOST-END: cannot configure %s\n", TAP);
-    }
+    if (!set_address(sock, TAP, HOST_IP, "255.255.255.0") || !set_flags_up(sock, TAP))
+        std::printf("HOST-END: cannot configure %s: %s\n", TAP, std::strerror(errno));
     int tx = listen_on(5001), rx = listen_on(5002);
     std::thread sender([tx] {
         int c = ::accept(tx, nullptr, nullptr);
