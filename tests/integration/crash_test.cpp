@@ -29,6 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using minivmm::test::BackgroundProcess;
+using minivmm::test::file_bytes;
 using minivmm::test::images_dir;
 using minivmm::test::run_process;
 
@@ -41,13 +42,6 @@ std::string expected_file(int k) {   // yes "file K" | head -c 8192
     while (out.size() < 8192) out += line;
     out.resize(8192);
     return out;
-}
-
-std::string file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 int last_acknowledged(const std::string& out) {

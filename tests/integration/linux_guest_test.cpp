@@ -34,6 +34,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::file_bytes;
 using minivmm::test::images_dir;
 using minivmm::test::ProcessResult;
 using minivmm::test::run_process;
@@ -105,13 +106,6 @@ fs::path copy_disk(const std::string& name) {
                     ("minivmm-linux-" + name + "-" + std::to_string(::getpid()) + ".ext4");
     fs::copy_file(images_dir() / "disk/rootfs.ext4", copy, fs::copy_options::overwrite_existing);
     return copy;
-}
-
-std::string file_bytes(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 ProcessResult boot(const std::string& kernel, std::vector<std::string> extra, int timeout_s = 60) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace minivmm::test {
@@ -13,6 +14,14 @@ inline std::filesystem::path images_dir() {
     if (const char* dir = std::getenv("MINIVMM_IMAGES")) return dir;
     const char* home = std::getenv("HOME");
     return std::filesystem::path(home ? home : "/root") / ".cache/minivmm/images";
+}
+
+// The whole content of a (small) file; empty if it cannot be read.
+inline std::string file_bytes(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 inline bool host_has_hardware_virtualisation() {

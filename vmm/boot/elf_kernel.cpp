@@ -2,6 +2,8 @@
 // size is checked against the file (overflow-proof: off <= size && len <= size - off).
 #include "boot/elf_kernel.hpp"
 
+#include "boot/file_bytes.hpp"
+
 #include <elf.h>
 
 #include <algorithm>
@@ -16,17 +18,6 @@ constexpr uint32_t XEN_ELFNOTE_PHYS32_ENTRY = 18;  // Xen public/elfnote.h
 constexpr char XEN_NOTE_NAME[] = "Xen";            // namesz 4, NUL included
 
 Error input(std::string what) { return Error(ErrorCode::Input, "ELF kernel: " + std::move(what)); }
-
-bool in_file(std::span<const uint8_t> file, uint64_t off, uint64_t len) {
-    return off <= file.size() && len <= file.size() - off;
-}
-
-template <typename T>
-T read_at(std::span<const uint8_t> bytes, uint64_t off) {  // caller checked the bounds
-    T value;
-    std::memcpy(&value, bytes.data() + off, sizeof(T));
-    return value;
-}
 
 uint64_t align_up(uint64_t v, uint64_t align) { return (v + align - 1) & ~(align - 1); }
 

@@ -2,6 +2,8 @@
 // checked against the file (off <= size && len <= size - off, which cannot overflow).
 #include "boot/symbols.hpp"
 
+#include "boot/file_bytes.hpp"
+
 #include <elf.h>
 
 #include <algorithm>
@@ -15,17 +17,6 @@ namespace minivmm {
 namespace {
 
 Error input(std::string what) { return Error(ErrorCode::Input, "symbol table: " + std::move(what)); }
-
-bool in_file(std::span<const uint8_t> file, uint64_t off, uint64_t len) {
-    return off <= file.size() && len <= file.size() - off;
-}
-
-template <typename T>
-T read_at(std::span<const uint8_t> bytes, uint64_t off) {   // caller checked the bounds
-    T value;
-    std::memcpy(&value, bytes.data() + off, sizeof(T));
-    return value;
-}
 
 // The NUL-terminated name at `off` of `strtab`, cut at MAX_NAME; empty if `off` is outside.
 std::string name_at(std::span<const uint8_t> strtab, uint64_t off) {
