@@ -216,6 +216,9 @@ TEST(LinuxGuest, WithoutAcpiTheMpTableAndCommandLineDevicesAreEnough) {
     EXPECT_TRUE(has(r.out, "MINIVMM-DISK-OK")) << r.out;
     EXPECT_TRUE(has(r.out, "MINIVMM-REBOOT")) << r.out;
     EXPECT_TRUE(has(r.err, "the guest rebooted (i8042 reset)")) << r.err;
+    // Without ACPI Linux checks its timer through the IOAPIC pin the MP table names for IRQ 0;
+    // with the PIT wired elsewhere it logged "APIC timer disabled due to verification failure".
+    expect_clean_log(r.out);
 }
 
 TEST(LinuxGuest, RebootEndsTheVmWithZero) {
