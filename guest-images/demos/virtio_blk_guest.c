@@ -66,7 +66,7 @@ static void mode_verify(void) {
     static struct blk_disk disk;
     int nth = 0;
     for (; blk_open(nth, &disk, BLK_DEFAULT_FEATURES) == 0; ++nth) verify_disk(nth, &disk, seed);
-    if (nth == 0) blk_fail("no virtio-blk device on the command line");
+    if (nth == 0) blk_fail("no virtio-blk device on the command line (give acpi=off)");
     put_str("VBLK-OK disks=");
     put_u64((uint64_t)nth);
     put_str("\n");

@@ -108,6 +108,8 @@ void guest_exit(uint8_t status) {
 static uint32_t rd(const struct virtio_dev* d, uint32_t off) { return mmio_read32(d->base + off); }
 static void wr(const struct virtio_dev* d, uint32_t off, uint32_t v) { mmio_write32(d->base + off, v); }
 
+/* The devices come from virtio_mmio.device= on the command line: these guests read no ACPI, so
+ * their command line says acpi=off, which makes minivmm (and QEMU's microvm) pass them there. */
 int virtio_find(uint32_t device_id, int nth, struct virtio_dev* dev) {
     const char* cmdline = guest_cmdline();
     static const char key[] = "virtio_mmio.device=";

@@ -80,7 +80,7 @@ static void refill(void) {
 }
 
 static void setup(int hold_driver_ok) {
-    if (virtio_find(VIRTIO_ID_NET, 0, &dev) != 0) fail("no virtio-net device on the command line");
+    if (virtio_find(VIRTIO_ID_NET, 0, &dev) != 0) fail("no virtio-net device on the command line (give acpi=off)");
     if (virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_RING_F_EVENT_IDX))
         fail("features");
     if (!(dev.features & VIRTIO_NET_F_MRG_RXBUF)) fail("MRG_RXBUF not offered");

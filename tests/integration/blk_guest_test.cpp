@@ -77,7 +77,7 @@ protected:
 
     std::vector<std::string> vm(const std::vector<std::string>& disks, const std::string& cmdline) {
         std::vector<std::string> argv = {MINIVMM_BINARY, "--kernel", MINIVMM_BLK_GUEST, "--mem",
-                                         "64M", "--timeout", "60", "--cmdline", cmdline};
+                                         "64M", "--timeout", "60", "--cmdline", "acpi=off " + cmdline};
         for (const auto& d : disks) argv.insert(argv.end(), {"--disk", d});
         return argv;
     }

@@ -180,7 +180,9 @@ TEST(LinuxGuest, RootOnTheDiskWritesReachTheImage) {
     auto dump = run_process({"/sbin/debugfs", "-R",
                              "dump /minivmm/written.txt " + out.string(), disk.string()});
     ASSERT_EQ(dump.exit_code, 0) << "debugfs (e2fsprogs) is needed: " << dump.err;
-    EXPECT_EQ(file_bytes(out), expected) << "the image does not hold what the guest wrote";
+    const std::string found = file_bytes(out);
+    EXPECT_TRUE(found == expected) << "the image does not hold what the guest wrote: "
+                                   << found.size() << " bytes of " << expected.size();
     auto fsck = run_process({"/sbin/e2fsck", "-fn", disk.string()});
     EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
     fs::remove(out);

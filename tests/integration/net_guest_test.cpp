@@ -119,7 +119,7 @@ protected:
         std::vector<std::string> argv = {
             IP, "netns", "exec", ns_, MINIVMM_BINARY, "--kernel", MINIVMM_NET_GUEST, "--mem", "64M",
             "--net", std::string("tap=") + TAP + ",mac=" + MAC_TEXT, "--stats", "--timeout", "40",
-            "--cmdline", cmdline};
+            "--cmdline", "acpi=off " + cmdline};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return std::async(std::launch::async, [argv] { return run_process(argv, 60); });
     }

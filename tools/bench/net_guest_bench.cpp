@@ -182,7 +182,7 @@ enum Vmm { MINIVMM, QEMU, BASELINE };
 std::vector<std::string> vm_argv(const Setup& s, Vmm vmm, const std::string& cmdline) {
     if (vmm != QEMU)
         return {vmm == MINIVMM ? s.minivmm : s.baseline, "--kernel", s.guest, "--mem", "64M",
-                "--net", TAP, "--cmdline", cmdline};
+                "--net", TAP, "--cmdline", "acpi=off " + cmdline};
     return {s.qemu, "-M", "microvm,acpi=off", "-enable-kvm", "-cpu", "host,-arch-capabilities",
             "-m", "64M", "-name", "bench,debug-threads=on", "-nodefaults", "-display", "none",
             "-no-reboot", "-serial", "stdio",

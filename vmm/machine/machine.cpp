@@ -292,8 +292,11 @@ Result<Outcome> Machine::run() {
     if (ending == Ending::Timeout || ending == Ending::Terminated || ending == Ending::Interrupted)
         control_->add_to_report("\n" + state_report(threads, seconds_since_start()));
 
-    // Stop: every vCPU leaves KVM_RUN and sees the finished flag.
-    for (size_t i = 0; i < vcpus_.size(); ++i) vcpus_[i]->kick(threads[i].native_handle());
+    // Stop: every vCPU leaves KVM_RUN, sees the finished flag and, released, ends its thread.
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+        vcpus_[i]->release();
+        vcpus_[i]->kick(threads[i].native_handle());
+    }
     for (auto& t : threads) t.join();
     loop_->stop();
     io_thread.join();

@@ -93,8 +93,30 @@ void VcpuLoop::run() noexcept {
         }
         if (!go_on) break;
     }
-    // A request that came with the stop is still answered: the state is the final one.
-    if (state_wanted_.load(std::memory_order_acquire)) answer_state_request();
+    park();
+}
+
+void VcpuLoop::park() {
+    std::unique_lock lock(state_mutex_);
+    for (;;) {
+        if (state_request_ > state_answered_) {
+            lock.unlock();
+            answer_state_request();   // the final state: this vCPU no longer runs
+            lock.lock();
+        } else if (released_) {
+            return;
+        } else {
+            state_cv_.wait(lock);
+        }
+    }
+}
+
+void VcpuLoop::release() {
+    {
+        std::lock_guard lock(state_mutex_);
+        released_ = true;
+    }
+    state_cv_.notify_all();
 }
 
 std::optional<Result<VcpuState>> VcpuLoop::request_state(pthread_t thread,
@@ -111,6 +133,7 @@ std::optional<Result<VcpuState>> VcpuLoop::request_state(pthread_t thread,
     uint64_t id = ++state_request_;
     state_wanted_.store(true, std::memory_order_release);
     lock.unlock();
+    state_cv_.notify_all();   // a vCPU parked after the end answers from park()
     kick(thread);
     lock.lock();
     if (!state_cv_.wait_for(lock, wait, [&] { return state_answered_ >= id; }))

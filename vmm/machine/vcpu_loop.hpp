@@ -30,8 +30,12 @@ public:
 
     // Installs the (empty) kick signal handler; call once before starting vCPU threads.
     static void install_kick_handler();
-    // The thread body; returns when the VM has finished.
+    // The thread body; returns when the VM has finished and release() was called. Between the
+    // two it only answers state requests: a vCPU that saw the end first must still be there for
+    // the stop's state report.
     void run() noexcept;
+    // From another thread, once no more state requests will come: lets run() return.
+    void release();
     // From another thread: make `thread` (running run()) leave KVM_RUN now.
     void kick(pthread_t thread);
     // From another thread (hang reports): what the vCPU is doing now. Kicks `thread` out of
@@ -50,6 +54,7 @@ private:
     void dispatch_mmio(const VcpuExit& exit, const std::string*& device);
     void fatal(Ending ending, const VcpuExit& exit);
     void answer_state_request();
+    void park();
 
     Vcpu vcpu_;
     const Bus& pio_;
@@ -71,6 +76,7 @@ private:
     uint64_t state_request_ = 0;
     uint64_t state_answered_ = 0;
     std::optional<Result<VcpuState>> state_;
+    bool released_ = false;
 };
 
 } // namespace minivmm
