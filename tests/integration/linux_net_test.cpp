@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/ioctl.h>
@@ -62,6 +63,13 @@ bool set_address(int sock, const char* name, const char* addr, const char* mask)
     return ::ioctl(sock, SIOCSIFNETMASK, &ifr) == 0;
 }
 
+// accept() that gives up after `seconds` (-1): a guest that never connects must not hang the test.
+int accept_within(int listener, int seconds) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, seconds * 1000) != 1) return -1;
+    return ::accept(listener, nullptr, nullptr);
+}
+
 int listen_on(uint16_t port) {
     int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int one = 1;
@@ -101,7 +109,9 @@ int listen_on(uint16_t port) {
         std::printf("HOST-END: cannot configure %s: %s\n", TAP, std::strerror(errno));
     int tx = listen_on(5001), rx = listen_on(5002);
     std::thread sender([tx] {
-        int c = ::accept(tx, nullptr, nullptr);
+        int c = accept_within(tx, 300);
+        timeval limit{60, 0};   // a guest that stops reading must not hang the test
+        if (c >= 0) ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
         std::string chunk(1 << 16, '\0');
         for (size_t sent = 0; c >= 0 && sent < BYTES;) {
             size_t n = std::min(chunk.size(), BYTES - sent);
@@ -113,9 +123,11 @@ int listen_on(uint16_t port) {
         if (c >= 0) ::close(c);
     });
     size_t received = 0, mismatches = 0;
-    int c = ::accept(rx, nullptr, nullptr);
+    int c = accept_within(rx, 300);
     char buf[1 << 16];
     while (c >= 0 && received < BYTES) {
+        pollfd p{c, POLLIN, 0};
+        if (::poll(&p, 1, 60'000) != 1) break;   // nothing for a minute: give up
         ssize_t n = ::recv(c, buf, sizeof buf, 0);
         if (n <= 0) break;
         for (ssize_t i = 0; i < n; ++i)
