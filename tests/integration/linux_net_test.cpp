@@ -154,8 +154,8 @@ class LinuxGuestNet : public ::testing::TestWithParam<bool> {};
 TEST_P(LinuxGuestNet, PingsAndMovesSixtyFourMibByTcpEachWay) {
     REQUIRE_KVM();
     if (!minivmm::test::host_has_hardware_virtualisation())
-        GTEST_SKIP() << "needs VT-x/AMD-V to boot Linux to init; on this host tools/test runs "
-                        "this suite inside tools/kvm-in-qemu";
+        GTEST_SKIP() << "needs VT-x/AMD-V to boot Linux to init; tools/test does not run this "
+                        "suite inside tools/kvm-in-qemu, whose nested SVM stalled it once";
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace and a tap";
     if (!fs::exists(images_dir() / "kernel/bzImage"))
         GTEST_SKIP() << "needs the images of guest-images/";
