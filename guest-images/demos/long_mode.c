@@ -1,5 +1,5 @@
 /* The long-mode demo's C part. ring0_main runs in 64-bit mode at CPL 0; ring3_main runs at
- * CPL 3. On a PVM host (see shared/docs/kvm-here.md) CPL 0 code is emulated instruction by
+ * CPL 3. On a PVM host (README, "On the development machines") CPL 0 code is emulated instruction by
  * instruction, while CPL 3 code runs natively: the loop below shows the difference. */
 #include "hw.h"
 

@@ -1,4 +1,4 @@
-// virtio-net device alone against raw tap I/O (shared/docs/performance.md): the same frames on
+// virtio-net device alone against raw tap I/O (the README's "Benchmarks"): the same frames on
 // the same tap, in a private network namespace. No KVM: the device runs on real GuestMemory with
 // tests/support/guest_driver playing the guest's driver.
 //

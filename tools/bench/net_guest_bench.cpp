@@ -1,4 +1,4 @@
-// virtio-net through the whole guest path (shared/docs/performance.md, "network throughput"):
+// virtio-net through the whole guest path (the README's "Benchmarks"):
 // the bare-metal guest guest-images/demos/virtio_net_guest.c at CPL 3 under minivmm and under
 // QEMU (microvm, virtio-net-device, no vhost), against raw tap I/O by this program, all on the
 // same tap in a private network namespace.
