@@ -1,5 +1,6 @@
 // Intel MultiProcessor Specification 1.4 floating pointer and configuration table.
 #include "mptable.hpp"
+#include "table_bytes.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -22,22 +23,11 @@ constexpr uint32_t TIMER_PIN = 2;    // MADT: ISA IRQ 0 -> GSI 2
 constexpr uint32_t CASCADE_IRQ = 2;  // the slave PIC's input on the master: no device
 constexpr uint32_t SCI_IRQ = 9;      // MADT: level-triggered, active high
 
-template <typename T>
-void append(std::vector<uint8_t>& out, const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const size_t old_size = out.size();
-    out.resize(old_size + sizeof(T));
-    std::memcpy(out.data() + old_size, &value, sizeof(T));
-}
 
 template <size_t N>
 void copy_text(char (&field)[N], std::string_view text) {
     std::memset(field, ' ', N);
     std::memcpy(field, text.data(), std::min(N, text.size()));
-}
-
-uint8_t checksum(const uint8_t* bytes, size_t size) {
-    return static_cast<uint8_t>(0x100 - std::accumulate(bytes, bytes + size, 0u) % 0x100);
 }
 
 MpInterrupt io_interrupt(uint32_t irq, uint32_t pin, uint16_t flags) {
@@ -114,7 +104,7 @@ Result<std::vector<uint8_t>> build_mptable(const MpTableConfig& config, GuestAdd
     std::vector<uint8_t> table;
     append(table, h);
     table.insert(table.end(), entries.begin(), entries.end());
-    table[offsetof(MpConfigHeader, checksum)] = checksum(table.data(), table.size());
+    table[offsetof(MpConfigHeader, checksum)] = checksum(table);
 
     MpFloatingPointer fp{};
     std::memcpy(fp.signature, "_MP_", 4);
@@ -123,7 +113,7 @@ Result<std::vector<uint8_t>> build_mptable(const MpTableConfig& config, GuestAdd
     fp.spec_rev = MP_SPEC_REV;
     std::vector<uint8_t> out;
     append(out, fp);
-    out[offsetof(MpFloatingPointer, checksum)] = checksum(out.data(), out.size());
+    out[offsetof(MpFloatingPointer, checksum)] = checksum(out);
     out.insert(out.end(), table.begin(), table.end());
     return out;
 }

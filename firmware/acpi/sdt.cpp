@@ -32,12 +32,6 @@ SdtHeader make_header(std::string_view signature, uint8_t revision) {
     return h;
 }
 
-uint8_t checksum(std::span<const uint8_t> bytes) {
-    uint8_t sum = 0;
-    for (uint8_t b : bytes) sum = static_cast<uint8_t>(sum + b);
-    return static_cast<uint8_t>(0x100 - sum);
-}
-
 void seal(std::vector<uint8_t>& table) {
     const auto length = static_cast<uint32_t>(table.size());
     std::memcpy(table.data() + offsetof(SdtHeader, length), &length, sizeof(length));

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "table_bytes.hpp"
+
 namespace minivmm::acpi {
 
 // Identity written into every table (OEMID is 6 bytes, OEM Table ID 8, Creator ID 4).
@@ -53,19 +55,11 @@ GenericAddress io_port_register_8(uint16_t port);
 // builder fills length, and seal() the checksum once the table bytes are complete.
 SdtHeader make_header(std::string_view signature, uint8_t revision);
 
-// The byte that makes `bytes` sum to 0 when stored in a field that is currently 0.
-uint8_t checksum(std::span<const uint8_t> bytes);
+using firmware::append;     // table_bytes.hpp: shared with the MP table
+using firmware::checksum;
 
 // Sets the length field (offset 4) and the checksum (offset 9) of a complete table.
 void seal(std::vector<uint8_t>& table);
 
-// Appends the raw bytes of a packed structure.
-template <typename T>
-void append(std::vector<uint8_t>& out, const T& value) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const size_t old_size = out.size();
-    out.resize(old_size + sizeof(T));
-    std::memcpy(out.data() + old_size, &value, sizeof(T));
-}
 
 } // namespace minivmm::acpi
