@@ -63,12 +63,7 @@ bool drop_host_page_cache() {
 class CrashConsistency : public ::testing::Test {
 protected:
     void SetUp() override {
-        REQUIRE_KVM();
-        if (!minivmm::test::host_has_hardware_virtualisation())
-            GTEST_SKIP() << "needs VT-x/AMD-V to boot Linux to init; on this host tools/test runs "
-                            "this suite inside tools/kvm-in-qemu";
-        if (!fs::exists(images_dir() / "kernel/bzImage") || !fs::exists(images_dir() / "disk/rootfs.ext4"))
-            GTEST_SKIP() << "needs the images of guest-images/ (build-kernel, build-disk)";
+        REQUIRE_FULL_LINUX();
         dir_ = fs::temp_directory_path() / ("minivmm-crash-" + std::to_string(::getpid()));
         fs::create_directories(dir_);
     }

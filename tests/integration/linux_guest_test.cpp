@@ -39,17 +39,6 @@ using minivmm::test::images_dir;
 using minivmm::test::ProcessResult;
 using minivmm::test::run_process;
 
-#define REQUIRE_FULL_LINUX()                                                                       \
-    do {                                                                                           \
-        REQUIRE_KVM();                                                                             \
-        if (!minivmm::test::host_has_hardware_virtualisation())                                    \
-            GTEST_SKIP() << "needs VT-x/AMD-V to boot Linux to init; on this host tools/test runs " \
-                            "this suite inside tools/kvm-in-qemu";                                 \
-        for (const char* f : {"kernel/bzImage", "kernel/vmlinux", "initramfs/initramfs.cpio.gz",   \
-                              "disk/rootfs.ext4"})                                                 \
-            if (!fs::exists(images_dir() / f))                                                     \
-                GTEST_SKIP() << "needs " << (images_dir() / f) << " (guest-images/ builds it)";    \
-    } while (0)
 
 bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

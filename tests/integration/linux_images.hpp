@@ -5,8 +5,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+
+#include "kvm_available.hpp"
 
 namespace minivmm::test {
 
@@ -33,4 +36,24 @@ inline bool host_has_hardware_virtualisation() {
     return false;
 }
 
+// Why the minimal Linux cannot be booted to init here (nothing when it can): no VT-x/AMD-V
+// (`where` says where the suite runs instead), or an image of guest-images/ is missing.
+inline std::optional<std::string> full_linux_unavailable(
+    const std::string& where = "on this host tools/test runs this suite inside tools/kvm-in-qemu") {
+    if (!host_has_hardware_virtualisation())
+        return "needs VT-x/AMD-V to boot Linux to init; " + where;
+    for (const char* f : {"kernel/bzImage", "kernel/vmlinux", "initramfs/initramfs.cpio.gz",
+                          "disk/rootfs.ext4"})
+        if (!std::filesystem::exists(images_dir() / f))
+            return "needs " + (images_dir() / f).string() + " (guest-images/ builds it)";
+    return std::nullopt;
+}
+
 } // namespace minivmm::test
+
+// Skips the test, saying why, unless /dev/kvm works and the minimal Linux can boot to init.
+#define REQUIRE_FULL_LINUX()                                                                       \
+    do {                                                                                           \
+        REQUIRE_KVM();                                                                             \
+        if (auto why_ = minivmm::test::full_linux_unavailable()) GTEST_SKIP() << *why_;            \
+    } while (0)

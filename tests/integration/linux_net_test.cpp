@@ -153,12 +153,11 @@ class LinuxGuestNet : public ::testing::TestWithParam<bool> {};
 
 TEST_P(LinuxGuestNet, PingsAndMovesSixtyFourMibByTcpEachWay) {
     REQUIRE_KVM();
-    if (!minivmm::test::host_has_hardware_virtualisation())
-        GTEST_SKIP() << "needs VT-x/AMD-V to boot Linux to init; tools/test does not run this "
-                        "suite inside tools/kvm-in-qemu, whose nested SVM stalled it once";
+    if (auto why = minivmm::test::full_linux_unavailable(
+            "tools/test does not run this suite inside tools/kvm-in-qemu, whose nested SVM "
+            "stalled it once"))
+        GTEST_SKIP() << *why;
     if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace and a tap";
-    if (!fs::exists(images_dir() / "kernel/bzImage"))
-        GTEST_SKIP() << "needs the images of guest-images/";
     const bool offloads = GetParam();
     std::string cmdline = "console=ttyS0 minivmm.action=poweroff minivmm.ip=10.0.2.15/24 "
                           "minivmm.nettest=" + std::string(HOST_IP) + ":" + std::to_string(BYTES);
