@@ -60,6 +60,12 @@ const Accepted ACCEPTED[] = {
     {"^tsc: Marking TSC unstable due to TSCs unsynchronized$",
      "an AMD CPU without the invariant-TSC bit and more than one CPU; kvm-clock is the "
      "clocksource, so nothing depends on the TSC being synchronised"},
+    {"^clocksource: timekeeping watchdog on CPU[0-9]+: Marking clocksource 'tsc' as unstable "
+     "because the skew is too large:$",
+     "the clocksource watchdog comparing the TSC with kvm-clock over an interval in which the "
+     "nested guest was descheduled (seen inside tools/kvm-in-qemu on a loaded host: QEMU's TCG "
+     "vCPU threads starve): Linux stops trusting the TSC, which is not the clocksource anyway"},
+    {"^tsc: Marking TSC unstable due to clocksource watchdog$", "the watchdog line above, its summary"},
     {"^CPUID\\[0d, [0-9a-f]{2}\\]: eax=[0-9a-f]{8} ebx=[0-9a-f]{8} ecx=[0-9a-f]{8} edx=[0-9a-f]{8}$",
      "inside tools/kvm-in-qemu only: QEMU's emulated SVM does not let the nested KVM see the "
      "guest's XSETBV, so the XSAVE size CPUID reports stays that of x87 alone and Linux's "
@@ -281,6 +287,9 @@ TEST(LinuxGuest, TheSerialConsoleRunsAShellAndCtrlAXQuits) {
 
 TEST(LinuxGuestLog, TheAllowListCatchesFaultsAndPassesWhatItExplains) {
     EXPECT_TRUE(unexplained_lines("tsc: Marking TSC unstable due to TSCs unsynchronized\r\n"
+                                  "clocksource: timekeeping watchdog on CPU1: Marking clocksource "
+                                  "'tsc' as unstable because the skew is too large:\n"
+                                  "tsc: Marking TSC unstable due to clocksource watchdog\n"
                                   "virtio_blk virtio0: [vda] 131072 512-byte logical blocks\n")
                     .empty());
     auto bad = unexplained_lines("virtio-mmio: probe of virtio-mmio.0 failed with error -16\n"
