@@ -25,9 +25,17 @@ Result<std::unique_ptr<FileBackend>> FileBackend::open(const std::string& path, 
         return sys_error(ErrorCode::Input, fmt::format("Cannot stat disk image {}", path));
     if (S_ISDIR(st.st_mode))
         return Error(ErrorCode::Input, fmt::format("Disk image {} is a directory", path));
-    if (!S_ISREG(st.st_mode))
-        return Error(ErrorCode::Input, fmt::format("Disk image {} is not a regular file", path));
+    // A host block device (a partition, a loop or device-mapper device) serves as well as a
+    // file; its size is where its end is (st_size is 0 for it).
     uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (S_ISBLK(st.st_mode)) {
+        off_t end = ::lseek(fd, 0, SEEK_END);
+        if (end < 0) return sys_error(ErrorCode::Input, fmt::format("Cannot size block device {}", path));
+        size = static_cast<uint64_t>(end);
+    } else if (!S_ISREG(st.st_mode)) {
+        return Error(ErrorCode::Input,
+                     fmt::format("Disk image {} is neither a regular file nor a block device", path));
+    }
     if (size == 0) return Error(ErrorCode::Input, fmt::format("Disk image {} is empty", path));
     if (size % SECTOR_SIZE != 0)
         return Error(ErrorCode::Input,

@@ -15,8 +15,9 @@ enum class Access { ReadWrite, ReadOnly };
 class FileBackend : public BlockBackend {
 public:
     // Opens and locks the image (exclusive for ReadWrite, shared for ReadOnly: image_lock.hpp).
-    // Errors (ErrorCode::Input, naming the file): missing or unreadable, a directory or not a
-    // regular file, empty, size not a multiple of 512, locked by another process.
+    // A regular file or a host block device. Errors (ErrorCode::Input, naming the file):
+    // missing or unreadable, a directory or anything else, empty, size not a multiple of 512,
+    // locked by another process.
     static Result<std::unique_ptr<FileBackend>> open(const std::string& path, Access access);
 
     uint64_t size() const override { return size_; }

@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace minivmm::block {
 namespace {
@@ -43,7 +45,8 @@ TEST_F(FileBackendTest, RefusesMissingDirectoryEmptyAndOddSizedImages) {
     std::string empty = image(0, "empty.img");
     for (const Case& c : {Case{dir + "/missing.img", "Cannot open disk image"},
                           Case{dir, "is a directory"}, Case{empty, "is empty"},
-                          Case{odd, "not a multiple of 512"}}) {
+                          Case{odd, "not a multiple of 512"},
+                          Case{"/dev/null", "neither a regular file nor a block device"}}) {
         for (Access a : {Access::ReadWrite, Access::ReadOnly}) {
             auto b = FileBackend::open(c.path, a);
             ASSERT_FALSE(b) << c.path;
@@ -130,6 +133,44 @@ TEST_F(FileBackendTest, LockIsReleasedWhenTheHolderIsKilled) {
     EXPECT_TRUE(FileBackend::open(path, Access::ReadWrite));
     ::close(ready[0]);
     ::close(ready[1]);
+}
+
+// A host block device serves as a disk: its size comes from its end, not st_size (0). A loop
+// device over an image stands for one (root and loop devices needed: CI runs as root).
+TEST_F(FileBackendTest, AHostBlockDeviceIsADiskOfItsSize) {
+    std::string path = image(3 << 20);
+    std::string out = dir + "/losetup.out";
+    if (::geteuid() != 0 ||
+        std::system(("losetup -f --show " + path + " >" + out + " 2>&1").c_str()) != 0)
+        GTEST_SKIP() << "no loop device here (needs root and the loop driver)";
+    std::string loop;
+    {
+        FILE* f = std::fopen(out.c_str(), "r");
+        ASSERT_NE(f, nullptr);
+        char line[256] = {};
+        ASSERT_NE(std::fgets(line, sizeof line, f), nullptr);
+        std::fclose(f);
+        loop = line;
+        while (!loop.empty() && loop.back() == '\n') loop.pop_back();
+    }
+    {
+        auto b = FileBackend::open(loop, Access::ReadWrite);
+        ASSERT_TRUE(b) << b.error().message();
+        EXPECT_EQ((*b)->size(), 3u << 20);
+        std::vector<uint8_t> data(4096, 0x5a), back(4096);
+        ASSERT_TRUE((*b)->write_at((3 << 20) - 4096, data));
+        ASSERT_TRUE((*b)->flush());
+        ASSERT_TRUE((*b)->read_at((3 << 20) - 4096, back));
+        EXPECT_EQ(back, data);
+    }
+    EXPECT_EQ(std::system(("losetup -d " + loop).c_str()), 0);
+    // What the device wrote is in the file beneath it.
+    int fd = ::open(path.c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    std::vector<uint8_t> back(4096);
+    EXPECT_EQ(::pread(fd, back.data(), back.size(), (3 << 20) - 4096), 4096);
+    ::close(fd);
+    EXPECT_EQ(back, std::vector<uint8_t>(4096, 0x5a));
 }
 
 } // namespace
