@@ -49,7 +49,8 @@ void fix_cache_leaf(kvm_cpuid_entry2& e, uint32_t count) {
 
 } // namespace
 
-void fixup_cpuid(std::vector<kvm_cpuid_entry2>& entries, uint32_t index, uint32_t count) {
+void fixup_cpuid(std::vector<kvm_cpuid_entry2>& entries, uint32_t index, uint32_t count,
+                 bool tsc_deadline) {
     bool has_signature = false;
     for (auto& e : entries) {
         switch (e.function) {
@@ -57,6 +58,8 @@ void fixup_cpuid(std::vector<kvm_cpuid_entry2>& entries, uint32_t index, uint32_
             e.ebx = (e.ebx & 0x0000'ffff) | (index << 24) | ((count & 0xff) << 16);
             e.edx = count > 1 ? (e.edx | CPUID_LEAF1_EDX_HTT) : (e.edx & ~CPUID_LEAF1_EDX_HTT);
             e.ecx |= CPUID_LEAF1_ECX_HYPERVISOR;
+            e.ecx = tsc_deadline ? (e.ecx | CPUID_LEAF1_ECX_TSC_DEADLINE)
+                                 : (e.ecx & ~CPUID_LEAF1_ECX_TSC_DEADLINE);
             break;
         case 4: fix_cache_leaf(e, count); break;
         case 0xb:

@@ -151,11 +151,12 @@ Result<void> Machine::load_demo() {
 Result<void> Machine::add_vcpus() {
     auto cpuid = supported_cpuid(*kvm_);
     if (!cpuid) return cpuid.error();
+    const bool tsc_deadline = kvm_->check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0;
     for (uint32_t i = 0; i < config_.cpus; ++i) {
         auto vcpu = vm_->create_vcpu(*kvm_, i);
         if (!vcpu) return vcpu.error();
         std::vector<kvm_cpuid_entry2> entries = *cpuid;
-        fixup_cpuid(entries, i, config_.cpus);
+        fixup_cpuid(entries, i, config_.cpus, tsc_deadline);
         MINIVMM_TRY(vcpu->set_cpuid(entries));
         if (config_.kernel) {
             // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate,

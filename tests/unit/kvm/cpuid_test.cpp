@@ -53,7 +53,7 @@ const kvm_cpuid_entry2& find(const std::vector<kvm_cpuid_entry2>& t, uint32_t f,
 
 std::vector<kvm_cpuid_entry2> fixed(uint32_t index, uint32_t count) {
     auto t = host_table();
-    fixup_cpuid(t, index, count);
+    fixup_cpuid(t, index, count, /*tsc_deadline=*/false);
     return t;
 }
 
@@ -131,9 +131,19 @@ TEST(Cpuid, KvmSignatureIsPresent) {
     EXPECT_EQ(find(t, CPUID_KVM_FEATURES).eax, 0x01007afbu);   // features as KVM gave them
 }
 
+TEST(Cpuid, TscDeadlineIsOfferedOnlyWhenKvmHasIt) {
+    for (bool has : {false, true}) {
+        auto t = host_table();
+        fixup_cpuid(t, 0, 1, has);
+        EXPECT_EQ((find(t, 1).ecx & CPUID_LEAF1_ECX_TSC_DEADLINE) != 0, has);
+        const uint32_t others = ~(CPUID_LEAF1_ECX_TSC_DEADLINE | CPUID_LEAF1_ECX_HYPERVISOR);
+        EXPECT_EQ(find(t, 1).ecx & others, find(host_table(), 1).ecx & others);   // nothing else changed
+    }
+}
+
 TEST(Cpuid, MissingKvmSignatureIsAdded) {
     std::vector<kvm_cpuid_entry2> t = {entry(1, 0, 0, 0, 0, 0)};
-    fixup_cpuid(t, 0, 1);
+    fixup_cpuid(t, 0, 1, false);
     ASSERT_EQ(t.size(), 2u);
     EXPECT_EQ(t[1].function, CPUID_KVM_SIGNATURE);
     EXPECT_EQ(t[1].ebx, 0x4b4d564bu);   // "KVMK"
