@@ -73,11 +73,21 @@ TEST_F(DumpDtb, ListsEveryVirtioDeviceWithItsWindowAndInterrupt) {
     auto dts = run_process({"/usr/bin/dtc", "-I", "dtb", "-O", "dts", path("v.dtb")});
     ASSERT_EQ(dts.exit_code, 0) << dts.err;
     EXPECT_EQ(dts.err, "");
-    for (const char* needle :
-         {"virtio_mmio@d0001000 {", "reg = <0x00 0xd0001000 0x00 0x1000>;", "interrupts = <0x05 0x00>;",
-          "virtio_mmio@d0002000 {", "reg = <0x00 0xd0002000 0x00 0x1000>;", "interrupts = <0x06 0x00>;",
-          "virtio_mmio@d0003000 {", "reg = <0x00 0xd0003000 0x00 0x1000>;", "interrupts = <0x07 0x00>;"})
-        EXPECT_NE(dts.out.find(needle), std::string::npos) << needle << "\n" << dts.out;
+    // Slot i: window 0xd0001000 + i * 0x1000, IOAPIC pin 5, 6, 7 (disks first, then the net).
+    const struct {
+        const char* base;
+        const char* irq;
+    } nodes_expected[] = {{"d0001000", "0x05"}, {"d0002000", "0x06"}, {"d0003000", "0x07"}};
+    for (const auto& n : nodes_expected) {
+        size_t at = dts.out.find("virtio_mmio@" + std::string(n.base) + " {");
+        ASSERT_NE(at, std::string::npos) << n.base << "\n" << dts.out;
+        std::string node = dts.out.substr(at, dts.out.find("};", at) - at);
+        EXPECT_NE(node.find("compatible = \"virtio,mmio\";"), std::string::npos) << node;
+        EXPECT_NE(node.find("reg = <0x00 0x" + std::string(n.base) + " 0x00 0x1000>;"),
+                  std::string::npos) << node;
+        EXPECT_NE(node.find("interrupts = <" + std::string(n.irq) + " 0x00>;"), std::string::npos)
+            << node;
+    }
     size_t nodes = 0;
     for (size_t at = dts.out.find("compatible = \"virtio,mmio\""); at != std::string::npos;
          at = dts.out.find("compatible = \"virtio,mmio\"", at + 1))

@@ -76,8 +76,8 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     MINIVMM_TRY(m->add_legacy_devices());
     MINIVMM_TRY(m->add_virtio_devices());
 
-    // 4. The guest's description of all of it (the virtio devices from the plan): command line, ACPI tables, boot_params or
-    //    hvm_start_info. 5. The vCPUs in their entry state.
+    // 4. The guest's description of all of it, the virtio devices from the plan: command
+    //    line, ACPI tables, boot_params or hvm_start_info. 5. The vCPUs in their entry state.
     if (config.kernel) MINIVMM_TRY(m->describe_guest());
     MINIVMM_TRY(m->add_vcpus());
     return m;

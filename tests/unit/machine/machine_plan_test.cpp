@@ -89,7 +89,8 @@ TEST(MachinePlan, IrqchipForKernelsAndForDemosWithVirtioDevicesOnly) {
 TEST(MachinePlan, MoreDevicesThanSlotsIsAUsageError) {
     auto full = plan_machine(kernel_with(layout::VIRTIO_MMIO_MAX_DEVICES - 1, 1));
     ASSERT_TRUE(full);
-    EXPECT_EQ(full->virtio.back().gsi, layout::VIRTIO_MMIO_IRQS[layout::VIRTIO_MMIO_MAX_DEVICES - 1]);
+    EXPECT_EQ(full->virtio.back().gsi,
+              layout::VIRTIO_MMIO_IRQS[layout::VIRTIO_MMIO_MAX_DEVICES - 1]);
     auto over = plan_machine(kernel_with(layout::VIRTIO_MMIO_MAX_DEVICES, 1));
     ASSERT_FALSE(over);
     EXPECT_EQ(over.error().code(), ErrorCode::Usage);
