@@ -13,7 +13,7 @@ constexpr uint64_t SECTOR_SIZE = 512;
 
 // The device range-checks every request against size() before calling (no call ever reaches
 // past the end). Errors carry the errno when there is one; the device answers them with IOERR.
-// Called on one thread at a time (the transport's lock).
+// Called on one thread at a time (the VirtioCore's lock).
 class BlockBackend {
 public:
     virtual ~BlockBackend() = default;

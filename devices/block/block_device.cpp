@@ -50,7 +50,7 @@ uint64_t BlockDevice::features() const {
 size_t BlockDevice::config_size() const { return CONFIG_SIZE; }
 
 void BlockDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
-    // The transport checked offset + size <= CONFIG_SIZE. Little-endian host (virtio_ring.hpp).
+    // The core checked offset + size <= CONFIG_SIZE. Little-endian host (virtio_ring.hpp).
     std::memcpy(data.data(), reinterpret_cast<const uint8_t*>(&config_) + offset, data.size());
 }
 
@@ -64,12 +64,12 @@ void BlockDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexce
     for (;;) {
         const unsigned n = drain(ctx, q, tuning_.max_requests - served, tuning_.max_bytes, bytes);
         served += n;
-        if (q.broken()) return;   // the transport sets DEVICE_NEEDS_RESET
+        if (q.broken()) return;   // the core sets DEVICE_NEEDS_RESET
         // One interrupt per pass, if the driver wants one (EVENT_IDX / NO_INTERRUPT).
         if (n > 0 && q.needs_notification()) ctx.signal_used();
         if (served >= tuning_.max_requests || bytes >= tuning_.max_bytes) {
             if (q.available() != 0) {
-                ctx.requeue(index);   // notifications stay off; the transport calls us again
+                ctx.requeue(index);   // notifications stay off; the core calls us again
                 return;
             }
         }

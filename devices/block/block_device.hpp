@@ -24,7 +24,7 @@ struct BlockTuning {
     // longest poll; the device adapts its window below it (BlockDevice::poll).
     std::chrono::nanoseconds poll = std::chrono::microseconds(50);
     // The most one process_queue call serves before it yields the I/O thread (and the
-    // transport's lock) and asks to be called again (DeviceContext::requeue): a driver that
+    // core's lock) and asks to be called again (DeviceContext::requeue): a driver that
     // never lets the queue run dry must not starve the other devices or the vCPUs.
     unsigned max_requests = 256;
     uint64_t max_bytes = uint64_t{16} << 20;
@@ -32,6 +32,7 @@ struct BlockTuning {
 
 class BlockDevice : public virtio::VirtioDevice {
 public:
+    static constexpr size_t NUM_QUEUES = 1;   // one request queue
     static constexpr uint16_t QUEUE_SIZE = 256;
     static constexpr uint32_t MAX_DISCARD_SECTORS = 0x400000;   // 2 GiB per DISCARD/WRITE_ZEROES
 
@@ -41,7 +42,7 @@ public:
 
     uint32_t device_type() const override;
     uint64_t features() const override;
-    size_t num_queues() const override { return 1; }
+    size_t num_queues() const override { return NUM_QUEUES; }
     uint16_t queue_max_size() const override { return QUEUE_SIZE; }
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;

@@ -33,7 +33,7 @@ void NetDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
     const uint16_t pairs = 1;
     std::memcpy(config + 6, &status, 2);   // little-endian host (virtio_ring.hpp asserts it)
     std::memcpy(config + 8, &pairs, 2);
-    // The transport checked offset + size <= config_size().
+    // The core checked offset + size <= config_size().
     std::memcpy(data.data(), config + offset, data.size());
 }
 
@@ -129,7 +129,7 @@ void NetDevice::count_drop(uint64_t& counter, const char* what) {
 
 void NetDevice::add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len) {
     // Only heads this device popped and has not completed reach here; a refusal means the
-    // queue was reset under us, which the transport prevents; the device then needs a reset.
+    // queue was reset under us, which the core prevents; the device then needs a reset.
     // Published in batches: signal_tx/signal_rx publish before they check for an interrupt,
     // and every path out of the device's work goes through one of them.
     if (!ctx.queue(queue).add_used_deferred(head, len)) ctx.set_needs_reset();

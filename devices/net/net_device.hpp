@@ -2,7 +2,7 @@
 // queue 1 transmits. Frames keep their vnet header end to end: the tap is told the negotiated
 // header size and exactly the receive offloads the guest accepted.
 //
-// Threads: activate() runs on a vCPU thread, everything else on the I/O thread; the transport
+// Threads: activate() runs on a vCPU thread, everything else on the I/O thread; the core
 // serialises all calls with its lock (DeviceContext), so the state below needs no lock of its
 // own. link_up_ is atomic because config reads may come from a vCPU.
 #pragma once
@@ -26,6 +26,7 @@ class NetDevice : public virtio::VirtioDevice {
 public:
     static constexpr size_t RX_QUEUE = 0;
     static constexpr size_t TX_QUEUE = 1;
+    static constexpr size_t NUM_QUEUES = 2;
 
     // `watch` (may be null in tests that call process_backend themselves) is told which
     // readiness of io->fd() the device wants; it must outlive the device.
@@ -33,7 +34,7 @@ public:
 
     uint32_t device_type() const override;
     uint64_t features() const override { return offered_features(); }
-    size_t num_queues() const override { return 2; }
+    size_t num_queues() const override { return NUM_QUEUES; }
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;
 

@@ -2,7 +2,6 @@
 #include "virtio/transport_report.hpp"
 
 #include <linux/virtio_config.h>
-#include <linux/virtio_mmio.h>
 #include "virtio/virtio_ring.hpp"
 
 #include <fmt/format.h>
@@ -51,10 +50,10 @@ std::string device_status_names(uint32_t status) {
     return s.empty() ? "reset" : s;
 }
 
-std::string format_transport_view(const std::string& name, const MmioTransport::View& v) {
+std::string format_transport_view(const std::string& name, const VirtioCore::View& v) {
     std::string irq;
-    if (v.interrupt_status & VIRTIO_MMIO_INT_VRING) irq += " used-buffer";
-    if (v.interrupt_status & VIRTIO_MMIO_INT_CONFIG) irq += " config";
+    if (v.interrupt_status & VirtioCore::INT_USED_BUFFER) irq += " used-buffer";
+    if (v.interrupt_status & VirtioCore::INT_CONFIG) irq += " config";
     std::string out = fmt::format("{}: status {:#x} ({}), interrupt status {:#x}{}\n", name,
                                   v.status, device_status_names(v.status), v.interrupt_status,
                                   irq.empty() ? "" : " (" + irq.substr(1) + " not acknowledged)");

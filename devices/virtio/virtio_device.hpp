@@ -1,6 +1,6 @@
 // VirtioDevice: what one virtio device type (block, net, ...) implements (Virtio 1.2 §2-§5).
-// The transport (virtio-mmio, §4.2) implements the register file, feature negotiation and the
-// device-status state machine once for every device and calls these hooks.
+// VirtioCore implements feature negotiation, the device-status state machine and the queues
+// once for every device and calls these hooks; a transport (virtio-mmio, §4.2) is its front-end.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +13,8 @@
 
 namespace minivmm::virtio {
 
-// What the transport lends an active device (between activate() and reset()). Implemented by
-// the transport; every call is made with the transport's lock held (see MmioTransport).
+// What the core lends an active device (between activate() and reset()). Implemented by
+// VirtioCore; every call is made with the core's lock held (see VirtioCore).
 class DeviceContext {
 public:
     virtual ~DeviceContext() = default;
@@ -40,12 +40,12 @@ public:
     virtual ~VirtioDevice() = default;
 
     virtual uint32_t device_type() const = 0;   // VIRTIO_ID_* (<linux/virtio_ids.h>)
-    // Feature bits offered, VIRTIO_F_VERSION_1 included (the transport is modern-only).
+    // Feature bits offered, VIRTIO_F_VERSION_1 included (the core is modern-only).
     virtual uint64_t features() const = 0;
     virtual size_t num_queues() const = 0;
     virtual uint16_t queue_max_size() const { return Queue::DEFAULT_MAX_SIZE; }
 
-    // Device configuration space (§2.5). The transport checks offset + data.size() <=
+    // Device configuration space (§2.5). The core checks offset + data.size() <=
     // config_size() before calling; reads fill all of `data`.
     virtual size_t config_size() const = 0;
     virtual void read_config(uint64_t offset, std::span<uint8_t> data) const = 0;
@@ -53,7 +53,7 @@ public:
     virtual void write_config(uint64_t /*offset*/, std::span<const uint8_t> /*data*/) {}
 
     // The driver set DRIVER_OK: `features` is what it acknowledged (a subset of features()).
-    // An error makes the transport set DEVICE_NEEDS_RESET (test catalogue TR-06).
+    // An error makes the core set DEVICE_NEEDS_RESET.
     virtual Result<void> activate(DeviceContext& ctx, uint64_t features) = 0;
     // The driver notified queue `index` (ioeventfd or a QueueNotify write); the device is
     // active. Runs on the I/O thread.

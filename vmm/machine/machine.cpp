@@ -35,15 +35,17 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
     auto memory = GuestMemory::create_x86(mem_size);
     if (!memory) return Error(ErrorCode::Usage, memory.error().message());
+    auto plan = plan_machine(config);
+    if (!plan) return plan.error();
     auto done = EventFd::create();
     if (!done) return done.error();
     auto loop = EventLoop::create();
     if (!loop) return loop.error();
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
+    m->plan_ = std::move(*plan);
     MINIVMM_TRY(m->open_disks());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
-    MINIVMM_TRY(m->open_taps());
     return m;
 }
 
@@ -51,16 +53,16 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     auto prepared = prepare(config);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
+    // The taps too (not in prepare(): --dump-dtb describes a --net card without its tap).
+    MINIVMM_TRY(m->open_taps());
     // COM1's host end, still before /dev/kvm (an unwritable --serial file is an input error),
     // but not in prepare(): --dump-dtb must not switch the terminal to raw mode.
     auto console = SerialConsole::open(config.serial);
     if (!console) return console.error();
     m->console_ = std::move(*console);
 
-    // 2. The host: /dev/kvm, a VM, the RAM registered as memslots. Kernels get the in-kernel
-    //    PIC/IOAPIC/LAPIC and PIT, and so do demos given virtio devices (their interrupts
-    //    need the IOAPIC). Plain demos run without them, so that their HLT exits to minivmm,
-    //    where a student can see it.
+    // 2. The host: /dev/kvm, a VM, the RAM registered as memslots, and the in-kernel
+    //    PIC/IOAPIC/LAPIC and PIT if the plan asks for them (see plan_machine).
     auto kvm = Kvm::open(config.kvm_path);
     if (!kvm) return kvm.error();
     auto vm = Vm::create(*kvm);
@@ -68,16 +70,14 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
-    m->irqchip_ = config.kernel || !m->disks_.empty() || !m->taps_.empty();
-    if (m->irqchip_) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
+    if (m->plan_.irqchip) MINIVMM_TRY(m->vm_->create_irqchip_and_pit());
 
-    // 3. Devices on the buses (each virtio-mmio device is recorded in virtio_devices_).
+    // 3. Devices on the buses: the legacy ones, then the plan's virtio devices realised.
     MINIVMM_TRY(m->add_legacy_devices());
-    MINIVMM_TRY(m->add_disks());
-    MINIVMM_TRY(m->add_nets());
+    MINIVMM_TRY(m->add_virtio_devices());
 
-    // 4. The guest's description of all of it: command line, ACPI tables, boot_params or
-    //    hvm_start_info. 5. The vCPUs in their entry state.
+    // 4. The guest's description of all of it, the virtio devices from the plan: command
+    //    line, ACPI tables, boot_params or hvm_start_info. 5. The vCPUs in their entry state.
     if (config.kernel) MINIVMM_TRY(m->describe_guest());
     MINIVMM_TRY(m->add_vcpus());
     return m;
@@ -101,7 +101,7 @@ Result<void> Machine::add_legacy_devices() {
 // (plain demos, which poll it) it is a line wired to nothing.
 Result<void> Machine::add_serial() {
     std::shared_ptr<IrqLine> irq = std::make_shared<NoIrqLine>();
-    if (irqchip_) {
+    if (plan_.irqchip) {
         auto line = KvmIrqLine::create(*vm_, layout::COM1_IRQ);
         if (!line) return line.error();
         irq = std::move(*line);
@@ -182,7 +182,7 @@ Result<void> Machine::add_vcpus() {
         }
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
                                                     LoopOptions{config_.trace_exits, config_.stats,
-                                                                irqchip_}));
+                                                                plan_.irqchip}));
     }
     return {};
 }

@@ -22,6 +22,7 @@
 #include "legacy/serial.hpp"
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
+#include "machine/machine_plan.hpp"
 #include "machine/outcome.hpp"
 #include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
@@ -29,6 +30,7 @@
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
 #include "virtio/mmio_transport.hpp"
+#include "virtio/virtio_core.hpp"
 #include "virtio/virtio_device.hpp"
 #include "machine/loop_fd_watch.hpp"
 #include "net/net_device.hpp"
@@ -39,8 +41,9 @@ namespace minivmm {
 class Machine {
 public:
     static Result<std::unique_ptr<Machine>> create(const MachineConfig& config);
-    // --dump-dtb: checks the inputs as create() does (step 1), writes the device tree of the
-    // machine the config describes to config.dump_dtb, and stops. Never opens /dev/kvm.
+    // --dump-dtb: checks the inputs as create() does (step 1, the taps excepted), writes the
+    // device tree of the machine the config describes to config.dump_dtb, and stops. Never
+    // opens /dev/kvm or a tap.
     static Result<void> dump_device_tree(const MachineConfig& config);
 
     // Runs the VM to its end. SIGINT and SIGTERM must be blocked in the calling thread (main
@@ -64,11 +67,12 @@ private:
     Result<void> add_serial();
     Result<void> add_power_devices();
     Result<void> open_disks();
-    Result<void> add_disks();
     void flush_disks();
-    Result<std::shared_ptr<virtio::MmioTransport>> add_virtio_device(
-        std::shared_ptr<virtio::VirtioDevice> device, const std::string& name);
-    Result<void> add_nets();
+    // machine_virtio.cpp: step 3, the plan's virtio devices realised.
+    Result<void> add_virtio_devices();
+    Result<void> add_net(const VirtioDevicePlan& plan);
+    Result<std::shared_ptr<virtio::VirtioCore>> add_virtio_device(
+        std::shared_ptr<virtio::VirtioDevice> device, const VirtioDevicePlan& plan);
     Result<void> load_demo();
     Result<void> open_taps();
     // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
@@ -85,9 +89,9 @@ private:
     std::string state_report(std::vector<std::thread>& threads, double seconds);
 
     MachineConfig config_;
+    MachinePlan plan_;         // made in step 1 from config_; the guest's description uses it
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
-    bool irqchip_ = false;     // the in-kernel PIC/IOAPIC/LAPIC and PIT exist
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
@@ -100,8 +104,6 @@ private:
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
     // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
     std::vector<std::shared_ptr<block::BlockDevice>> disks_;
-    // One per virtio-mmio transport, in slot order: what the DSDT and the command line describe.
-    std::vector<acpi::VirtioMmioDeviceInfo> virtio_devices_;
     std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)
     EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
@@ -117,10 +119,10 @@ private:
         std::shared_ptr<net::NetDevice> device;
     };
     std::vector<NetCard> nets_;   // --net, on the bus in step 3 (the taps moved into them)
-    // Every virtio-mmio transport with its report label ("virtio-blk0 (vm.img) at 0x..., irq 5").
+    // Every virtio device's core with its report label ("virtio-blk0 at 0x..., irq 5 (vm.img)").
     struct VirtioSlot {
         std::string label;
-        std::shared_ptr<virtio::MmioTransport> transport;
+        std::shared_ptr<virtio::VirtioCore> core;
     };
     std::vector<VirtioSlot> virtio_slots_;
     std::shared_ptr<Serial16550> serial_;   // COM1, for the state report

@@ -129,7 +129,7 @@ Result<void> Machine::describe_guest() {
     desc.cmdline_capacity = cmdline_capacity_;
     desc.user_cmdline = config_.cmdline;
     desc.num_vcpus = config_.cpus;
-    desc.virtio_devices = virtio_devices_;
+    desc.virtio_devices = plan_.virtio_mmio();
     desc.initrd_addr = initrd_addr_;
     desc.initrd_size = initrd_size_;
     auto entry_arg = write_guest_description(memory_, desc);
@@ -142,12 +142,12 @@ Result<std::vector<uint8_t>> Machine::device_tree() const {
     firmware::FdtConfig fdt;
     fdt.ram_size = memory_.total_size();
     fdt.num_vcpus = config_.cpus;
-    fdt.virtio_devices = virtio_devices_;
+    fdt.virtio_devices = plan_.virtio_mmio();
     return firmware::build_fdt(fdt);
 }
 
-// Only step 1 runs here (no /dev/kvm), so the tree lists the virtio-mmio devices known by then:
-// a device must have its slot (window and IRQ) in virtio_devices_ at step 1 to appear.
+// Only step 1 runs here (no /dev/kvm, no tap opened): the tree lists every virtio device of the
+// plan, with the window and interrupt the guest would get.
 Result<void> Machine::dump_device_tree(const MachineConfig& config) {
     auto m = prepare(config);
     if (!m) return m.error();

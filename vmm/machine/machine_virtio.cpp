@@ -1,6 +1,6 @@
 // Machine's virtio devices: the --disk images and --net taps are opened and checked in step 1
-// (before /dev/kvm), put on the machine as virtio-mmio devices in step 3, and the disks flushed
-// at the end of run().
+// (before /dev/kvm), realised as the plan says in step 3 (virtio-mmio devices over a VirtioCore
+// each), and the disks flushed at the end of run().
 #include <linux/virtio_mmio.h>
 #include <sys/epoll.h>
 
@@ -57,73 +57,68 @@ void Machine::flush_disks() {
     }
 }
 
-Result<void> Machine::add_disks() {
-    for (size_t i = 0; i < disks_.size(); ++i) {
-        auto transport = add_virtio_device(disks_[i], fmt::format("virtio-blk{}", i));
-        if (!transport) return transport.error();
-        virtio_slots_.back().label += fmt::format(" ({})", config_.disks[i].path);
+// Step 3: every virtio device of the plan, in slot order, realised on the machine.
+Result<void> Machine::add_virtio_devices() {
+    for (const VirtioDevicePlan& d : plan_.virtio) {
+        if (d.kind == VirtioDevicePlan::Kind::Block)
+            MINIVMM_TRY(add_virtio_device(disks_.at(d.index), d));
+        else
+            MINIVMM_TRY(add_net(d));
     }
+    taps_.clear();   // moved into their devices
     return {};
 }
 
-// One virtio-net card per --net tap. The tap's readiness reaches the device through its
-// transport (backend_ready, under the transport's lock); the device says which readiness it
-// wants (LoopFdWatch): EPOLLIN while it has receive buffers, EPOLLOUT while a send waits.
-Result<void> Machine::add_nets() {
-    for (size_t i = 0; i < taps_.size(); ++i) {
-        const int fd = taps_[i]->fd();
-        const std::string name = fmt::format("net{} ({})", i, taps_[i]->name());
-        // The watch exists before the device (which keeps a pointer to it) and the transport
-        // after it: the handler finds the transport through this slot.
-        auto slot = std::make_shared<std::weak_ptr<virtio::MmioTransport>>();
-        auto watch = std::make_unique<LoopFdWatch>(*loop_, fd, [slot] {
-            if (auto transport = slot->lock()) transport->backend_ready();
-        });
-        auto device = std::make_shared<net::NetDevice>(config_.nets[i].mac, std::move(taps_[i]),
-                                                       watch.get());
-        net_watches_.push_back(std::move(watch));
-        auto transport = add_virtio_device(device, fmt::format("virtio-net{}", i));
-        if (!transport) return transport.error();
-        virtio_slots_.back().label += fmt::format(" ({})", config_.nets[i].tap);
-        *slot = *transport;
-        nets_.push_back({name, std::move(device)});
-    }
-    taps_.clear();
+// A virtio-net card on its --net tap. The tap's readiness reaches the device through its core
+// (backend_ready, under the core's lock); the device says which readiness it wants
+// (LoopFdWatch): EPOLLIN while it has receive buffers, EPOLLOUT while a send waits.
+Result<void> Machine::add_net(const VirtioDevicePlan& plan) {
+    std::unique_ptr<net::Tap>& tap = taps_.at(plan.index);
+    const std::string name = fmt::format("net{} ({})", plan.index, tap->name());
+    // The watch exists before the device (which keeps a pointer to it) and the core after it:
+    // the handler finds the core through this slot.
+    auto slot = std::make_shared<std::weak_ptr<virtio::VirtioCore>>();
+    auto watch = std::make_unique<LoopFdWatch>(*loop_, tap->fd(), [slot] {
+        if (auto core = slot->lock()) core->backend_ready();
+    });
+    auto device = std::make_shared<net::NetDevice>(config_.nets[plan.index].mac, std::move(tap),
+                                                   watch.get());
+    net_watches_.push_back(std::move(watch));
+    auto core = add_virtio_device(device, plan);
+    if (!core) return core.error();
+    *slot = *core;
+    nets_.push_back({name, std::move(device)});
     return {};
 }
 
-// The next virtio-mmio slot (layout.hpp): its register window on the MMIO bus, its interrupt
-// through an irqfd, and one ioeventfd per queue on QueueNotify (datamatch = the queue index),
-// so a notification reaches the I/O thread without an exit to user space.
-Result<std::shared_ptr<virtio::MmioTransport>> Machine::add_virtio_device(
-    std::shared_ptr<virtio::VirtioDevice> device, const std::string& name) {
-    const size_t slot = virtio_devices_.size();
-    if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
-        return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
-                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
-    const uint64_t base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SLOT_SIZE;
-    const uint32_t irq = layout::VIRTIO_MMIO_IRQS[slot];
-    auto line = KvmIrqLine::create(*vm_, irq);
-    if (!line) return line.error().with_context(name);
-    const size_t queues = device->num_queues();
-    auto transport =
-        std::make_shared<virtio::MmioTransport>(std::move(device), memory_, std::move(*line));
-    MINIVMM_TRY(mmio_.insert({base, layout::VIRTIO_MMIO_SLOT_SIZE}, transport, name));
-    for (size_t q = 0; q < queues; ++q) {
+// One planned virtio-mmio device realised: its core, its register window on the MMIO bus, its
+// interrupt through an irqfd, and one ioeventfd per planned notification (QueueNotify,
+// datamatch = the queue index), so a notification reaches the I/O thread without an exit to
+// user space.
+Result<std::shared_ptr<virtio::VirtioCore>> Machine::add_virtio_device(
+    std::shared_ptr<virtio::VirtioDevice> device, const VirtioDevicePlan& plan) {
+    MINIVMM_ASSERT(device->num_queues() == plan.notify.size());
+    auto line = KvmIrqLine::create(*vm_, plan.gsi);
+    if (!line) return line.error().with_context(plan.name);
+    auto core = std::make_shared<virtio::VirtioCore>(std::move(device), memory_,
+                                                     std::move(*line), "virtio-mmio");
+    MINIVMM_TRY(mmio_.insert({plan.base, plan.size}, std::make_shared<virtio::MmioTransport>(core),
+                             plan.name));
+    for (size_t q = 0; q < plan.notify.size(); ++q) {
+        const NotifyPlan& n = plan.notify[q];
         auto fd = EventFd::create();
         if (!fd) return fd.error();
-        MINIVMM_TRY(vm_->register_ioeventfd(fd->fd(), base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q));
+        MINIVMM_TRY(vm_->register_ioeventfd(fd->fd(), n.address, n.size, n.datamatch));
         const EventFd* notify =
             notify_fds_.emplace_back(std::make_unique<EventFd>(std::move(*fd))).get();
-        MINIVMM_TRY(loop_->add(notify->fd(), EPOLLIN, [transport, notify, q](uint32_t) {
+        MINIVMM_TRY(loop_->add(notify->fd(), EPOLLIN, [core, notify, q](uint32_t) {
             notify->consume();
             // The device yielded with work left: come back after the loop's other sources.
-            if (transport->notify(q)) notify->signal();
+            if (core->notify(q)) notify->signal();
         }));
     }
-    virtio_devices_.push_back({base, layout::VIRTIO_MMIO_SLOT_SIZE, irq});
-    virtio_slots_.push_back({fmt::format("{} at {:#x}, irq {}", name, base, irq), transport});
-    return transport;
+    virtio_slots_.push_back({plan.label(), core});
+    return core;
 }
 
 } // namespace minivmm

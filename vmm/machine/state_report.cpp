@@ -29,7 +29,7 @@ std::string Machine::state_report(std::vector<std::thread>& threads, double seco
             out += format_vcpu_state(**state, symbols_);
     }
     for (const VirtioSlot& slot : virtio_slots_) {
-        auto view = slot.transport->view(ANSWER_WAIT);
+        auto view = slot.core->view(ANSWER_WAIT);
         if (view) out += virtio::format_transport_view(slot.label, *view);
         else out += fmt::format("{}: busy (its lock stayed held for {} ms: a thread is inside "
                                 "the device)\n", slot.label, ANSWER_WAIT.count());

@@ -412,6 +412,39 @@ TEST_F(MmioTransportTest, RegisterReadsAndNotifiesFromTwoThreads) {
     EXPECT_EQ(device->processed, 2000u);
 }
 
+// A guest's interrupt handler reads InterruptStatus and writes InterruptACK while the I/O
+// thread is inside the device (a queue pass may poll for up to 50 us): neither waits for it.
+TEST_F(MmioTransportTest, InterruptStatusAndAckDoNotWaitForABusyDevice) {
+    init();
+    auto buf = ring0.alloc(16);
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    transport.notify(0);   // a used buffer: InterruptStatus bit 0 is pending
+    std::promise<void> inside, release;
+    auto release_future = release.get_future().share();
+    device->on_process = [&] {
+        inside.set_value();
+        release_future.wait();
+    };
+    ring0.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
+    ring0.publish();
+    std::thread io([&] { transport.notify(0); });
+    inside.get_future().wait();
+    // The handler's accesses, on a thread of their own so that a wait shows as a timeout.
+    auto handler = std::async(std::launch::async, [&] {
+        uint32_t pending = reg(VIRTIO_MMIO_INTERRUPT_STATUS);
+        drv.write32(VIRTIO_MMIO_INTERRUPT_ACK, pending);
+        return std::pair{pending, reg(VIRTIO_MMIO_INTERRUPT_STATUS)};
+    });
+    const bool answered = handler.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+    release.set_value();
+    io.join();
+    ASSERT_TRUE(answered) << "InterruptStatus/InterruptACK waited for the device's queue pass";
+    auto [pending, after_ack] = handler.get();
+    EXPECT_EQ(pending, uint32_t{VIRTIO_MMIO_INT_VRING});
+    EXPECT_EQ(after_ack, 0u);
+}
+
 } // namespace
 } // namespace minivmm::virtio
 

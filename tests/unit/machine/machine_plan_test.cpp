@@ -1,0 +1,101 @@
+// Tests of machine/machine_plan: the devices' windows, interrupts and notifications and the
+// irqchip decision, computed from a configuration alone (no /dev/kvm, no files opened).
+#include "machine/machine_plan.hpp"
+
+#include <gtest/gtest.h>
+
+#include <linux/virtio_mmio.h>
+
+#include "memory/layout.hpp"
+
+namespace minivmm {
+namespace {
+
+MachineConfig kernel_with(size_t disks, size_t nets) {
+    MachineConfig config;
+    config.kernel = "vmlinux";
+    for (size_t i = 0; i < disks; ++i)
+        config.disks.push_back({"disk" + std::to_string(i) + ".img", false, ""});
+    for (size_t i = 0; i < nets; ++i) config.nets.push_back({"tap" + std::to_string(i), {}, false});
+    return config;
+}
+
+TEST(MachinePlan, TwoDisksAndANetGetConsecutiveSlotsDisksFirst) {
+    auto plan = plan_machine(kernel_with(2, 1));
+    ASSERT_TRUE(plan) << plan.error().message();
+    EXPECT_TRUE(plan->irqchip);
+    ASSERT_EQ(plan->virtio.size(), 3u);
+    const VirtioDevicePlan& blk0 = plan->virtio[0];
+    const VirtioDevicePlan& blk1 = plan->virtio[1];
+    const VirtioDevicePlan& net0 = plan->virtio[2];
+    EXPECT_EQ(blk0.kind, VirtioDevicePlan::Kind::Block);
+    EXPECT_EQ(blk1.index, 1u);
+    EXPECT_EQ(net0.kind, VirtioDevicePlan::Kind::Net);
+    EXPECT_EQ(net0.index, 0u);
+    EXPECT_EQ(blk0.base, 0xd000'1000u);
+    EXPECT_EQ(blk1.base, 0xd000'2000u);
+    EXPECT_EQ(net0.base, 0xd000'3000u);
+    for (const VirtioDevicePlan& d : plan->virtio) EXPECT_EQ(d.size, 0x1000u);
+    EXPECT_EQ(blk0.gsi, 5u);
+    EXPECT_EQ(blk1.gsi, 6u);
+    EXPECT_EQ(net0.gsi, 7u);
+    EXPECT_EQ(blk0.label(), "virtio-blk0 at 0xd0001000, irq 5 (disk0.img)");
+    EXPECT_EQ(net0.label(), "virtio-net0 at 0xd0003000, irq 7 (tap0)");
+}
+
+TEST(MachinePlan, OneNotificationPerQueueOnTheQueueNotifyRegister) {
+    auto plan = plan_machine(kernel_with(1, 1));
+    ASSERT_TRUE(plan);
+    const auto& blk = plan->virtio[0].notify;
+    ASSERT_EQ(blk.size(), 1u);   // one request queue
+    EXPECT_EQ(blk[0].address, 0xd000'1000u + VIRTIO_MMIO_QUEUE_NOTIFY);
+    EXPECT_EQ(blk[0].size, 4u);
+    EXPECT_EQ(blk[0].datamatch, 0u);
+    const auto& net = plan->virtio[1].notify;
+    ASSERT_EQ(net.size(), 2u);   // receive and transmit
+    EXPECT_EQ(net[0].address, 0xd000'2000u + VIRTIO_MMIO_QUEUE_NOTIFY);
+    EXPECT_EQ(net[0].datamatch, 0u);
+    EXPECT_EQ(net[1].address, net[0].address);
+    EXPECT_EQ(net[1].datamatch, 1u);
+}
+
+TEST(MachinePlan, TheGuestDescriptionListsEveryDeviceInSlotOrder) {
+    auto plan = plan_machine(kernel_with(2, 1));
+    ASSERT_TRUE(plan);
+    auto infos = plan->virtio_mmio();
+    ASSERT_EQ(infos.size(), 3u);
+    for (size_t i = 0; i < infos.size(); ++i) {
+        EXPECT_EQ(infos[i].base, plan->virtio[i].base);
+        EXPECT_EQ(infos[i].size, plan->virtio[i].size);
+        EXPECT_EQ(infos[i].irq, plan->virtio[i].gsi);
+    }
+}
+
+TEST(MachinePlan, IrqchipForKernelsAndForDemosWithVirtioDevicesOnly) {
+    MachineConfig demo;
+    demo.demo = "hello";
+    auto plain = plan_machine(demo);
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->irqchip);
+    EXPECT_TRUE(plain->virtio.empty());
+    demo.nets.push_back({"tap0", {}, false});
+    EXPECT_TRUE(plan_machine(demo)->irqchip);
+    auto kernel = plan_machine(kernel_with(0, 0));
+    ASSERT_TRUE(kernel);
+    EXPECT_TRUE(kernel->irqchip);
+    EXPECT_TRUE(kernel->virtio.empty());
+}
+
+TEST(MachinePlan, MoreDevicesThanSlotsIsAUsageError) {
+    auto full = plan_machine(kernel_with(layout::VIRTIO_MMIO_MAX_DEVICES - 1, 1));
+    ASSERT_TRUE(full);
+    EXPECT_EQ(full->virtio.back().gsi,
+              layout::VIRTIO_MMIO_IRQS[layout::VIRTIO_MMIO_MAX_DEVICES - 1]);
+    auto over = plan_machine(kernel_with(layout::VIRTIO_MMIO_MAX_DEVICES, 1));
+    ASSERT_FALSE(over);
+    EXPECT_EQ(over.error().code(), ErrorCode::Usage);
+    EXPECT_EQ(over.error().message(), "Too many virtio devices (at most 8)");
+}
+
+} // namespace
+} // namespace minivmm
