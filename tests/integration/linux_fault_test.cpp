@@ -67,6 +67,23 @@ std::string verified_sha(const std::string& out) {
     return std::regex_search(out, m, OK) ? m[1].str() : "";
 }
 
+// After the repair: the guest read back what it wrote, powered off with 0, printed no BAD line,
+// saw `read` while the fault lasted and `flush` at the end; the host's `storage` holds what the
+// guest read back.
+void expect_recovered(BackgroundProcess& vm, const fs::path& storage, const std::string& read,
+                      const char* read_why, const std::string& flush, const char* flush_why) {
+    EXPECT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-VERIFY-OK", STEP_MS));
+    ProcessResult r = vm.finish(0, 120);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find(read), std::string::npos) << read_why << ":\n" << r.out;
+    EXPECT_NE(r.out.find(flush), std::string::npos) << flush_why << ":\n" << r.out;
+    EXPECT_EQ(r.out.find("MINIVMM-FAULTS-BAD"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("MINIVMM-POWEROFF"), std::string::npos) << r.out;
+    const std::string sha = verified_sha(r.out);
+    EXPECT_FALSE(sha.empty()) << r.out;
+    EXPECT_EQ(first_mib_sha256(storage), sha) << storage << " does not hold what the guest read back";
+}
+
 class LinuxGuestFaults : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -109,18 +126,9 @@ TEST_F(LinuxGuestFaults, AFullHostFileSystemGivesWriteErrorsUntilSpaceIsFreed) {
         << "the guest never saw its write fail on a full host file system";
     ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS));
     fs::remove(mnt / "filler");
-    EXPECT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-VERIFY-OK", STEP_MS));
-    ProcessResult r = vm.finish(0, 120);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("MINIVMM-FAULTS-READ-OK"), std::string::npos)
-        << "reads must go on working while the host file system is full:\n" << r.out;
-    EXPECT_NE(r.out.find("MINIVMM-FAULTS-FLUSH-OK"), std::string::npos)
-        << "a flush must work again once there is space:\n" << r.out;
-    EXPECT_EQ(r.out.find("MINIVMM-FAULTS-BAD"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("MINIVMM-POWEROFF"), std::string::npos) << r.out;
-    const std::string sha = verified_sha(r.out);
-    EXPECT_FALSE(sha.empty()) << r.out;
-    EXPECT_EQ(first_mib_sha256(image), sha) << "the image does not hold what the guest read back";
+    expect_recovered(vm, image, "MINIVMM-FAULTS-READ-OK",
+                     "reads must go on working while the host file system is full",
+                     "MINIVMM-FAULTS-FLUSH-OK", "a flush must work again once there is space");
 }
 
 // A device-mapper device over a loop device over a file, whose table the test can swap.
@@ -182,18 +190,9 @@ TEST_F(LinuxGuestFaults, AnUnreadableDeviceGivesIoErrorsUntilItIsRepaired) {
         << "the guest never saw a write fail on a failing device";
     ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS));
     ASSERT_EQ(dm.set_working(true), "");
-    EXPECT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-VERIFY-OK", STEP_MS));
-    ProcessResult r = vm.finish(0, 120);
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("MINIVMM-FAULTS-READ-FAILED"), std::string::npos)
-        << "a read of a failing device must fail in the guest:\n" << r.out;
-    EXPECT_NE(r.out.find("MINIVMM-FAULTS-FLUSH-FAILED"), std::string::npos)
-        << "after a failed fdatasync no flush may succeed:\n" << r.out;
-    EXPECT_EQ(r.out.find("MINIVMM-FAULTS-BAD"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("MINIVMM-POWEROFF"), std::string::npos) << r.out;
-    const std::string sha = verified_sha(r.out);
-    EXPECT_FALSE(sha.empty()) << r.out;
-    EXPECT_EQ(first_mib_sha256(dm.path()), sha) << "the device does not hold what the guest read back";
+    expect_recovered(vm, dm.path(), "MINIVMM-FAULTS-READ-FAILED",
+                     "a read of a failing device must fail in the guest",
+                     "MINIVMM-FAULTS-FLUSH-FAILED", "after a failed fdatasync no flush may succeed");
 }
 
 } // namespace
