@@ -98,6 +98,10 @@ TEST(Demos, TripleFaultIsReportedWithRegistersAndCode120) {
     EXPECT_TRUE(r.err.find("idt=0/0\n") != std::string::npos ||
                 r.err.find("rip=000000000000fff0") != std::string::npos)
         << r.err;
+    // Registers of the reset state come with a line saying so, and only they.
+    EXPECT_EQ(r.err.find("the vCPU's reset state, not the state at the fault") != std::string::npos,
+              r.err.find("rip=000000000000fff0") != std::string::npos)
+        << r.err;
 }
 
 TEST(Demos, TraceExitsShowsEveryIoExitWithDevice) {
