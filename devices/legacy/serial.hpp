@@ -21,7 +21,7 @@ namespace minivmm {
 class Serial16550 : public BusDevice {
 public:
     // Receives every byte the guest transmits, in order, on a vCPU thread, with the UART's lock
-    // held: it must not block (SerialOutput drops instead).
+    // held: it must not block (SerialOutputBuffer only appends to its buffer).
     using OutputSink = std::function<void(uint8_t)>;
     // Called (on a vCPU thread, lock held) when the guest has drained the receive FIFO down to
     // RX_RESUME_LEVEL after input_space() reported it full: the host may push again.

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,9 +27,11 @@ Result<std::unique_ptr<SerialOutput>> SerialOutput::for_fd(int fd) {
     }
     int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (copy < 0) return sys_error(ErrorCode::Host, fmt::format("dup fd {}", fd));
-    // A regular file never makes a writer wait for a reader; the rest (sockets, a pipe whose
-    // reader is gone) is only written when there is room.
-    const Mode mode = S_ISREG(st.st_mode) ? Mode::Plain : Mode::PollFirst;
+    // A regular file never makes a writer wait for a reader; a socket is sent to without
+    // waiting; the rest (a tty or pipe /proc could not reopen) only when there is room.
+    const Mode mode = S_ISREG(st.st_mode)    ? Mode::Plain
+                      : S_ISSOCK(st.st_mode) ? Mode::Socket
+                                             : Mode::PollFirst;
     return std::unique_ptr<SerialOutput>(new SerialOutput(UniqueFd(copy), mode));
 }
 
@@ -44,24 +47,41 @@ std::unique_ptr<SerialOutput> SerialOutput::discard() {
     return std::unique_ptr<SerialOutput>(new SerialOutput(UniqueFd(), Mode::Discard));
 }
 
-void SerialOutput::write(uint8_t byte) noexcept {
-    if (mode_ == Mode::Discard) return;
-    if (mode_ == Mode::PollFirst) {
-        pollfd p{fd_.get(), POLLOUT, 0};
-        if (::poll(&p, 1, 0) != 1 || (p.revents & POLLOUT) == 0) {
-            dropped_.fetch_add(1, std::memory_order_relaxed);
-            return;
+SerialOutput::Progress SerialOutput::write(std::span<const uint8_t> bytes) noexcept {
+    Progress p;
+    if (mode_ == Mode::Discard) {
+        p.written = bytes.size();
+        return p;
+    }
+    while (p.written < bytes.size()) {
+        const uint8_t* data = bytes.data() + p.written;
+        size_t len = bytes.size() - p.written;
+        if (mode_ == Mode::PollFirst) {
+            // A descriptor we could not make non-blocking: one byte, and only when there is
+            // room for it, so the write cannot wait.
+            pollfd pfd{fd_.get(), POLLOUT, 0};
+            if (::poll(&pfd, 1, 0) != 1 || (pfd.revents & POLLOUT) == 0) {
+                p.stop = (pfd.revents & (POLLERR | POLLNVAL)) ? Progress::Stop::Broken
+                                                              : Progress::Stop::Full;
+                return p;
+            }
+            len = 1;
+        }
+        ssize_t n = mode_ == Mode::Socket
+                        ? ::send(fd_.get(), data, len, MSG_DONTWAIT | MSG_NOSIGNAL)
+                        : ::write(fd_.get(), data, len);
+        if (n > 0) {
+            p.written += static_cast<size_t>(n);
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            // EAGAIN: the reader is slow or stopped. EPIPE (the reader is gone; SIGPIPE is
+            // ignored), EIO, ENOSPC ...: it will not get better.
+            p.stop = (n == 0 || errno == EAGAIN) ? Progress::Stop::Full : Progress::Stop::Broken;
+            return p;
         }
     }
-    ssize_t n;
-    do {
-        n = ::write(fd_.get(), &byte, 1);
-    } while (n < 0 && errno == EINTR);
-    // EAGAIN (reader too slow or stopped), EPIPE (reader gone; SIGPIPE is ignored), EIO: drop.
-    if (n == 1)
-        written_.fetch_add(1, std::memory_order_relaxed);
-    else
-        dropped_.fetch_add(1, std::memory_order_relaxed);
+    return p;
 }
 
 } // namespace minivmm

@@ -1,11 +1,12 @@
-// SerialOutput: where the guest's serial output goes on the host. It never blocks the vCPU that
-// writes: when the reader is slow, stopped or gone, bytes are dropped and counted
-// (test-catalogue PROC-03, PROC-04).
+// SerialOutput: the host end the guest's serial output is written to (stdout, a file, nowhere).
+// It never blocks the thread that writes: what a slow, stopped or vanished reader cannot take
+// now is reported back (SerialOutputBuffer keeps it, retries or drops and counts it:
+// test-catalogue PROC-03, PROC-04).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "base/result.hpp"
@@ -18,27 +19,37 @@ public:
     // Output to the host's `fd` (stdout for --serial stdio). Ttys, pipes and FIFOs get their own
     // non-blocking open file description (through /proc/self/fd), so the shell's terminal keeps
     // its blocking mode; regular files are written as they are (O_APPEND and offsets shared);
-    // anything else is written only when poll() says there is room.
+    // sockets are sent to with MSG_DONTWAIT; anything else is written a byte at a time, each
+    // only when poll() says there is room.
     static Result<std::unique_ptr<SerialOutput>> for_fd(int fd);
     // --serial file:PATH: created (0644) or truncated. Errors name the file (ErrorCode::Input).
     static Result<std::unique_ptr<SerialOutput>> open_file(const std::string& path);
-    // --serial none: every byte is discarded (not counted as dropped).
+    // --serial none: every byte is discarded.
     static std::unique_ptr<SerialOutput> discard();
 
-    // From vCPU threads (serialised by the UART's lock). Never blocks.
-    void write(uint8_t byte) noexcept;
+    // What one write() achieved: `written` bytes from the front, then why it stopped short.
+    struct Progress {
+        enum class Stop {
+            None,     // everything was written
+            Full,     // the reader has no room now (EAGAIN): try again when fd() is writable
+            Broken,   // it never will (EPIPE: the reader is gone; EIO, ENOSPC ...)
+        };
+        size_t written = 0;
+        Stop stop = Stop::None;
+    };
+    // Writes as much of `bytes` as the host end takes without waiting. One caller at a time.
+    Progress write(std::span<const uint8_t> bytes) noexcept;
 
-    uint64_t written() const { return written_.load(std::memory_order_relaxed); }
-    uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    // The descriptor to watch for writability; -1 for discard().
+    int fd() const { return fd_.get(); }
+    bool discards() const { return mode_ == Mode::Discard; }
 
 private:
-    enum class Mode { Plain, PollFirst, Discard };
+    enum class Mode { Plain, Socket, PollFirst, Discard };
     SerialOutput(UniqueFd fd, Mode mode) : fd_(std::move(fd)), mode_(mode) {}
 
     UniqueFd fd_;
     Mode mode_;
-    std::atomic<uint64_t> written_{0};
-    std::atomic<uint64_t> dropped_{0};
 };
 
 // Opens a new file description of `fd` (a tty, pipe or FIFO) with `flags` (O_NONBLOCK ...)

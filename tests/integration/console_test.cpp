@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <thread>
@@ -86,6 +87,57 @@ TEST(Console, GuestRebootThroughI8042ExitsZero) {
     auto r = run_process({MINIVMM_BINARY, "--demo", "reboot", "--log-level", "info"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("the guest rebooted (i8042 reset)"), std::string::npos) << r.err;
+}
+
+// Guest output is buffered (SerialOutputBuffer): however the guest ends the VM, its last line
+// is out before minivmm's own last words, on one stream as a terminal shows them.
+TEST(Console, TheGuestsLastLineComesBeforeMinivmmsLastWords) {
+    REQUIRE_KVM();
+    struct Case {
+        const char* demo;
+        const char* guest_last_line;
+        const char* minivmm_says;
+    };
+    const Case cases[] = {
+        {"poweroff", "poweroff demo: ACPI S5 through the sleep control register\n",
+         "minivmm: info: the guest powered off"},
+        {"reboot", "reboot demo: i8042 reset command 0xfe\n", "minivmm: info: the guest rebooted"},
+        {"triple-fault", "triple-fault demo: loading an empty IDT and dividing by zero\n",
+         "minivmm: error: vcpu0: triple fault"},
+    };
+    for (const Case& c : cases) {
+        auto r = run_process({"/bin/sh", "-c", std::string(MINIVMM_BINARY) + " --demo " + c.demo +
+                                                   " --log-level info 2>&1"});
+        const size_t line = r.out.find(c.guest_last_line);
+        const size_t says = r.out.find(c.minivmm_says);
+        ASSERT_NE(line, std::string::npos) << c.demo << ": " << r.out;
+        ASSERT_NE(says, std::string::npos) << c.demo << ": " << r.out;
+        EXPECT_LT(line, says) << c.demo << ": " << r.out;
+    }
+}
+
+// A stdout that is a socket (a service's journal): output is sent without waiting, on threads
+// whose seccomp filters allow it.
+TEST(Console, ASocketStdoutGetsTheOutput) {
+    REQUIRE_KVM();
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::dup2(sv[0], 1);
+        ::execl(MINIVMM_BINARY, MINIVMM_BINARY, "--demo", "hello", static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    ::close(sv[0]);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(sv[1], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(sv[1]);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    EXPECT_NE(out.find("Hello from the minivmm demo guest!"), std::string::npos) << out;
 }
 
 // Runs minivmm on a new pseudo-terminal; `act` drives it through the master side.

@@ -109,6 +109,7 @@ Result<void> Machine::add_serial() {
     auto serial = std::make_shared<Serial16550>(console_->sink(), std::move(irq));
     serial_ = serial;
     MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
+    MINIVMM_TRY(console_->connect_output(*loop_));
     VmControl* control = control_.get();
     return console_->connect_input(*loop_, *serial, [control] {
         control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"});
@@ -301,6 +302,7 @@ Result<Outcome> Machine::run() {
     for (auto& t : threads) t.join();
     loop_->stop();
     io_thread.join();
+    console_->flush_at_exit();   // the guest's last bytes before anything minivmm prints now
     flush_disks();
     timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);

@@ -29,11 +29,13 @@ Result<std::unique_ptr<SerialConsole>> SerialConsole::open(const SerialConfig& c
     }
     case SerialConfig::Kind::None: output = SerialOutput::discard(); break;
     }
-    return std::unique_ptr<SerialConsole>(new SerialConsole(config, std::move(output)));
+    auto buffer = SerialOutputBuffer::create(std::move(output));
+    if (!buffer) return buffer.error();
+    return std::unique_ptr<SerialConsole>(new SerialConsole(config, std::move(*buffer)));
 }
 
 Serial16550::OutputSink SerialConsole::sink() {
-    return [out = output_](uint8_t byte) { out->write(byte); };
+    return [out = output_](uint8_t byte) { out->put(byte); };
 }
 
 Result<void> SerialConsole::connect_input(EventLoop& loop, Serial16550& serial,

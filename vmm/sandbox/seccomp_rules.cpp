@@ -27,8 +27,15 @@ constexpr SyscallRule RULES[] = {
     {"read", ALL_THREADS, NONE, 0, 0,
      "EventFd::consume, the main thread's signalfd, stdin and tap input"},
     {"write", ALL_THREADS, NONE, 0, 0,
-     "guest serial output to stdout, log lines to stderr, EventFd::signal (VmControl::finish, "
-     "irqfd triggers, EventLoop::stop), the SIGSYS handler's message"},
+     "guest serial output to stdout (SerialOutputBuffer: the loop thread, a vCPU whose buffer "
+     "is full, the main thread at the end), log lines to stderr, EventFd::signal "
+     "(VmControl::finish, irqfd triggers, EventLoop::stop), the SIGSYS handler's message"},
+    {"sendto", ALL_THREADS, NONE, 0, 0,
+     "guest serial output to a stdout that is a socket, sent with MSG_DONTWAIT, from the "
+     "threads that write serial output"},
+    {"timerfd_settime", ALL_THREADS, NONE, 0, 0,
+     "SerialOutputBuffer's flush timer: started by the vCPU that buffers the first byte, "
+     "stopped by the loop thread, either by a thread that flushes"},
     // Device work runs on the I/O thread (ioeventfd, tap and stdin readiness); a vCPU reaches
     // it too when an exit lands in a device (a QueueNotify no ioeventfd caught, a reset).
     {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},
@@ -73,11 +80,14 @@ constexpr SyscallRule RULES[] = {
     {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},
     {"epoll_ctl", ALL_THREADS, NONE, 0, 0,
      "EventLoop::add/remove/set_events may be called from any thread"},
-    {"poll", MAIN, NONE, 0, 0, "Machine::run waits for the VM's end, a signal or the timeout"},
+    {"poll", ALL_THREADS, NONE, 0, 0,
+     "Machine::run waits for the VM's end, a signal or the timeout; serial output to a "
+     "blocking descriptor /proc could not reopen is written only when poll says there is room "
+     "(any thread that writes serial output); the end's flush waits for a slow reader"},
     {"clock_nanosleep", MAIN, NONE, 0, 0,
      "state reports wait (1 ms steps, 1 s at most) for a device lock another thread holds"},
     {"nanosleep", MAIN, NONE, 0, 0, "the same, where glibc uses nanosleep"},
-    {"ppoll", MAIN, NONE, 0, 0, "Machine::run, where glibc implements poll with ppoll"},
+    {"ppoll", ALL_THREADS, NONE, 0, 0, "poll, where glibc implements it with ppoll"},
     {"futex", ALL_THREADS, NONE, 0, 0,
      "std::mutex and condition variables (EventLoop, VmControl), std::thread::join"},
     {"restart_syscall", ALL_THREADS, NONE, 0, 0,

@@ -1,5 +1,6 @@
 // Unit tests for SerialOutput (devices/legacy/serial_output.hpp): guest output never blocks;
-// what cannot be written is dropped and counted (test-catalogue PROC-03, PROC-04).
+// what cannot be written now is reported as Full (try again) or Broken (never)
+// (test-catalogue PROC-03, PROC-04).
 #include "legacy/serial_output.hpp"
 
 #include <csignal>
@@ -30,14 +31,20 @@ struct Pipe {
     int fds[2] = {-1, -1};
 };
 
+using Stop = SerialOutput::Progress::Stop;
+
+SerialOutput::Progress write_text(SerialOutput& out, const std::string& text) {
+    return out.write({reinterpret_cast<const uint8_t*>(text.data()), text.size()});
+}
+
 TEST(SerialOutput, WritesBytesInOrder) {
     Pipe p;
     auto out = SerialOutput::for_fd(p.fds[1]);
     ASSERT_TRUE(out);
-    for (char c : std::string("hello\n")) (*out)->write(static_cast<uint8_t>(c));
+    auto progress = write_text(**out, "hello\n");
+    EXPECT_EQ(progress.written, 6u);
+    EXPECT_EQ(progress.stop, Stop::None);
     EXPECT_EQ(p.drain(), "hello\n");
-    EXPECT_EQ((*out)->written(), 6u);
-    EXPECT_EQ((*out)->dropped(), 0u);
 }
 
 TEST(SerialOutput, LeavesTheCallersDescriptorBlocking) {
@@ -48,22 +55,23 @@ TEST(SerialOutput, LeavesTheCallersDescriptorBlocking) {
         << "the shell's stdout must keep its blocking mode";
 }
 
-TEST(SerialOutput, StoppedReaderDropsAndCountsInsteadOfBlocking) {
+TEST(SerialOutput, StoppedReaderIsFullInsteadOfBlocking) {
     Pipe p;   // nobody reads: the pipe fills up like a SIGSTOPped reader's
     ASSERT_GT(::fcntl(p.fds[1], F_SETPIPE_SZ, 4096), 0);
     auto out = SerialOutput::for_fd(p.fds[1]);
     ASSERT_TRUE(out);
-    const uint64_t total = 4 * static_cast<uint64_t>(::fcntl(p.fds[1], F_GETPIPE_SZ));
-    for (uint64_t i = 0; i < total; ++i) (*out)->write('x');   // would hang if it blocked
-    EXPECT_EQ((*out)->written() + (*out)->dropped(), total);
-    EXPECT_GT((*out)->dropped(), 0u);
-    EXPECT_GT((*out)->written(), 0u);
-    EXPECT_EQ(p.drain().size(), (*out)->written());
-    (*out)->write('y');   // room again: writes resume
+    const std::string big(4 * static_cast<size_t>(::fcntl(p.fds[1], F_GETPIPE_SZ)), 'x');
+    auto progress = write_text(**out, big);   // would hang if it blocked
+    EXPECT_EQ(progress.stop, Stop::Full);
+    EXPECT_GT(progress.written, 0u);
+    EXPECT_LT(progress.written, big.size());
+    EXPECT_EQ(p.drain().size(), progress.written);
+    progress = write_text(**out, "y");   // room again: writes resume
+    EXPECT_EQ(progress.stop, Stop::None);
     EXPECT_EQ(p.drain(), "y");
 }
 
-TEST(SerialOutput, GoneReaderDropsWithoutSigpipe) {
+TEST(SerialOutput, GoneReaderIsBrokenWithoutSigpipe) {
     struct sigaction ignore {}, old{};
     ignore.sa_handler = SIG_IGN;
     ::sigaction(SIGPIPE, &ignore, &old);   // as minivmm_main does
@@ -72,23 +80,29 @@ TEST(SerialOutput, GoneReaderDropsWithoutSigpipe) {
     ASSERT_TRUE(out);
     ::close(p.fds[0]);
     p.fds[0] = -1;
-    (*out)->write('a');
-    (*out)->write('b');
-    EXPECT_EQ((*out)->dropped(), 2u);
-    EXPECT_EQ((*out)->written(), 0u);
+    auto progress = write_text(**out, "ab");
+    EXPECT_EQ(progress.written, 0u);
+    EXPECT_EQ(progress.stop, Stop::Broken);
     ::sigaction(SIGPIPE, &old, nullptr);
 }
 
-TEST(SerialOutput, SocketIsWrittenOnlyWhenThereIsRoom) {
+TEST(SerialOutput, SocketIsSentToWithoutWaiting) {
     int sv[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-    auto out = SerialOutput::for_fd(sv[0]);   // /proc/self/fd cannot reopen a socket: poll first
+    auto out = SerialOutput::for_fd(sv[0]);   // /proc/self/fd cannot reopen a socket
     ASSERT_TRUE(out);
     EXPECT_EQ(::fcntl(sv[0], F_GETFL) & O_NONBLOCK, 0) << "the caller's socket stays blocking";
-    const uint64_t total = 4 * 1024 * 1024;
-    for (uint64_t i = 0; i < total && (*out)->dropped() == 0; ++i) (*out)->write('s');
-    EXPECT_GT((*out)->dropped(), 0u) << "a full socket buffer drops instead of blocking";
-    EXPECT_GT((*out)->written(), 0u);
+    const std::string chunk(64 * 1024, 's');
+    SerialOutput::Progress progress;
+    uint64_t total = 0;
+    for (int i = 0; i < 256 && progress.stop == Stop::None; ++i) {
+        progress = write_text(**out, chunk);   // would hang on a full socket if it waited
+        total += progress.written;
+    }
+    EXPECT_EQ(progress.stop, Stop::Full) << "a full socket buffer is Full, not a wait";
+    EXPECT_GT(total, 0u);
+    char buf[16];
+    EXPECT_EQ(::read(sv[1], buf, sizeof buf), static_cast<ssize_t>(sizeof buf));
     ::close(sv[0]);
     ::close(sv[1]);
 }
@@ -102,7 +116,7 @@ TEST(SerialOutput, FileIsCreatedTruncatedAndWritten) {
     {
         auto out = SerialOutput::open_file(path);
         ASSERT_TRUE(out);
-        for (char c : std::string("new")) (*out)->write(static_cast<uint8_t>(c));
+        EXPECT_EQ(write_text(**out, "new").written, 3u);
     }
     char buf[32] = {};
     fd = ::open(path, O_RDONLY);
@@ -120,9 +134,9 @@ TEST(SerialOutput, RegularFileStdoutSharesTheOffset) {
     ASSERT_GE(fd, 0);
     auto out = SerialOutput::for_fd(fd);
     ASSERT_TRUE(out);
-    (*out)->write('a');
+    write_text(**out, "a");
     ASSERT_EQ(::write(fd, "b", 1), 1);
-    (*out)->write('c');
+    write_text(**out, "c");
     char buf[8] = {};
     EXPECT_EQ(::pread(fd, buf, sizeof buf, 0), 3);
     EXPECT_STREQ(buf, "abc");
@@ -137,11 +151,13 @@ TEST(SerialOutput, UnwritableFileIsAnInputError) {
     EXPECT_NE(out.error().message().find("/nonexistent-dir/console.log"), std::string::npos);
 }
 
-TEST(SerialOutput, DiscardCountsNothing) {
+TEST(SerialOutput, DiscardTakesEverything) {
     auto out = SerialOutput::discard();
-    out->write('a');
-    EXPECT_EQ(out->written(), 0u);
-    EXPECT_EQ(out->dropped(), 0u);
+    EXPECT_TRUE(out->discards());
+    EXPECT_EQ(out->fd(), -1);
+    auto progress = write_text(*out, "abc");
+    EXPECT_EQ(progress.written, 3u);
+    EXPECT_EQ(progress.stop, Stop::None);
 }
 
 } // namespace
