@@ -6,35 +6,20 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
-#include <poll.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "test_pipe.hpp"
+
 namespace minivmm {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct Pipe {
-    Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-    ~Pipe() { close_both(); }
-    void close_both() {
-        for (int& fd : fds)
-            if (fd >= 0) ::close(std::exchange(fd, -1));
-    }
-    std::string drain() {
-        std::string s;
-        ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(fds[0], buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
-        return s;
-    }
-    int fds[2] = {-1, -1};
-};
+using Pipe = test::TestPipe;
 
 // Bytes whose order shows: a period (251) that no ring size here divides.
 std::string sequence(size_t n) {
@@ -182,24 +167,11 @@ TEST(SerialOutputBuffer, FlushAtExitGivesUpOnAStoppedReader) {
 }
 
 TEST(SerialOutputBuffer, TheDestructorWritesWhatIsLeft) {
-    char path[] = "/tmp/minivmm-serial-buffer-XXXXXX";
-    int fd = ::mkstemp(path);
-    ASSERT_GE(fd, 0);
-    ::close(fd);
-    {
-        auto out = SerialOutput::open_file(path);
-        ASSERT_TRUE(out);
-        auto b = SerialOutputBuffer::create(std::move(*out));
-        ASSERT_TRUE(b);
-        put_all(**b, "bye\n");
-    }
-    char buf[16] = {};
-    fd = ::open(path, O_RDONLY);
-    ASSERT_GE(fd, 0);
-    EXPECT_EQ(::read(fd, buf, sizeof buf), 4);
-    EXPECT_STREQ(buf, "bye\n");
-    ::close(fd);
-    ::unlink(path);
+    Pipe p;
+    auto b = buffer_on(p.fds[1]);
+    put_all(*b, "bye\n");
+    b.reset();
+    EXPECT_EQ(p.drain(), "bye\n");
 }
 
 TEST(SerialOutputBuffer, DiscardKeepsAndCountsNothing) {

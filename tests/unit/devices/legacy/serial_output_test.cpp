@@ -11,25 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include "test_pipe.hpp"
+
 namespace minivmm {
 namespace {
 
-struct Pipe {
-    Pipe() { EXPECT_EQ(::pipe2(fds, O_CLOEXEC), 0); }
-    ~Pipe() {
-        for (int fd : fds)
-            if (fd >= 0) ::close(fd);
-    }
-    std::string drain() {
-        std::string s;
-        ::fcntl(fds[0], F_SETFL, O_NONBLOCK);
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(fds[0], buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
-        return s;
-    }
-    int fds[2] = {-1, -1};
-};
+using Pipe = test::TestPipe;
 
 using Stop = SerialOutput::Progress::Stop;
 
