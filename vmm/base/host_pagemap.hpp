@@ -1,0 +1,32 @@
+// HostPagemap: host-physical addresses of minivmm's own pages, from /proc/self/pagemap (the
+// kernel's admin-guide/mm/pagemap.rst): one 64-bit entry per virtual page, bit 63 "present",
+// bits 54:0 the page frame number, which reads as 0 without CAP_SYS_ADMIN.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "base/unique_fd.hpp"
+
+namespace minivmm {
+
+class HostPagemap {
+public:
+    // Opens /proc/self/pagemap now (before the seccomp filters, which forbid open). Never
+    // fails: a pagemap that cannot be opened is remembered with the reason.
+    static HostPagemap open();
+    // For tests: a pagemap read from `fd` (a file of entries), or none with `reason`.
+    HostPagemap(UniqueFd fd, std::string reason) : fd_(std::move(fd)), reason_(std::move(reason)) {}
+
+    // The host-physical address of host virtual address `hva`, or why it is not known (not
+    // opened, the page not in RAM, or the frame number hidden from an unprivileged reader).
+    // One pread, allowed on vCPU threads.
+    std::variant<uint64_t, std::string> physical_address(uint64_t hva) const;
+
+private:
+    UniqueFd fd_;
+    std::string reason_;   // why fd_ is not open
+};
+
+} // namespace minivmm
