@@ -11,6 +11,7 @@ MINIVMM_DEMO_SYMBOLS(triple_fault)
 MINIVMM_DEMO_SYMBOLS(poweroff)
 MINIVMM_DEMO_SYMBOLS(reboot)
 MINIVMM_DEMO_SYMBOLS(echo)
+MINIVMM_DEMO_SYMBOLS(paging)
 }
 
 namespace minivmm {
@@ -41,6 +42,8 @@ const std::vector<Demo>& demos() {
          blob(demo_reboot_start, demo_reboot_end)},
         {"echo", "echoes the console's input until Ctrl-D, exits with the byte count",
          blob(demo_echo_start, demo_echo_end)},
+        {"paging", "maps a page with its own page tables; minivmm explains GVA -> GPA -> HVA -> HPA",
+         blob(demo_paging_start, demo_paging_end)},
     };
     return list;
 }

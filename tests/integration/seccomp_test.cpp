@@ -70,6 +70,8 @@ TEST_F(SeccompTest, EveryDemoEndsConfinedAsItDoesUnconfined) {
         {{"--demo", "hello"}, 0},
         {{"--demo", "status"}, 42},
         {{"--demo", "long"}, 0},
+        // The explain port: KVM_TRANSLATE and a pagemap pread on the vCPU thread.
+        {{"--demo", "paging", "--show-memory"}, 0},
         {{"--demo", "ports", "--stats"}, 0},
         {{"--demo", "hello", "--trace-exits"}, 0},
         {{"--demo", "triple-fault"}, 120},

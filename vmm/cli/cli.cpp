@@ -144,6 +144,8 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         ->check(CLI::Range(1u, MAX_VCPUS));
     app.add_flag("--trace-exits", config.trace_exits, "Print one line per VM exit on stderr");
     app.add_flag("--stats", config.stats, "Print exit counts and times per reason and device");
+    app.add_flag("--show-memory", config.show_memory,
+                 "Print the memory slots and the guest-physical layout at start");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)")
         ->check(CLI::Range(0u, MAX_TIMEOUT_SECONDS));
     app.add_option("--serial", serial_text,

@@ -64,6 +64,14 @@ Result<kvm_sregs> Vcpu::get_sregs() const {
     return sregs;
 }
 
+Result<kvm_translation> Vcpu::translate(uint64_t gva) const {
+    kvm_translation t{};
+    t.linear_address = gva;
+    if (::ioctl(fd_.get(), KVM_TRANSLATE, &t) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_TRANSLATE {:#x}", gva));
+    return t;
+}
+
 Result<void> Vcpu::set_sregs(const kvm_sregs& sregs) {
     if (::ioctl(fd_.get(), KVM_SET_SREGS, &sregs) < 0)
         return sys_error(ErrorCode::Host, "KVM_SET_SREGS");

@@ -36,6 +36,8 @@ public:
     Result<void> set_regs(const kvm_regs& regs);
     Result<kvm_sregs> get_sregs() const;
     Result<void> set_sregs(const kvm_sregs& sregs);
+    // KVM_TRANSLATE: KVM's own walk of `gva` through the vCPU's current page tables.
+    Result<kvm_translation> translate(uint64_t gva) const;
     // Gives the guest the host's supported CPUID (KVM_GET_SUPPORTED_CPUID) as is.
     Result<void> set_supported_cpuid(const Kvm& kvm);
     // KVM_SET_CPUID2 with `entries` (see kvm/cpuid.hpp for the per-vCPU fix-up).

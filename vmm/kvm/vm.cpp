@@ -35,6 +35,9 @@ Result<void> Vm::map_memory(const GuestMemory& memory) {
             return sys_error(ErrorCode::Host,
                              fmt::format("KVM_SET_USER_MEMORY_REGION {:#x}+{:#x}",
                                          r.base.value(), r.size));
+        slots_.push_back({region.slot, region.guest_phys_addr, region.memory_size,
+                          region.userspace_addr, (region.flags & KVM_MEM_READONLY) != 0,
+                          (region.flags & KVM_MEM_LOG_DIRTY_PAGES) != 0});
     }
     return {};
 }

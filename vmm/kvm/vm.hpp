@@ -3,11 +3,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
 #include "kvm/kvm.hpp"
 #include "memory/guest_memory.hpp"
+#include "memory/memory_slot.hpp"
 
 namespace minivmm {
 
@@ -20,6 +22,8 @@ public:
     int fd() const { return fd_.get(); }
     // Registers every region of `memory` as a memslot (slot numbers from 0).
     Result<void> map_memory(const GuestMemory& memory);
+    // The slots map_memory registered, as KVM has them (KVM has no call that lists them).
+    const std::vector<MemorySlot>& memory_slots() const { return slots_; }
     // The in-kernel interrupt controllers: PIC, IOAPIC and local APICs (KVM_CREATE_IRQCHIP),
     // and the PIT (KVM_CREATE_PIT2). With them, HLT no longer exits to user space.
     Result<void> create_irqchip_and_pit();
@@ -38,6 +42,7 @@ public:
 private:
     explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
     UniqueFd fd_;
+    std::vector<MemorySlot> slots_;
 };
 
 } // namespace minivmm

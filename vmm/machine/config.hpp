@@ -35,6 +35,7 @@ struct MachineConfig {
     uint32_t cpus = 1;
     bool trace_exits = false;          // one line per exit on stderr
     bool stats = false;                // exit statistics table on stderr at the end
+    bool show_memory = false;          // memory slots and layout on stderr at start
     uint32_t timeout_seconds = 0;      // 0 = no limit
     std::string kvm_path = "/dev/kvm";   // --kvm
     // Per-thread seccomp filters (vmm/sandbox). The command line turns them on unless

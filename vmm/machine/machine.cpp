@@ -80,6 +80,7 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     //    line, ACPI tables, boot_params or hvm_start_info. 5. The vCPUs in their entry state.
     if (config.kernel) MINIVMM_TRY(m->describe_guest());
     MINIVMM_TRY(m->add_vcpus());
+    m->report_memory();
     return m;
 }
 
@@ -90,6 +91,7 @@ Result<void> Machine::add_legacy_devices() {
     auto exit_port = std::make_shared<ExitPort>(
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
+    if (!config_.kernel) MINIVMM_TRY(add_explain_port());
     MINIVMM_TRY(pio_.insert({layout::PCI_CONFIG_PORT, PciHostBridge::PORT_COUNT},
                             std::make_shared<PciHostBridge>(), "pci-host"));
     MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},

@@ -20,9 +20,11 @@
 #include "kvm/kvm.hpp"
 #include "kvm/vm.hpp"
 #include "legacy/serial.hpp"
+#include "machine/address_explainer.hpp"
 #include "machine/config.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/machine_plan.hpp"
+#include "machine/memory_map.hpp"
 #include "machine/outcome.hpp"
 #include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
@@ -74,6 +76,10 @@ private:
     Result<std::shared_ptr<virtio::VirtioCore>> add_virtio_device(
         std::shared_ptr<virtio::VirtioDevice> device, const VirtioDevicePlan& plan);
     Result<void> load_demo();
+    // machine_memory.cpp: the explain port (demos) and the memory map (--show-memory).
+    Result<void> add_explain_port();
+    std::vector<MemoryMapRegion> memory_layout() const;
+    void report_memory() const;
     Result<void> open_taps();
     // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
     Result<void> load_kernel();
@@ -112,6 +118,8 @@ private:
     uint64_t cmdline_capacity_ = layout::CMDLINE_MAX - 1;   // longest command line, without NUL
     uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none
     uint64_t initrd_size_ = 0;
+    uint64_t kernel_end_ = 0;                      // the kernel's footprint ends here (from 1 MiB)
+    std::unique_ptr<AddressExplainer> explainer_;  // demos: the explain port's walk
     ExitStats stats_;
     std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
     struct NetCard {

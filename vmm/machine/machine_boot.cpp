@@ -65,6 +65,7 @@ Result<void> Machine::load_bzimage_kernel(std::span<const uint8_t> file) {
     if (!loaded) return loaded.error().with_context(fmt::format("Kernel {}", *config_.kernel));
     entry_mode_ = EntryMode::Long64;
     entry_ = loaded->entry;
+    kernel_end_ = loaded->end.value();
     setup_header_ = loaded->header;
     cmdline_capacity_ = std::min<uint64_t>(info->cmdline_size, layout::CMDLINE_MAX - 1);
     // A relocatable kernel decompresses itself to max(load address, pref_address) and needs
@@ -87,6 +88,7 @@ Result<void> Machine::load_pvh_kernel(std::span<const uint8_t> file) {
     if (!loaded) return loaded.error().with_context(fmt::format("Kernel {}", *config_.kernel));
     entry_mode_ = EntryMode::Protected32;
     entry_ = loaded->entry;
+    kernel_end_ = loaded->end.value();
     // PVH has no initrd_addr_max: anywhere in low RAM is reachable by the 32-bit entry.
     return load_initrd(layout::MMIO_HOLE_START - 1, loaded->end);
 }

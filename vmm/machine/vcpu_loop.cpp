@@ -21,6 +21,8 @@ uint64_t now_ns() {
 
 void kick_handler(int) {}
 
+thread_local const Vcpu* this_thread_vcpu = nullptr;
+
 // Cheap enough to take at every exit (a few ns through the vDSO); ms resolution is plenty for
 // "the last exit was 12.3 s ago".
 uint64_t coarse_now_ms() {
@@ -64,7 +66,10 @@ void VcpuLoop::kick(pthread_t thread) {
     pthread_kill(thread, KICK_SIGNAL);
 }
 
+const Vcpu* VcpuLoop::current_vcpu() { return this_thread_vcpu; }
+
 void VcpuLoop::run() noexcept {
+    this_thread_vcpu = &vcpu_;
     last_exit_ms_.store(coarse_now_ms(), std::memory_order_relaxed);
     while (!control_.finished()) {
         if (state_wanted_.load(std::memory_order_acquire)) answer_state_request();

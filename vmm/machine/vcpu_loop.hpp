@@ -45,6 +45,9 @@ public:
     std::optional<Result<VcpuState>> request_state(pthread_t thread, std::chrono::milliseconds wait);
 
     Vcpu& vcpu() { return vcpu_; }
+    // The vCPU whose run() is on the calling thread (nullptr elsewhere): a port handler that
+    // needs the vCPU that wrote it (the explain port reads its registers) finds it here.
+    static const Vcpu* current_vcpu();
     const ExitStats& stats() const { return stats_; }
 
 private:

@@ -70,8 +70,9 @@ Child run_confined(const SeccompFilter& filter, const std::function<void()>& bod
 void say(const char* text) { [[maybe_unused]] ssize_t n = ::write(STDOUT_FILENO, text, std::strlen(text)); }
 
 std::string forbidden_line(long nr, ThreadKind kind) {
-    const char* names[] = {"execve", "socket", "openat", "mmap", "ioctl", "tgkill"};
-    const long numbers[] = {SYS_execve, SYS_socket, SYS_openat, SYS_mmap, SYS_ioctl, SYS_tgkill};
+    const char* names[] = {"execve", "socket", "openat", "mmap", "ioctl", "tgkill", "pread64"};
+    const long numbers[] = {SYS_execve, SYS_socket, SYS_openat, SYS_mmap, SYS_ioctl, SYS_tgkill,
+                            SYS_pread64};
     std::string name = "?";
     for (size_t i = 0; i < std::size(numbers); ++i)
         if (numbers[i] == nr) name = names[i];
@@ -170,6 +171,36 @@ TEST_P(SeccompFilterTest, KvmRunOnlyOnVcpuThreads) {
         EXPECT_EQ(c.out, "before\nENOTTY\n");
     } else {
         expect_killed_by(c, SYS_ioctl);
+    }
+}
+
+TEST_P(SeccompFilterTest, ExplainPortCallsOnlyOnVcpuThreads) {
+    // What the explain port does on the vCPU thread: KVM_TRANSLATE (on /dev/null: ENOTTY when
+    // allowed) and a pread of /proc/self/pagemap, opened before the filter as the machine does.
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    int pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(null, 0);
+    ASSERT_GE(pagemap, 0);
+    auto c = run_confined(*filter_, [null, pagemap] {
+        uint64_t entry = 0;
+        const off_t offset = static_cast<off_t>(reinterpret_cast<uintptr_t>(&entry) / 4096 * 8);
+        if (::pread(pagemap, &entry, sizeof entry, offset) == sizeof entry) say("pagemap\n");
+        say("before\n");
+        kvm_translation t{};
+        if (::ioctl(null, KVM_TRANSLATE, &t) < 0 && errno == ENOTTY) say("ENOTTY\n");
+    });
+    ::close(null);
+    ::close(pagemap);
+    if (GetParam() == MAIN) {   // the main thread reads no disk and no pagemap
+        EXPECT_EQ(c.exit_code, SECCOMP_EXIT_CODE) << c.err;
+        EXPECT_EQ(c.err, forbidden_line(SYS_pread64, MAIN));
+    } else if (GetParam() == VCPU) {
+        EXPECT_EQ(c.exit_code, 0) << c.err;
+        EXPECT_EQ(c.out, "pagemap\nbefore\nENOTTY\n");
+    } else {
+        EXPECT_EQ(c.exit_code, SECCOMP_EXIT_CODE) << c.err;
+        EXPECT_EQ(c.out, "pagemap\nbefore\n");
+        EXPECT_EQ(c.err, forbidden_line(SYS_ioctl, IO));
     }
 }
 
