@@ -1,5 +1,5 @@
-// HostPagemap: host-physical addresses of minivmm's own pages, from /proc/self/pagemap (the
-// kernel's admin-guide/mm/pagemap.rst): one 64-bit entry per virtual page, bit 63 "present",
+// HostPagemap: host-physical addresses of minivmm's own pages, from /proc/self/pagemap (Linux's
+// pagemap interface): one 64-bit entry per virtual page, bit 63 "present", bit 62 "swapped",
 // bits 54:0 the page frame number, which reads as 0 without CAP_SYS_ADMIN.
 #pragma once
 

@@ -36,9 +36,12 @@ std::string format_steps(const AddressExplanation& e, std::string& out) {
                 next = fmt::format("-> {} at GPA {:#x}", page_level_name(s.level - 1),
                                    page_entry_address(s.entry));
         }
-        out += fmt::format("  {:<4}[{:>3}] at GPA {:#x}: {:#018x} {:<14} {}\n",
-                           page_level_name(s.level), s.index, s.table + s.index * 8ULL, s.entry,
-                           page_entry_flags(s.entry, s.level), next);
+        std::string line = fmt::format("  {:<4}[{:>3}] at GPA {:#x}: {:#018x} {:<14} {}",
+                                       page_level_name(s.level), s.index,
+                                       s.table + s.index * 8ULL, s.entry,
+                                       page_entry_flags(s.entry, s.level), next);
+        line.erase(line.find_last_not_of(' ') + 1);
+        out += line + '\n';
     }
     return out;
 }
