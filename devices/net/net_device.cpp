@@ -18,8 +18,8 @@ constexpr size_t CONFIG_SIZE = 10;
 static_assert(offsetof(virtio_net_config, max_virtqueue_pairs) + 2 == CONFIG_SIZE);
 } // namespace
 
-NetDevice::NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, FdWatch* watch)
-    : mac_(mac), io_(std::move(io)), watch_(watch),
+NetDevice::NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, EventSources* events)
+    : mac_(mac), io_(std::move(io)), watch_(events),
       rx_frame_(MAX_VNET_HDR_SIZE + MAX_FRAME_SIZE + 1) {}
 
 uint32_t NetDevice::device_type() const { return VIRTIO_ID_NET; }
@@ -103,7 +103,7 @@ void NetDevice::update_watch() {
     }
     if (want == events_) return;
     events_ = want;
-    if (watch_) watch_->set_events(want);
+    if (watch_) watch_->watch_fd(io_->fd(), want);
 }
 
 bool NetDevice::poll_available(const virtio::Queue& q) const {

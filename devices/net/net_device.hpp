@@ -13,7 +13,7 @@
 #include <span>
 #include <vector>
 
-#include "net/fd_watch.hpp"
+#include "event_sources.hpp"
 #include "net/net_counters.hpp"
 #include "net/net_spec.hpp"
 #include "net/packet_io.hpp"
@@ -28,9 +28,9 @@ public:
     static constexpr size_t TX_QUEUE = 1;
     static constexpr size_t NUM_QUEUES = 2;
 
-    // `watch` (may be null in tests that call process_backend themselves) is told which
+    // `events` (may be null in tests that call process_backend themselves) is told which
     // readiness of io->fd() the device wants; it must outlive the device.
-    NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, FdWatch* watch);
+    NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, EventSources* events);
 
     uint32_t device_type() const override;
     uint64_t features() const override { return offered_features(); }
@@ -111,7 +111,7 @@ private:
 
     MacAddress mac_;
     std::unique_ptr<PacketIo> io_;
-    FdWatch* watch_;
+    EventSources* watch_;
     NetCounters counters_;
 
     bool active_ = false;

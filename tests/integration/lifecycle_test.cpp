@@ -75,7 +75,7 @@ TEST_F(Lifecycle, TwoHundredStartStopCyclesLeaveNoDescriptorBehind) {
     minivmm::MachineConfig config;
     config.demo = "status";
     config.serial.kind = minivmm::SerialConfig::Kind::None;
-    config.disks.push_back({disk_, false, "cycles"});
+    ASSERT_TRUE(minivmm::add_device_option(config.devices, "disk", disk_ + ",serial=cycles"));
     config.seccomp = false;   // Machine::run would confine this test's thread for good
 
     const auto before = minivmm::test::open_fds();
@@ -94,11 +94,8 @@ TEST_F(Lifecycle, TwoHundredStartStopCyclesLeaveNoDescriptorBehind) {
         sigaddset(&stop, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &stop, nullptr);
         if (::geteuid() == 0 && ::unshare(CLONE_NEWNET) == 0) {
-            auto spec = minivmm::net::parse_net_spec("tap=mvcycle0");
-            if (spec) {
-                config.nets.push_back(*spec);
+            if (minivmm::add_device_option(config.devices, "net", "tap=mvcycle0"))
                 with_tap = true;
-            }
         }
         for (int i = 0; i < CYCLES; ++i) {
             auto m = minivmm::Machine::create(config);

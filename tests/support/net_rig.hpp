@@ -11,21 +11,14 @@
 
 #include "fake_device_context.hpp"
 #include "guest_driver.hpp"
+#include "recording_event_sources.hpp"
 #include "net/net_device.hpp"
 #include "net/socket_pair_io.hpp"
 
 namespace minivmm::test {
 
-// Records what the device asked the event loop to watch.
-class RecordingWatch : public net::FdWatch {
-public:
-    void set_events(uint32_t events) noexcept override {
-        current = events;
-        ++calls;
-    }
-    uint32_t current = 0;
-    unsigned calls = 0;
-};
+// The net tests' name for it.
+using RecordingWatch = RecordingEventSources;
 
 class NetRig {
 public:

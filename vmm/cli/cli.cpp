@@ -72,55 +72,14 @@ Result<void> check_kernel_file(const std::string& path) {
                              path));
 }
 
-Result<DiskConfig> parse_disk_option(const std::string& text) {
-    DiskConfig disk;
-    size_t comma = text.find(',');
-    disk.path = text.substr(0, comma);
-    if (disk.path.empty()) return Error(ErrorCode::Usage, fmt::format("--disk '{}': no path", text));
-    while (comma != std::string::npos) {
-        size_t next = text.find(',', comma + 1);
-        std::string opt = text.substr(comma + 1, next == std::string::npos ? next : next - comma - 1);
-        comma = next;
-        if (opt == "ro") {
-            disk.read_only = true;
-        } else if (opt.rfind("serial=", 0) == 0) {
-            disk.serial = opt.substr(7);
-            if (disk.serial.size() > 20)
-                return Error(ErrorCode::Usage,
-                             fmt::format("--disk {}: serial '{}' is longer than 20 bytes",
-                                         disk.path, disk.serial));
-        } else {
-            return Error(ErrorCode::Usage,
-                         fmt::format("--disk {}: unknown option '{}' (ro, serial=ID)", disk.path, opt));
-        }
-    }
-    return disk;
-}
-
-// --net: each spec parsed; a tap or an explicit MAC may appear once.
-Result<void> parse_net_options(const std::vector<std::string>& texts, MachineConfig& config) {
-    for (const auto& text : texts) {
-        auto spec = net::parse_net_spec(text);
-        if (!spec) return spec.error();
-        for (const auto& other : config.nets) {
-            if (other.tap == spec->tap)
-                return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
-            if (other.mac == spec->mac)
-                return Error(ErrorCode::Usage, fmt::format("--net: MAC {} given twice",
-                                                           net::format_mac(spec->mac)));
-        }
-        config.nets.push_back(std::move(*spec));
-    }
-    return {};
-}
-
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning", serial_text = "stdio";
-    std::vector<std::string> disk_texts;
     bool version = false, no_seccomp = false;
-    std::vector<std::string> net_texts;
+    // Each device type's option (--disk, --net, --rng, ...), its texts in the order given.
+    const auto types = device_types();
+    std::vector<std::vector<std::string>> device_texts(types.size());
 
     CLI::App app{"minivmm: a small, fast, readable KVM hypervisor"};
     std::string demo_list = "\nDemo guests (--demo NAME):\n";
@@ -135,8 +94,12 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     app.add_option("--system-map", config.system_map,
                    "The kernel's System.map: names code addresses in state reports (an ELF "
                    "vmlinux's own symbols are used without it)");
-    app.add_option("--disk", disk_texts,
-                   "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)");
+    for (size_t i = 0; i < types.size(); ++i) {
+        auto* option = app.add_option(fmt::format("--{}", types[i]->option), device_texts[i],
+                                      std::string(types[i]->help))
+                           ->allow_extra_args(false);
+        if (types[i]->value_optional) option->expected(0, 1);
+    }
     app.add_option("--dump-dtb", config.dump_dtb,
                    "Write the machine's device tree (DTB) to FILE and exit without running");
     auto* mem = app.add_option("--mem", mem_text, "Guest RAM size, e.g. 512M or 2G (default 16M for demos)");
@@ -152,9 +115,6 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                    "COM1's host end: stdio (default; on a terminal, Ctrl-a x quits), "
                    "file:PATH (output only) or none");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
-    app.add_option("--net", net_texts,
-                   "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)")
-        ->allow_extra_args(false);
     app.add_option("--kvm", config.kvm_path, "The KVM device (default /dev/kvm)");
     bool seccomp_on = false;   // --seccomp: the default, accepted for scripts that name it
     auto* seccomp = app.add_flag("--seccomp", seccomp_on,
@@ -195,15 +155,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                                      layout::MIN_RAM_SIZE >> 20, layout::MAX_RAM_SIZE >> 30));
         config.mem_size = *size;
     }
-    for (const auto& text : disk_texts) {
-        auto disk = parse_disk_option(text);
-        if (!disk) return disk.error();
-        config.disks.push_back(std::move(*disk));
-    }
-    if (config.disks.size() > layout::VIRTIO_MMIO_MAX_DEVICES)
-        return Error(ErrorCode::Usage, fmt::format("--disk: at most {} disks",
-                                                   layout::VIRTIO_MMIO_MAX_DEVICES));
-    MINIVMM_TRY(parse_net_options(net_texts, config));
+    for (size_t i = 0; i < types.size(); ++i)
+        for (const auto& text : device_texts[i])
+            MINIVMM_TRY(add_device_option(config.devices, types[i]->option, text));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

@@ -24,17 +24,9 @@ Result<uint64_t> parse_size(const std::string& text);
 // "stdio", "file:PATH" (PATH not empty), "none". Errors are ErrorCode::Usage.
 Result<SerialConfig> parse_serial(const std::string& text);
 
-// "PATH[,ro][,serial=ID]" (--disk). ErrorCode::Usage for an empty path, an unknown option or
-// a serial longer than 20 bytes; the file itself is checked when the machine opens it.
-Result<DiskConfig> parse_disk_option(const std::string& text);
-
 // Parses argv. An empty optional means --help or --version was printed: exit 0.
 // Errors are ErrorCode::Usage with CLI11's or our message.
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv);
-
-// Parses the --net specs into config.nets (ErrorCode::Usage for a bad spec, a tap or a MAC given
-// twice). Nothing is opened here: Machine::create opens the taps.
-Result<void> parse_net_options(const std::vector<std::string>& texts, MachineConfig& config);
 
 // Checks a --kernel file before anything else starts (missing, not a file, empty, unreadable,
 // not a kernel). Returns ErrorCode::Input errors naming the file.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "net/net_spec.hpp"
+#include "device_registry.hpp"
 
 namespace minivmm {
 
@@ -15,13 +15,6 @@ struct SerialConfig {
     enum class Kind { Stdio, File, None };
     Kind kind = Kind::Stdio;   // stdout and stdin (raw mode and Ctrl-a x on a terminal)
     std::string path;          // Kind::File: guest output goes to this file; no input
-};
-
-// --disk PATH[,ro][,serial=ID]: one virtio-blk disk.
-struct DiskConfig {
-    std::string path;
-    bool read_only = false;
-    std::string serial;   // GET_ID answer, at most 20 bytes
 };
 
 struct MachineConfig {
@@ -43,8 +36,9 @@ struct MachineConfig {
     // thread for good, which an in-process caller (a test) must ask for explicitly.
     bool seccomp = false;
     SerialConfig serial;               // --serial
-    std::vector<DiskConfig> disks;     // virtio-blk disks, in virtio-mmio slot order
-    std::vector<net::NetSpec> nets;    // --net, one virtio-net device each, in order
+    // --disk, --net, --rng, ... in the order given (the plan orders them by type: the
+    // registry's order, then the options' within each type).
+    std::vector<DeviceOption> devices;
 };
 
 } // namespace minivmm

@@ -44,7 +44,7 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
     m->plan_ = std::move(*plan);
-    MINIVMM_TRY(m->open_disks());
+    MINIVMM_TRY(m->prepare_devices());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     return m;
 }
@@ -53,8 +53,9 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     auto prepared = prepare(config);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
-    // The taps too (not in prepare(): --dump-dtb describes a --net card without its tap).
-    MINIVMM_TRY(m->open_taps());
+    // The devices' host ends too, e.g. taps (not in prepare(): --dump-dtb describes a --net
+    // card without its tap).
+    MINIVMM_TRY(m->open_device_hosts());
     // COM1's host end, still before /dev/kvm (an unwritable --serial file is an input error),
     // but not in prepare(): --dump-dtb must not switch the terminal to raw mode.
     auto console = SerialConsole::open(config.serial);
@@ -305,7 +306,7 @@ Result<Outcome> Machine::run() {
     loop_->stop();
     io_thread.join();
     console_->flush_at_exit();   // the guest's last bytes before anything minivmm prints now
-    flush_disks();
+    devices_at_exit();
     timespec end;
     clock_gettime(CLOCK_MONOTONIC, &end);
     for (auto& v : vcpus_) stats_.merge(v->stats());
@@ -316,9 +317,8 @@ Result<Outcome> Machine::run() {
         std::fprintf(stderr, "  unhandled accesses: %llu port-I/O, %llu MMIO\n",
                      static_cast<unsigned long long>(pio_.unhandled_count()),
                      static_cast<unsigned long long>(mmio_.unhandled_count()));
-        for (const NetCard& card : nets_)   // the I/O thread has stopped: counters are final
-            std::fputs(net::format_net_counters(card.name, card.device->counters()).c_str(),
-                       stderr);
+        for (const auto& device : devices_)   // the I/O thread has stopped: counters are final
+            std::fputs(device->stats().c_str(), stderr);
     }
     console_->report(config_.stats);
     return control_->outcome();

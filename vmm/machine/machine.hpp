@@ -14,7 +14,6 @@
 #include "acpi/dsdt.hpp"
 #include "base/event_fd.hpp"
 #include "base/event_loop.hpp"
-#include "block/block_device.hpp"
 #include "boot/symbols.hpp"
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
@@ -34,9 +33,7 @@
 #include "virtio/mmio_transport.hpp"
 #include "virtio/virtio_core.hpp"
 #include "virtio/virtio_device.hpp"
-#include "machine/loop_fd_watch.hpp"
-#include "net/net_device.hpp"
-#include "net/tap.hpp"
+#include "machine/loop_event_sources.hpp"
 
 namespace minivmm {
 
@@ -68,19 +65,18 @@ private:
     Result<void> add_legacy_devices();
     Result<void> add_serial();
     Result<void> add_power_devices();
-    Result<void> open_disks();
-    void flush_disks();
-    // machine_virtio.cpp: step 3, the plan's virtio devices realised.
+    // machine_virtio.cpp: the plan's devices prepared (step 1), their host ends opened,
+    // realised (step 3), and told the run is over.
+    Result<void> prepare_devices();
+    Result<void> open_device_hosts();
     Result<void> add_virtio_devices();
-    Result<void> add_net(const VirtioDevicePlan& plan);
-    Result<std::shared_ptr<virtio::VirtioCore>> add_virtio_device(
-        std::shared_ptr<virtio::VirtioDevice> device, const VirtioDevicePlan& plan);
+    Result<void> add_virtio_device(size_t slot);
+    void devices_at_exit();
     Result<void> load_demo();
     // machine_memory.cpp: the explain port (demos) and the memory map (--show-memory).
     Result<void> add_explain_port();
     std::vector<MemoryMapRegion> memory_layout() const;
     void report_memory() const;
-    Result<void> open_taps();
     // machine_boot.cpp: the kernel and initrd (step 1) and the guest's description (step 4).
     Result<void> load_kernel();
     Result<void> load_bzimage_kernel(std::span<const uint8_t> file);
@@ -101,15 +97,15 @@ private:
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
-    // The taps' watches on loop_: declared after it and before the buses (which own the
-    // devices that point at them), so they go after the devices and before the loop.
-    std::vector<std::unique_ptr<LoopFdWatch>> net_watches_;
+    // Each virtio device's wake-ups on loop_: declared after it and before the buses (which
+    // own the devices that point at them), so they go after the devices and before the loop.
+    std::vector<std::unique_ptr<LoopEventSources>> event_sources_;
     Bus pio_{"port-I/O"};
     Bus mmio_{"MMIO"};
     std::unique_ptr<SerialConsole> console_;   // COM1's host end; destroyed before the buses
     std::vector<std::unique_ptr<VcpuLoop>> vcpus_;
-    // virtio-blk devices, opened and locked in create() step 1, placed on the bus in step 3.
-    std::vector<std::shared_ptr<block::BlockDevice>> disks_;
+    // One per planned virtio device, in slot order: made in step 1, realised in step 3.
+    std::vector<std::unique_ptr<DeviceInstance>> devices_;
     std::vector<std::unique_ptr<EventFd>> notify_fds_;   // queue-notify ioeventfds (loop_)
     EntryMode entry_mode_ = EntryMode::Protected32;
     GuestAddress entry_{layout::DEMO_LOAD_ADDR};   // where vCPU 0 starts
@@ -121,12 +117,6 @@ private:
     uint64_t kernel_end_ = 0;                      // the kernel's footprint ends here (from 1 MiB)
     std::unique_ptr<AddressExplainer> explainer_;  // demos: the explain port's walk
     ExitStats stats_;
-    std::vector<std::unique_ptr<net::Tap>> taps_;   // --net, opened in create() step 1
-    struct NetCard {
-        std::string name;   // "net0 (tap0)", for --stats
-        std::shared_ptr<net::NetDevice> device;
-    };
-    std::vector<NetCard> nets_;   // --net, on the bus in step 3 (the taps moved into them)
     // Every virtio device's core with its report label ("virtio-blk0 at 0x..., irq 5 (vm.img)").
     struct VirtioSlot {
         std::string label;

@@ -4,9 +4,7 @@
 #include <fmt/format.h>
 #include <linux/virtio_mmio.h>
 
-#include "block/block_device.hpp"
 #include "memory/layout.hpp"
-#include "net/net_device.hpp"
 
 namespace minivmm {
 
@@ -14,22 +12,23 @@ namespace {
 
 // The next virtio-mmio slot: its window, its GSI, and the QueueNotify register with one
 // datamatch per queue (the queue index the driver writes there).
-Result<void> add_virtio(MachinePlan& plan, VirtioDevicePlan::Kind kind, size_t index,
-                        std::string host_end, size_t queues) {
+Result<void> add_virtio(MachinePlan& plan, const DeviceType& type,
+                        const std::shared_ptr<const DeviceArgs>& args,
+                        size_t index) {
     const size_t slot = plan.virtio.size();
     if (slot >= layout::VIRTIO_MMIO_MAX_DEVICES)
         return Error(ErrorCode::Usage, fmt::format("Too many virtio devices (at most {})",
                                                    layout::VIRTIO_MMIO_MAX_DEVICES));
     VirtioDevicePlan d;
-    d.kind = kind;
+    d.type = &type;
+    d.args = args;
     d.index = index;
-    d.name = fmt::format("{}{}", kind == VirtioDevicePlan::Kind::Block ? "virtio-blk"
-                                                                       : "virtio-net", index);
-    d.host_end = std::move(host_end);
+    d.name = fmt::format("{}{}", type.name, index);
+    d.host_end = args->host_end();
     d.base = layout::VIRTIO_MMIO_BASE + slot * layout::VIRTIO_MMIO_SLOT_SIZE;
     d.size = layout::VIRTIO_MMIO_SLOT_SIZE;
     d.gsi = layout::VIRTIO_MMIO_IRQS[slot];
-    for (size_t q = 0; q < queues; ++q)
+    for (size_t q = 0; q < type.num_queues; ++q)
         d.notify.push_back({d.base + VIRTIO_MMIO_QUEUE_NOTIFY, 4, q});
     plan.virtio.push_back(std::move(d));
     return {};
@@ -49,12 +48,11 @@ std::vector<acpi::VirtioMmioDeviceInfo> MachinePlan::virtio_mmio() const {
 
 Result<MachinePlan> plan_machine(const MachineConfig& config) {
     MachinePlan plan;
-    for (size_t i = 0; i < config.disks.size(); ++i)
-        MINIVMM_TRY(add_virtio(plan, VirtioDevicePlan::Kind::Block, i, config.disks[i].path,
-                               block::BlockDevice::NUM_QUEUES));
-    for (size_t i = 0; i < config.nets.size(); ++i)
-        MINIVMM_TRY(add_virtio(plan, VirtioDevicePlan::Kind::Net, i, config.nets[i].tap,
-                               net::NetDevice::NUM_QUEUES));
+    for (const DeviceType* type : device_types()) {
+        size_t index = 0;
+        for (const DeviceOption& o : config.devices)
+            if (o.type == type) MINIVMM_TRY(add_virtio(plan, *type, o.args, index++));
+    }
     plan.irqchip = config.kernel.has_value() || !plan.virtio.empty();
     return plan;
 }

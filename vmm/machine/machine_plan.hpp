@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,11 +25,11 @@ struct NotifyPlan {
 
 // One virtio-mmio device.
 struct VirtioDevicePlan {
-    enum class Kind { Block, Net };
-    Kind kind = Kind::Block;
-    size_t index = 0;        // among its kind: the position of its --disk or --net option
+    const DeviceType* type = nullptr;
+    std::shared_ptr<const DeviceArgs> args;   // its option, as parsed
+    size_t index = 0;        // among its type: the position of its option (--disk, --net, ...)
     std::string name;        // "virtio-blk0", "virtio-net1"
-    std::string host_end;    // the image path or the tap name
+    std::string host_end;    // the image path, the tap name, ...
     uint64_t base = 0;       // register window
     uint64_t size = 0;
     uint32_t gsi = 0;        // IOAPIC pin of its interrupt (edge-triggered)
@@ -40,7 +41,7 @@ struct VirtioDevicePlan {
 };
 
 struct MachinePlan {
-    std::vector<VirtioDevicePlan> virtio;   // in slot order: the disks, then the nets
+    std::vector<VirtioDevicePlan> virtio;   // in slot order: by type (disks, nets, ...), then option
     bool irqchip = false;   // the in-kernel PIC/IOAPIC/LAPIC and PIT are created
 
     // The windows and interrupts the guest's description lists, in slot order.

@@ -35,7 +35,8 @@ constexpr SyscallRule RULES[] = {
      "threads that write serial output"},
     {"timerfd_settime", ALL_THREADS, NONE, 0, 0,
      "SerialOutputBuffer's flush timer: started by the vCPU that buffers the first byte, "
-     "stopped by the loop thread, either by a thread that flushes"},
+     "stopped by the loop thread, either by a thread that flushes; a virtio device arms or "
+     "disarms its timer (LoopEventSources) on the vCPU or I/O thread it runs on"},
     // Device work runs on the I/O thread (ioeventfd, tap and stdin readiness); a vCPU reaches
     // it too when an exit lands in a device (a QueueNotify no ioeventfd caught, a reset).
     {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "block/block_registration.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 
 namespace minivmm {
 namespace {
+
+using block::parse_disk_option;
 
 TEST(ParseSize, AcceptsSuffixes) {
     EXPECT_EQ(*parse_size("4096"), 4096u);

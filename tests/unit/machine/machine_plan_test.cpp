@@ -15,8 +15,9 @@ MachineConfig kernel_with(size_t disks, size_t nets) {
     MachineConfig config;
     config.kernel = "vmlinux";
     for (size_t i = 0; i < disks; ++i)
-        config.disks.push_back({"disk" + std::to_string(i) + ".img", false, ""});
-    for (size_t i = 0; i < nets; ++i) config.nets.push_back({"tap" + std::to_string(i), {}, false});
+        EXPECT_TRUE(add_device_option(config.devices, "disk", "disk" + std::to_string(i) + ".img"));
+    for (size_t i = 0; i < nets; ++i)
+        EXPECT_TRUE(add_device_option(config.devices, "net", "tap" + std::to_string(i)));
     return config;
 }
 
@@ -28,9 +29,9 @@ TEST(MachinePlan, TwoDisksAndANetGetConsecutiveSlotsDisksFirst) {
     const VirtioDevicePlan& blk0 = plan->virtio[0];
     const VirtioDevicePlan& blk1 = plan->virtio[1];
     const VirtioDevicePlan& net0 = plan->virtio[2];
-    EXPECT_EQ(blk0.kind, VirtioDevicePlan::Kind::Block);
+    EXPECT_EQ(blk0.type, find_device_type("disk"));
     EXPECT_EQ(blk1.index, 1u);
-    EXPECT_EQ(net0.kind, VirtioDevicePlan::Kind::Net);
+    EXPECT_EQ(net0.type, find_device_type("net"));
     EXPECT_EQ(net0.index, 0u);
     EXPECT_EQ(blk0.base, 0xd000'1000u);
     EXPECT_EQ(blk1.base, 0xd000'2000u);
@@ -78,7 +79,7 @@ TEST(MachinePlan, IrqchipForKernelsAndForDemosWithVirtioDevicesOnly) {
     ASSERT_TRUE(plain);
     EXPECT_FALSE(plain->irqchip);
     EXPECT_TRUE(plain->virtio.empty());
-    demo.nets.push_back({"tap0", {}, false});
+    ASSERT_TRUE(add_device_option(demo.devices, "net", "tap0"));
     EXPECT_TRUE(plan_machine(demo)->irqchip);
     auto kernel = plan_machine(kernel_with(0, 0));
     ASSERT_TRUE(kernel);

@@ -1,0 +1,60 @@
+// DeviceType: one kind of virtio device as the machine sees it: its command-line option, what
+// it needs from the plan (a virtio-mmio slot with its queues), and its factory. A device type
+// is its own folder plus one line in device_registry.cpp; the machine loops over the
+// registry and never names a type.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/result.hpp"
+#include "event_sources.hpp"
+
+namespace minivmm {
+
+namespace virtio {
+class VirtioDevice;
+}
+
+// One device option (one --disk PATH, one --rng) parsed and checked; nothing opened yet.
+class DeviceArgs {
+public:
+    virtual ~DeviceArgs() = default;
+    // What reports name the host end by: the image path, the tap name, "getrandom".
+    virtual std::string host_end() const = 0;
+};
+
+// One device of a machine, made before /dev/kvm from its args (Machine step 1) and realised
+// as a virtio device in step 3.
+class DeviceInstance {
+public:
+    virtual ~DeviceInstance() = default;
+    // Machine::create only, after step 1: host resources --dump-dtb must not touch (a tap).
+    virtual Result<void> open_host() { return {}; }
+    // Step 3: the device; it asks `events` (which outlives it) for its wake-ups.
+    virtual Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) = 0;
+    // After every thread has stopped (whatever ended the VM): e.g. make a disk durable.
+    virtual void at_exit() noexcept {}
+    // --stats lines for this device (its counters), or nothing.
+    virtual std::string stats() const { return {}; }
+};
+
+struct DeviceType {
+    std::string_view option;   // "disk": --disk, repeatable
+    std::string_view help;     // the option's --help text
+    bool value_optional;       // "--rng" alone means "--rng ''"
+    std::string_view name;     // "virtio-blk": the plan names its devices virtio-blk0, ...
+    size_t num_queues;
+    // One option's text; `earlier` holds this type's options before it (for duplicate
+    // checks). Errors are ErrorCode::Usage.
+    Result<std::shared_ptr<const DeviceArgs>> (*parse)(
+        const std::string& text, std::span<const std::shared_ptr<const DeviceArgs>> earlier);
+    // Machine step 1, before /dev/kvm: checks and opens what the device needs from the host
+    // (an image: errors name it). `index` is the option's position among this type's.
+    Result<std::unique_ptr<DeviceInstance>> (*prepare)(const DeviceArgs& args, size_t index);
+};
+
+} // namespace minivmm

@@ -1,0 +1,83 @@
+// virtio-net in the device registry. The tap is opened in Machine::create before /dev/kvm (a
+// missing tap or permission is reported as such on any host), but not for --dump-dtb.
+#include "net/net_registration.hpp"
+
+#include <fmt/format.h>
+
+#include "net/net_counters.hpp"
+#include "net/net_device.hpp"
+#include "net/net_spec.hpp"
+#include "net/tap.hpp"
+
+namespace minivmm::net {
+
+namespace {
+
+struct NetArgs final : DeviceArgs {
+    NetSpec spec;
+    std::string host_end() const override { return spec.tap; }
+};
+
+class NetInstance final : public DeviceInstance {
+public:
+    NetInstance(NetSpec spec, size_t index) : spec_(std::move(spec)), index_(index) {}
+
+    Result<void> open_host() override {
+        auto tap = Tap::open(spec_.tap);
+        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec_.tap));
+        tap_ = std::move(*tap);
+        return {};
+    }
+
+    // The tap's readiness reaches the device through `events` (EPOLLIN while it has receive
+    // buffers, EPOLLOUT while a send waits).
+    Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) override {
+        name_ = fmt::format("net{} ({})", index_, tap_->name());
+        device_ = std::make_shared<NetDevice>(spec_.mac, std::move(tap_), &events);
+        return std::shared_ptr<virtio::VirtioDevice>(device_);
+    }
+
+    // Called once the I/O thread has stopped: the counters are final.
+    std::string stats() const override {
+        return device_ ? format_net_counters(name_, device_->counters()) : std::string();
+    }
+
+private:
+    NetSpec spec_;
+    size_t index_;
+    std::unique_ptr<Tap> tap_;   // opened by open_host, moved into the device by realise
+    std::string name_;           // "net0 (tap0)", for --stats
+    std::shared_ptr<NetDevice> device_;
+};
+
+// A tap or an explicit MAC may appear once.
+Result<std::shared_ptr<const DeviceArgs>> parse(
+    const std::string& text, std::span<const std::shared_ptr<const DeviceArgs>> earlier) {
+    auto spec = parse_net_spec(text);
+    if (!spec) return spec.error();
+    for (const auto& e : earlier) {
+        const NetSpec& other = static_cast<const NetArgs&>(*e).spec;
+        if (other.tap == spec->tap)
+            return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
+        if (other.mac == spec->mac)
+            return Error(ErrorCode::Usage,
+                         fmt::format("--net: MAC {} given twice", format_mac(spec->mac)));
+    }
+    auto args = std::make_shared<NetArgs>();
+    args->spec = std::move(*spec);
+    return std::shared_ptr<const DeviceArgs>(std::move(args));
+}
+
+Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t index) {
+    return std::unique_ptr<DeviceInstance>(
+        std::make_unique<NetInstance>(static_cast<const NetArgs&>(args).spec, index));
+}
+
+} // namespace
+
+const DeviceType DEVICE_TYPE = {
+    "net", "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)", false,
+    "virtio-net", NetDevice::NUM_QUEUES, parse, prepare,
+};
+
+} // namespace minivmm::net
