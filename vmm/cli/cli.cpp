@@ -98,7 +98,8 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         auto* option = app.add_option(fmt::format("--{}", types[i]->option), device_texts[i],
                                       std::string(types[i]->help))
                            ->allow_extra_args(false);
-        if (types[i]->value_optional) option->expected(0, 1);
+        if (types[i]->value_optional)
+            option->expected(0, 1)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     }
     app.add_option("--dump-dtb", config.dump_dtb,
                    "Write the machine's device tree (DTB) to FILE and exit without running");

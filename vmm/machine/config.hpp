@@ -36,8 +36,8 @@ struct MachineConfig {
     // thread for good, which an in-process caller (a test) must ask for explicitly.
     bool seccomp = false;
     SerialConfig serial;               // --serial
-    // --disk, --net, --rng, ... in the order given (the plan orders them by type: the
-    // registry's order, then the options' within each type).
+    // --disk, --net, --rng, ...: each type's in the order given (the plan orders them by
+    // type, the registry's order, then by option within a type).
     std::vector<DeviceOption> devices;
 };
 
