@@ -5,6 +5,7 @@
 
 #include "block/block_registration.hpp"
 #include "net/net_registration.hpp"
+#include "rng/rng_registration.hpp"
 
 namespace minivmm {
 
@@ -13,6 +14,7 @@ namespace {
 const DeviceType* const TYPES[] = {
     &block::DEVICE_TYPE,
     &net::DEVICE_TYPE,
+    &rng::DEVICE_TYPE,
 };
 } // namespace
 

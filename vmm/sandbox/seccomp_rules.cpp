@@ -52,6 +52,7 @@ constexpr SyscallRule RULES[] = {
      "thread's Machine::flush_disks makes every writable disk durable (SIGTERM included)"},
     {"fallocate", VCPU | IO, NONE, 0, 0,
      "virtio-blk discard and write-zeroes (FileBackend: punch hole, zero range)"},
+    {"getrandom", VCPU | IO, NONE, 0, 0, "virtio-rng requests (GetrandomSource)"},
     {"close", ALL_THREADS, NONE, 0, 0,
      "teardown closes every descriptor (main); a device reset may close its own"},
     {"newfstatat", ALL_THREADS, NONE, 0, 0,

@@ -1,0 +1,70 @@
+// virtio-rng in the device registry: nothing to open on the host (getrandom needs no
+// descriptor), so the device is made when the machine realises it.
+#include "rng/rng_registration.hpp"
+
+#include <charconv>
+#include <fmt/format.h>
+
+#include "rng/rng_device.hpp"
+
+namespace minivmm::rng {
+
+namespace {
+
+struct RngArgs final : DeviceArgs {
+    uint64_t rate = RngTuning::DEFAULT_RATE;
+    std::string host_end() const override { return fmt::format("getrandom, {} B/s", rate); }
+};
+
+class RngInstance final : public DeviceInstance {
+public:
+    explicit RngInstance(uint64_t rate) : rate_(rate) {}
+    Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) override {
+        RngTuning tuning;
+        tuning.bytes_per_sec = rate_;
+        return std::shared_ptr<virtio::VirtioDevice>(
+            std::make_shared<RngDevice>(std::make_unique<GetrandomSource>(), events, tuning));
+    }
+
+private:
+    uint64_t rate_;
+};
+
+Result<std::shared_ptr<const DeviceArgs>> parse(const std::string& text,
+                                                std::span<const std::shared_ptr<const DeviceArgs>>) {
+    auto rate = parse_rng_option(text);
+    if (!rate) return rate.error();
+    auto args = std::make_shared<RngArgs>();
+    args->rate = *rate;
+    return std::shared_ptr<const DeviceArgs>(std::move(args));
+}
+
+Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t) {
+    return std::unique_ptr<DeviceInstance>(
+        std::make_unique<RngInstance>(static_cast<const RngArgs&>(args).rate));
+}
+
+} // namespace
+
+Result<uint64_t> parse_rng_option(const std::string& text) {
+    if (text.empty()) return RngTuning::DEFAULT_RATE;
+    const std::string_view prefix = "rate=";
+    uint64_t rate = 0;
+    const char* end = text.data() + text.size();
+    if (text.rfind(prefix, 0) != 0 || text.size() == prefix.size() ||
+        std::from_chars(text.data() + prefix.size(), end, rate).ptr != end)
+        return Error(ErrorCode::Usage,
+                     fmt::format("--rng '{}': expected rate=BYTES_PER_SEC", text));
+    if (rate < RateLimiter::MIN_RATE || rate > RateLimiter::MAX_RATE)
+        return Error(ErrorCode::Usage, fmt::format("--rng: rate {} is outside {}..{} bytes/s",
+                                                   rate, RateLimiter::MIN_RATE,
+                                                   RateLimiter::MAX_RATE));
+    return rate;
+}
+
+const DeviceType DEVICE_TYPE = {
+    "rng", "virtio-rng entropy from the host's getrandom: [rate=BYTES_PER_SEC] (default 1 MiB/s)",
+    true, "virtio-rng", RngDevice::NUM_QUEUES, parse, prepare,
+};
+
+} // namespace minivmm::rng
