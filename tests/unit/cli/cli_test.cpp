@@ -97,6 +97,30 @@ TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
     EXPECT_EQ(config.error().code(), ErrorCode::Usage);
 }
 
+// Each device type's option, by type (the registry's order) and within a type in the order
+// given; --rng takes its value optionally.
+TEST(ParseCommandLine, DeviceOptionsComeFromTheRegistry) {
+    auto parse = [](std::vector<std::string> args) {
+        args.insert(args.begin(), "minivmm");
+        std::vector<char*> v;
+        for (auto& a : args) v.push_back(a.data());
+        return parse_command_line(static_cast<int>(v.size()), v.data());
+    };
+    auto config = parse({"--rng", "--disk", "vm.img,ro", "--rng", "rate=100", "--net", "tap0"});
+    ASSERT_TRUE(config && config->has_value()) << (config ? "" : config.error().message());
+    const auto& devices = (*config)->devices;
+    ASSERT_EQ(devices.size(), 4u);
+    EXPECT_EQ(devices[0].type, find_device_type("disk"));
+    EXPECT_EQ(devices[0].args->host_end(), "vm.img");
+    EXPECT_EQ(devices[1].type, find_device_type("net"));
+    EXPECT_EQ(devices[2].args->host_end(), "getrandom, 1048576 B/s");
+    EXPECT_EQ(devices[3].args->host_end(), "getrandom, 100 B/s");
+    auto bad = parse({"--rng", "rate=1"});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().code(), ErrorCode::Usage);
+    EXPECT_FALSE(parse({"--net", "tap0", "--net", "tap0"}));   // a tap given twice
+}
+
 // Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
 // --seccomp is still accepted (it names the default), and the two together are a usage error.
 TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {

@@ -87,6 +87,27 @@ TEST(MachinePlan, IrqchipForKernelsAndForDemosWithVirtioDevicesOnly) {
     EXPECT_TRUE(kernel->virtio.empty());
 }
 
+// The registry's order decides the slots, not the command line's: disks, nets, then rng.
+TEST(MachinePlan, SlotsFollowTheRegistryOrderWhateverTheOptionOrder) {
+    MachineConfig config = kernel_with(0, 0);
+    ASSERT_TRUE(add_device_option(config.devices, "rng", ""));
+    ASSERT_TRUE(add_device_option(config.devices, "net", "tap0"));
+    ASSERT_TRUE(add_device_option(config.devices, "disk", "vm.img"));
+    ASSERT_TRUE(add_device_option(config.devices, "rng", "rate=4096"));
+    auto plan = plan_machine(config);
+    ASSERT_TRUE(plan) << plan.error().message();
+    ASSERT_EQ(plan->virtio.size(), 4u);
+    EXPECT_EQ(plan->virtio[0].name, "virtio-blk0");
+    EXPECT_EQ(plan->virtio[1].name, "virtio-net0");
+    EXPECT_EQ(plan->virtio[2].name, "virtio-rng0");
+    EXPECT_EQ(plan->virtio[3].name, "virtio-rng1");
+    EXPECT_EQ(plan->virtio[3].host_end, "getrandom, 4096 B/s");
+    EXPECT_EQ(plan->virtio[2].base, 0xd000'3000u);
+    EXPECT_EQ(plan->virtio[2].notify.size(), 1u);
+    EXPECT_FALSE(add_device_option(config.devices, "rng", "rate=fast"));
+    EXPECT_FALSE(add_device_option(config.devices, "sound", ""));
+}
+
 TEST(MachinePlan, MoreDevicesThanSlotsIsAUsageError) {
     auto full = plan_machine(kernel_with(layout::VIRTIO_MMIO_MAX_DEVICES - 1, 1));
     ASSERT_TRUE(full);
