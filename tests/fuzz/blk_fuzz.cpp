@@ -17,6 +17,7 @@
 #include "base/log.hpp"
 #include "block/block_device.hpp"
 #include "fake_device_context.hpp"
+#include "fuzz_chains.hpp"
 #include "guest_driver.hpp"
 
 using namespace minivmm;
@@ -67,21 +68,12 @@ private:
     bool ro_;
 };
 
-struct Desc {
-    uint64_t addr;
-    uint32_t len;
-    bool writable;
-};
+using Desc = test::FuzzDesc;
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool quiet = (set_log_level(LogLevel::Off), true);
-    (void)quiet;
-    static auto mem_result = GuestMemory::create({{GuestAddress(0), MEM_SIZE}});
-    const GuestMemory& mem = *mem_result;
-    auto all = *mem.slice(GuestAddress(0), MEM_SIZE);
-    std::fill(all.begin(), all.end(), uint8_t{0x5a});
+    auto [mem, all] = test::fuzz_memory(MEM_SIZE, 0x5a);
 
     FuzzedDataProvider in(data, size);
     const bool ro = in.ConsumeProbability<float>() < 0.2f;
@@ -147,18 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         next += 16;
         // Readable descriptors must precede writable ones or the chain is refused: either way.
         if (descs.size() > static_cast<size_t>(qsize - next_desc)) break;
-        const uint16_t head = next_desc;
-        for (size_t i = 0; i < descs.size(); ++i) {
-            bool last = i + 1 == descs.size();
-            uint16_t flags = static_cast<uint16_t>((descs[i].writable ? VRING_DESC_F_WRITE : 0) |
-                                                   (last ? 0 : VRING_DESC_F_NEXT));
-            ring.write_desc(next_desc, {descs[i].addr, descs[i].len, flags,
-                                        static_cast<uint16_t>(next_desc + 1)});
-            if (descs[i].writable)
-                std::fill_n(writable.begin() + static_cast<long>(descs[i].addr - DATA_BASE),
-                            descs[i].len, uint8_t{1});
-            ++next_desc;
-        }
+        const uint16_t head = test::write_fuzz_chain(ring, next_desc, descs, writable, DATA_BASE);
         if (descs.back().writable && descs.back().len == 1) status_addrs.push_back(descs.back().addr);
         ring.push_head(head);
         ++published;

@@ -15,6 +15,7 @@
 
 #include "base/log.hpp"
 #include "fake_device_context.hpp"
+#include "fuzz_chains.hpp"
 #include "guest_driver.hpp"
 #include "recording_event_sources.hpp"
 #include "rng/rng_device.hpp"
@@ -35,21 +36,12 @@ public:
     }
 };
 
-struct Desc {
-    uint64_t addr;
-    uint32_t len;
-    bool writable;
-};
+using Desc = test::FuzzDesc;
 
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    static bool quiet = (set_log_level(LogLevel::Off), true);
-    (void)quiet;
-    static auto mem_result = GuestMemory::create({{GuestAddress(0), MEM_SIZE}});
-    const GuestMemory& mem = *mem_result;
-    auto all = *mem.slice(GuestAddress(0), MEM_SIZE);
-    std::fill(all.begin(), all.end(), uint8_t{0x5a});
+    auto [mem, all] = test::fuzz_memory(MEM_SIZE, 0x5a);
 
     FuzzedDataProvider in(data, size);
     const uint16_t qsize = static_cast<uint16_t>(1u << in.ConsumeIntegralInRange(0, 6));
@@ -85,21 +77,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             next = (next + len + 15) & ~uint64_t{15};
         }
         if (descs.empty() || descs.size() > static_cast<size_t>(qsize - next_desc)) break;
-        const uint16_t head = next_desc;
+        const uint16_t head = test::write_fuzz_chain(ring, next_desc, descs, writable, DATA_BASE);
         uint64_t wlen = 0;
-        for (size_t i = 0; i < descs.size(); ++i) {
-            bool last = i + 1 == descs.size();
-            uint16_t flags = static_cast<uint16_t>((descs[i].writable ? VRING_DESC_F_WRITE : 0) |
-                                                   (last ? 0 : VRING_DESC_F_NEXT));
-            ring.write_desc(next_desc, {descs[i].addr, descs[i].len, flags,
-                                        static_cast<uint16_t>(next_desc + 1)});
-            if (descs[i].writable) {
-                std::fill_n(writable.begin() + static_cast<long>(descs[i].addr - DATA_BASE),
-                            descs[i].len, uint8_t{1});
-                wlen += descs[i].len;
-            }
-            ++next_desc;
-        }
+        for (const Desc& d : descs) wlen += d.writable ? d.len : 0;
         writable_len[head] = wlen;
         ring.push_head(head);
         ++published;
