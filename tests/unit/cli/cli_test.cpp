@@ -97,15 +97,17 @@ TEST(ParseCommandLine, SerialDefaultsToStdioAndIsParsed) {
     EXPECT_EQ(config.error().code(), ErrorCode::Usage);
 }
 
+// parse_command_line on "minivmm" followed by `args`.
+Result<std::optional<MachineConfig>> parse(std::vector<std::string> args) {
+    args.insert(args.begin(), "minivmm");
+    std::vector<char*> v;
+    for (auto& a : args) v.push_back(a.data());
+    return parse_command_line(static_cast<int>(v.size()), v.data());
+}
+
 // Each device type's option, by type (the registry's order) and within a type in the order
 // given; --rng takes its value optionally.
 TEST(ParseCommandLine, DeviceOptionsComeFromTheRegistry) {
-    auto parse = [](std::vector<std::string> args) {
-        args.insert(args.begin(), "minivmm");
-        std::vector<char*> v;
-        for (auto& a : args) v.push_back(a.data());
-        return parse_command_line(static_cast<int>(v.size()), v.data());
-    };
     auto config = parse({"--rng", "--disk", "vm.img,ro", "--rng", "rate=100", "--net", "tap0"});
     ASSERT_TRUE(config && config->has_value()) << (config ? "" : config.error().message());
     const auto& devices = (*config)->devices;
@@ -124,12 +126,6 @@ TEST(ParseCommandLine, DeviceOptionsComeFromTheRegistry) {
 // Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
 // --seccomp is still accepted (it names the default), and the two together are a usage error.
 TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
-    auto parse = [](std::vector<std::string> args) {
-        args.insert(args.begin(), "minivmm");
-        std::vector<char*> v;
-        for (auto& a : args) v.push_back(a.data());
-        return parse_command_line(static_cast<int>(v.size()), v.data());
-    };
     auto plain = parse({});
     ASSERT_TRUE(plain && plain->has_value());
     EXPECT_EQ((*plain)->seccomp, sandbox::SECCOMP_BY_DEFAULT);
