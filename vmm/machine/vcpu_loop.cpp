@@ -44,6 +44,22 @@ std::string internal_error_details(const VcpuExit& exit) {
     }
     return s;
 }
+
+// On AMD SVM, KVM reinitialises the vCPU when it intercepts the shutdown of a triple fault
+// (the VMCB is undefined after one), so the registers minivmm reads are the reset state, not
+// those of the fault; Intel VMX keeps them. Said so, lest the reader look for a bug at 0xfff0.
+constexpr const char* RESET_STATE_NOTE =
+    "\n  (the registers below are the vCPU's reset state, not the state at the fault: KVM on "
+    "AMD SVM resets a vCPU after a triple fault; --trace-exits shows the exits that led to it)";
+
+// Whether `vcpu` sits at the reset vector in real mode.
+bool registers_are_reset_state(const Vcpu& vcpu) {
+    auto regs = vcpu.get_regs();
+    auto sregs = vcpu.get_sregs();
+    return regs && sregs && regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 &&
+           (sregs->cr0 & 1) == 0;
+}
+
 } // namespace
 
 VcpuLoop::VcpuLoop(Vcpu vcpu, const Bus& pio, const Bus& mmio, VmControl& control,
@@ -196,26 +212,12 @@ void VcpuLoop::dispatch_mmio(const VcpuExit& exit, const std::string*& device) {
     device = d.device_name;
 }
 
-// On AMD SVM, KVM reinitialises the vCPU when it intercepts the shutdown of a triple fault
-// (the VMCB is undefined after one), so the registers minivmm reads are the reset state, not
-// those of the fault; Intel VMX keeps them. Said so, lest the reader look for a bug at 0xfff0.
-const char* const VcpuLoop::RESET_STATE_NOTE =
-    "\n  (the registers below are the vCPU's reset state, not the state at the fault: KVM on "
-    "AMD SVM resets a vCPU after a triple fault; --trace-exits shows the exits that led to it)";
-
-bool VcpuLoop::registers_are_reset_state() const {
-    auto regs = vcpu_.get_regs();
-    auto sregs = vcpu_.get_sregs();
-    return regs && sregs && regs->rip == 0xfff0 && sregs->cs.selector == 0xf000 &&
-           (sregs->cr0 & 1) == 0;
-}
-
 void VcpuLoop::fatal(Ending ending, const VcpuExit& exit) {
     std::string what;
     switch (ending) {
     case Ending::TripleFault:
         what = "triple fault (KVM_EXIT_SHUTDOWN)";
-        if (registers_are_reset_state()) what += RESET_STATE_NOTE;
+        if (registers_are_reset_state(vcpu_)) what += RESET_STATE_NOTE;
         break;
     case Ending::InternalError:
         what = "KVM internal error: " + internal_error_details(exit);

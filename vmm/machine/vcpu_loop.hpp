@@ -56,10 +56,6 @@ private:
     void dispatch_io(const VcpuExit& exit, const std::string*& device);
     void dispatch_mmio(const VcpuExit& exit, const std::string*& device);
     void fatal(Ending ending, const VcpuExit& exit);
-    // Whether the vCPU sits at the reset vector in real mode (what KVM on AMD leaves after a
-    // triple fault).
-    bool registers_are_reset_state() const;
-    static const char* const RESET_STATE_NOTE;
     void answer_state_request();
     void park();
 
