@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -114,10 +115,10 @@ TEST(LinuxGuestSoak, MixedDiskAndNetworkIoLeavesMinivmmFlat) {
     EXPECT_NE(r.out.find("MINIVMM-SOAK-DONE"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("MINIVMM-POWEROFF"), std::string::npos) << r.out;
 
-    const auto done = r.out.find("MINIVMM-SOAK-DONE ");
+    std::smatch done;
+    const bool finished = std::regex_search(r.out, done, std::regex("MINIVMM-SOAK-DONE ([0-9]+)"));
     std::printf("[ INFO     ] %s rounds of disk and network I/O in %d s\n",
-                done == std::string::npos ? "?" : r.out.substr(done + 18, r.out.find('\r', done) - done - 18).c_str(),
-                seconds);
+                finished ? done[1].str().c_str() : "?", seconds);
     std::printf("[ INFO     ] %zu samples, every 10 s: seconds, own RSS KiB, guest RSS KiB, fds, threads\n",
                 samples.size());
     for (const Sample& s : samples)
