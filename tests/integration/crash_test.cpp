@@ -28,14 +28,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::has;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::file_bytes;
 using minivmm::test::images_dir;
 using minivmm::test::run_process;
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 std::string expected_file(int k) {   // yes "file K" | head -c 8192
     std::string line = "file " + std::to_string(k) + "\n", out;

@@ -34,15 +34,11 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::has;
 using minivmm::test::file_bytes;
 using minivmm::test::images_dir;
 using minivmm::test::ProcessResult;
 using minivmm::test::run_process;
-
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 // Lines of a Linux boot log that read like a fault of the VMM, and the ones we accept, each
 // with why. A line matching FAULT_WORDS must match an ACCEPTED pattern.

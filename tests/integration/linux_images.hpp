@@ -19,6 +19,11 @@ inline std::filesystem::path images_dir() {
     return std::filesystem::path(home ? home : "/root") / ".cache/minivmm/images";
 }
 
+// Whether `text` (a console log, stderr) contains `part`.
+inline bool has(const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+}
+
 // The whole content of a (small) file; empty if it cannot be read.
 inline std::string file_bytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);

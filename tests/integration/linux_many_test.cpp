@@ -21,13 +21,10 @@
 
 namespace {
 
+using minivmm::test::has;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::images_dir;
 using minivmm::test::ProcessResult;
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 size_t vm_count() {
     const char* env = std::getenv("MINIVMM_MANY_VMS");

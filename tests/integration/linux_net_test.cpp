@@ -30,16 +30,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::has;
 using minivmm::test::images_dir;
 using minivmm::test::run_process;
 
 constexpr const char* TAP = "mvlnx0";
 constexpr const char* HOST_IP = "10.0.2.2";
 constexpr size_t BYTES = 64u << 20;
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 // The stream both ends send: `yes minivmm`, cut at `n` bytes.
 char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }

@@ -14,11 +14,8 @@
 
 namespace {
 
+using minivmm::test::has;
 using minivmm::test::images_dir;
-
-bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
 
 TEST(LinuxGuestRng, LinuxReadsHwrngFromTheHostThroughVirtioRng) {
     REQUIRE_FULL_LINUX();
