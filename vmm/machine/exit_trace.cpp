@@ -1,5 +1,8 @@
 #include "machine/exit_trace.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace minivmm {
@@ -32,6 +35,34 @@ std::string format_exit_trace(uint32_t vcpu, const VcpuExit& exit, const std::st
         return fmt::format("vcpu{} {} type={}", vcpu, name, exit.event_type);
     default: return fmt::format("vcpu{} {}", vcpu, name);
     }
+}
+
+void ExitHistory::record(const VcpuExit& exit, const std::string* device, uint64_t ms) {
+    Entry& e = ring_[count_ % kSize];
+    e.exit = exit;
+    e.exit.data = nullptr;
+    e.exit.internal_data = {};   // points into the kvm_run page, which the next exit rewrites
+    e.data = {};
+    if (exit.data != nullptr) std::memcpy(e.data.data(), exit.data, std::min<uint32_t>(exit.size, 8));
+    e.device = device;
+    e.ms = ms;
+    ++count_;
+}
+
+std::string ExitHistory::format(uint32_t vcpu, uint64_t now_ms) const {
+    if (count_ == 0) return {};
+    uint64_t n = std::min<uint64_t>(count_, kSize);
+    std::string s = fmt::format("last {} exits of vcpu{} (of {}), oldest first:", n, vcpu, count_);
+    for (uint64_t i = count_ - n; i < count_; ++i) {
+        const Entry& e = ring_[i % kSize];
+        VcpuExit exit = e.exit;
+        uint8_t data[8];
+        std::memcpy(data, e.data.data(), sizeof data);
+        if (exit.reason == ExitReason::Io || exit.reason == ExitReason::Mmio) exit.data = data;
+        uint64_t ago = now_ms > e.ms ? now_ms - e.ms : 0;
+        s += fmt::format("\n  -{} ms {}", ago, format_exit_trace(vcpu, exit, e.device));
+    }
+    return s;
 }
 
 } // namespace minivmm

@@ -101,9 +101,11 @@ void VcpuLoop::run() noexcept {
         if (exit->reason == ExitReason::Interrupted) continue;   // a kick: re-check the flags
         exits_.fetch_add(1, std::memory_order_relaxed);
         last_exit_reason_.store(exit->raw_reason, std::memory_order_relaxed);
-        last_exit_ms_.store(coarse_now_ms(), std::memory_order_relaxed);
+        uint64_t exit_ms = coarse_now_ms();
+        last_exit_ms_.store(exit_ms, std::memory_order_relaxed);
         const std::string* device = nullptr;
         bool go_on = handle(*exit, device);
+        history_.record(*exit, device, exit_ms);
         if (options_.trace_exits)
             std::fprintf(stderr, "%s\n", format_exit_trace(vcpu_.index(), *exit, device).c_str());
         if (options_.stats) {
@@ -230,8 +232,13 @@ void VcpuLoop::fatal(Ending ending, const VcpuExit& exit) {
                            exit.raw_reason);
         break;
     }
+    // This exit is not in the history yet (it is recorded after its handler).
+    uint64_t now = coarse_now_ms();
+    history_.record(exit, nullptr, now);
+    std::string history = history_.format(vcpu_.index(), now);
     control_.finish({ending, 0,
-                     fmt::format("vcpu{}: {}\n{}", vcpu_.index(), what, vcpu_.dump_registers())});
+                     fmt::format("vcpu{}: {}\n{}{}{}", vcpu_.index(), what, vcpu_.dump_registers(),
+                                 history.empty() ? "" : "\n", history)});
 }
 
 } // namespace minivmm

@@ -13,6 +13,7 @@
 #include "bus/bus.hpp"
 #include "kvm/vcpu.hpp"
 #include "machine/exit_stats.hpp"
+#include "machine/exit_trace.hpp"
 #include "machine/vcpu_state.hpp"
 #include "machine/vm_control.hpp"
 
@@ -65,6 +66,7 @@ private:
     VmControl& control_;
     LoopOptions options_;
     ExitStats stats_;
+    ExitHistory history_;   // the last exits, printed with a fatal ending
 
     // What the thread is doing, for hang reports: written by this vCPU's thread, read by any.
     std::atomic<bool> in_kvm_run_{false};
