@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "block/block_registration.hpp"
+#include "console/console_registration.hpp"
 #include "net/net_registration.hpp"
 #include "rng/rng_registration.hpp"
 
@@ -15,6 +16,7 @@ const DeviceType* const TYPES[] = {
     &block::DEVICE_TYPE,
     &net::DEVICE_TYPE,
     &rng::DEVICE_TYPE,
+    &console::DEVICE_TYPE,
 };
 } // namespace
 

@@ -25,6 +25,9 @@ public:
     virtual ~DeviceArgs() = default;
     // What reports name the host end by: the image path, the tap name, "getrandom".
     virtual std::string host_end() const = 0;
+    // Whether the device reads minivmm's stdin (--console stdio): then the serial console
+    // does not (its output stays on stdout).
+    virtual bool takes_stdin() const { return false; }
 };
 
 // One device of a machine, made before /dev/kvm from its args (Machine step 1) and realised

@@ -113,6 +113,9 @@ Result<void> Machine::add_serial() {
     serial_ = serial;
     MINIVMM_TRY(pio_.insert({layout::COM1_PORT, layout::COM1_PORT_COUNT}, serial, "serial"));
     MINIVMM_TRY(console_->connect_output(*loop_));
+    // A device that reads stdin (--console stdio) has it to itself: the UART gets no input.
+    for (const DeviceOption& d : config_.devices)
+        if (d.args->takes_stdin()) return {};
     VmControl* control = control_.get();
     return console_->connect_input(*loop_, *serial, [control] {
         control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"});

@@ -76,9 +76,9 @@ TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
     };
     const Expected expected[] = {
         {MAIN, sorted(COMMON, {"clock_nanosleep", "fdatasync", "nanosleep"})},
-        {VCPU, sorted(COMMON, {"fallocate", "fdatasync", "getrandom", "io_uring_enter", "pread64",
+        {VCPU, sorted(COMMON, {"accept4", "fallocate", "fdatasync", "getrandom", "io_uring_enter", "pread64",
                                "pwrite64", "writev"})},
-        {IO, sorted(COMMON, {"epoll_pwait", "epoll_wait", "fallocate", "fdatasync", "getrandom",
+        {IO, sorted(COMMON, {"accept4", "epoll_pwait", "epoll_wait", "fallocate", "fdatasync", "getrandom",
                              "io_uring_enter", "pread64", "pwrite64", "writev"})},
     };
     for (const auto& e : expected) {
