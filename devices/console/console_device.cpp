@@ -102,7 +102,8 @@ ConsoleDevice::Sent ConsoleDevice::send_pending(const GuestMemory& mem, uint64_t
     if (!in.skip(pending_->offset)) return Sent::All;   // cannot happen: offset <= readable
     if (in.remaining() == 0) return Sent::All;
     if (budget == 0) return Sent::Budget;
-    const uint64_t count = std::min(in.remaining(), budget);
+    const uint64_t left = in.remaining();
+    const uint64_t count = std::min(left, budget);
     bool full = false;
     // The guest may change the bytes meanwhile: they are data only, never a decision.
     (void)in.read_spans(count, [&](std::span<const uint8_t> piece) -> Result<void> {
@@ -116,7 +117,7 @@ ConsoleDevice::Sent ConsoleDevice::send_pending(const GuestMemory& mem, uint64_t
         return Error(ErrorCode::Host, "console host end full");
     });
     if (full) return Sent::Full;
-    return in.remaining() == count ? Sent::All : Sent::Budget;
+    return count == left ? Sent::All : Sent::Budget;
 }
 
 // Host input into receive buffers, while the guest has them. Reads from the host end only when
