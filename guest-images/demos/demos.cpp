@@ -12,6 +12,7 @@ MINIVMM_DEMO_SYMBOLS(poweroff)
 MINIVMM_DEMO_SYMBOLS(reboot)
 MINIVMM_DEMO_SYMBOLS(echo)
 MINIVMM_DEMO_SYMBOLS(paging)
+MINIVMM_DEMO_SYMBOLS(uart_vs_console)
 }
 
 namespace minivmm {
@@ -44,6 +45,9 @@ const std::vector<Demo>& demos() {
          blob(demo_echo_start, demo_echo_end)},
         {"paging", "maps a page with its own page tables; minivmm explains GVA -> GPA -> HVA -> HPA",
          blob(demo_paging_start, demo_paging_end)},
+        {"uart-vs-console",
+         "64 KiB through the UART (an exit a byte), then virtio-console: needs --console; --stats",
+         blob(demo_uart_vs_console_start, demo_uart_vs_console_end)},
     };
     return list;
 }
