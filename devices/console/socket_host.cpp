@@ -26,7 +26,7 @@ Result<std::unique_ptr<SocketHost>> SocketHost::listen(const std::string& path) 
             return sys_error(ErrorCode::Input, fmt::format("Cannot remove stale socket {}", path));
     }
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!fd.valid()) return sys_error(ErrorCode::Host, "socket(AF_UNIX)");
+    if (!fd.valid()) return sys_error(ErrorCode::Host, "Cannot create a unix socket");
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) < 0)
         return sys_error(ErrorCode::Input, fmt::format("Cannot bind console socket {}", path));
     if (::listen(fd.get(), 1) < 0)

@@ -16,6 +16,7 @@
 #include "fuzz_chains.hpp"
 #include "guest_driver.hpp"
 #include "recording_event_sources.hpp"
+#include "scripted_console_host.hpp"
 
 using namespace minivmm;
 
@@ -24,31 +25,6 @@ namespace {
 constexpr uint64_t MEM_SIZE = 512 * 1024;
 constexpr uint64_t DATA_BASE = 0x10000;
 constexpr size_t MAX_CHAINS = 16;
-
-class FuzzHost : public console::ConsoleHost {
-public:
-    Sent write(std::span<const uint8_t> bytes) noexcept override {
-        if (drop) return {0, bytes.size()};
-        const size_t n = std::min(bytes.size(), room);
-        room -= n;
-        out.insert(out.end(), bytes.begin(), bytes.begin() + static_cast<long>(n));
-        return {n, 0};
-    }
-    size_t read(std::span<uint8_t> buf) noexcept override {
-        const size_t n = std::min(buf.size(), in.size() - in_pos);
-        std::copy_n(in.begin() + static_cast<long>(in_pos), n, buf.begin());
-        in_pos += n;
-        return n;
-    }
-    void update(EventSources&, bool, bool) noexcept override {}
-    void detach(EventSources&) noexcept override {}
-    std::string name() const override { return "fuzz"; }
-
-    size_t room = 0;
-    bool drop = false;
-    std::vector<uint8_t> out, in;
-    size_t in_pos = 0;
-};
 
 struct Ring {
     test::GuestDriver driver;
@@ -65,11 +41,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     console::ConsoleTuning tuning;
     tuning.max_bytes = in.ConsumeIntegralInRange<uint64_t>(64, 4096);
     tuning.max_chains = in.ConsumeIntegralInRange(1u, 16u);
-    auto owned = std::make_unique<FuzzHost>();
-    FuzzHost& host = *owned;
+    auto owned = std::make_unique<test::ScriptedHost>();
+    test::ScriptedHost& host = *owned;
     host.room = in.ConsumeIntegralInRange<size_t>(0, 20000);
     host.drop = in.ConsumeProbability<float>() < 0.2f;
-    host.in = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 9000));
+    const auto input = in.ConsumeBytes<uint8_t>(in.ConsumeIntegralInRange<size_t>(0, 9000));
+    host.in.assign(input.begin(), input.end());
     test::RecordingEventSources events;
     console::ConsoleDevice device(std::move(owned), events, tuning);
     test::FakeDeviceContext ctx(mem, 2, 64);

@@ -54,7 +54,7 @@ constexpr SyscallRule RULES[] = {
      "virtio-blk discard and write-zeroes (FileBackend: punch hole, zero range)"},
     {"getrandom", VCPU | IO, NONE, 0, 0, "virtio-rng requests (GetrandomSource)"},
     {"accept4", VCPU | IO, NONE, 0, 0,
-     "virtio-console on a unix socket (SocketHost::poll): a waiting client is accepted when "
+     "virtio-console on a unix socket: SocketHost::poll accepts a waiting client when "
      "the device wakes (I/O thread) or is activated (the driver's status write, a vCPU)"},
     {"close", ALL_THREADS, NONE, 0, 0,
      "teardown closes every descriptor (main); a device reset may close its own"},

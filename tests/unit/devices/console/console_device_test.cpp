@@ -8,7 +8,7 @@
 #include "fake_device_context.hpp"
 #include "guest_driver.hpp"
 #include "recording_event_sources.hpp"
-#include "scripted_host.hpp"
+#include "scripted_console_host.hpp"
 #include "test_memory.hpp"
 
 namespace minivmm::console {

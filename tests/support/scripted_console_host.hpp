@@ -1,5 +1,5 @@
-// ScriptedHost: a console host end the test controls: how many bytes it takes before it is
-// full, whether it drops everything (no client), what input it has.
+// ScriptedHost: a virtio-console host end a test or fuzz target controls: how many bytes it
+// takes before it is full, whether it drops everything (no client), what input it has.
 #pragma once
 
 #include <algorithm>
