@@ -1,5 +1,5 @@
-// PacketIo: where a network device's frames go and come from (design.md, backends): a tap
-// device (Tap) or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
+// PacketIo: where a network device's frames go and come from, its backend: a tap device (Tap)
+// or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
 // the virtio-net header of the size set by configure(), as on a tap with IFF_VNET_HDR.
 #pragma once
 

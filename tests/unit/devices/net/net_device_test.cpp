@@ -44,7 +44,7 @@ TEST(NetDevice, ActivationGivesTheBackendTheNegotiatedHeaderSizeAndOffloads) {
         {V1, 12, 0},
         {MRG, 12, 0},
         {V1 | GUEST_CSUM | GUEST_TSO4 | GUEST_TSO6, 12, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6},
-        {V1 | GUEST_TSO4, 12, 0},   // TSO without GUEST_CSUM is not latched (NET-07)
+        {V1 | GUEST_TSO4, 12, 0},   // TSO without GUEST_CSUM is not latched
         {V1 | bit(VIRTIO_NET_F_HASH_REPORT) | bit(VIRTIO_NET_F_GUEST_UFO), 12, 0},
     };
     for (const auto& c : cases) {
