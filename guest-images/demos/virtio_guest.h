@@ -11,6 +11,7 @@
 
 #define VIRTIO_ID_NET 1u
 #define VIRTIO_ID_BLOCK 2u
+#define VIRTIO_ID_RNG 4u
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_RING_F_INDIRECT_DESC (1ull << 28)
 #define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
