@@ -1,6 +1,6 @@
-// IrqLine: how a device raises its interrupt without knowing KVM (design.md: devices never
-// include KVM headers). The machine gives each device its own line: an irqfd for trigger(), the
-// KVM_IRQ_LINE ioctl for set_level(); tests use a counting fake (tests/support).
+// IrqLine: how a device raises its interrupt without knowing KVM (device code never includes a
+// KVM header: docs/architecture.md). The machine gives each device its own line: an irqfd for
+// trigger(), the KVM_IRQ_LINE ioctl for set_level(); tests use a counting fake (tests/support).
 #pragma once
 
 namespace minivmm {

@@ -1,5 +1,6 @@
-// BlockBackend: where a virtio-blk disk keeps its bytes (design.md: backends behind a small
-// interface). FileBackend is the real one; MemoryBackend serves tests, fuzzing and benchmarks.
+// BlockBackend: where a virtio-blk disk keeps its bytes (a backend behind a small interface,
+// so tests can swap it). FileBackend is the real one; MemoryBackend serves tests, fuzzing and
+// benchmarks.
 #pragma once
 
 #include <cstdint>

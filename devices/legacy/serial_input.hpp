@@ -1,7 +1,7 @@
 // SerialInput: feeds host input (stdin for --serial stdio) into the UART's receive FIFO on the
 // event-loop thread, with back-pressure: it reads no more than the FIFO has room for, and stops
 // watching the input while the FIFO is full, until the guest has read it down (the UART's space
-// callback). Nothing is buffered outside the FIFO (test-catalogue PROC-05). On a terminal it
+// callback). Nothing is buffered outside the FIFO. On a terminal it
 // also runs the console escape (Ctrl-a x quits).
 #pragma once
 

@@ -1,7 +1,7 @@
 // SerialOutput: the host end the guest's serial output is written to (stdout, a file, nowhere).
 // It never blocks the thread that writes: what a slow, stopped or vanished reader cannot take
-// now is reported back (SerialOutputBuffer keeps it, retries or drops and counts it:
-// test-catalogue PROC-03, PROC-04).
+// now is reported back (SerialOutputBuffer keeps it, retries or drops and counts it;
+// SIGPIPE is ignored, so a closed reader is an error value, not a signal).
 #pragma once
 
 #include <cstdint>

@@ -19,6 +19,7 @@ std::string format_net_counters(const std::string& name, const NetCounters& c) {
         {"rx no room in buffers", c.rx_no_room}, {"rx shorter than header", c.rx_short},
         {"rx too big", c.rx_too_big},         {"rx bad header", c.rx_bad_header},
         {"rx I/O errors", c.rx_io_errors},    {"rx waits for buffers", c.rx_no_buffers},
+        {"link lost (tap gone)", c.link_lost},   {"link back (tap attached again)", c.link_back},
     };
     for (const auto& [what, count] : reasons)
         if (count) out += fmt::format("    {}: {}\n", what, count);

@@ -29,6 +29,10 @@ struct NetCounters {
     uint64_t rx_io_errors = 0;        // read errors other than EAGAIN
     uint64_t rx_no_buffers = 0;       // times the tap was left unread for lack of buffers
 
+    // The backend vanishing (link down) and coming back (link up).
+    uint64_t link_lost = 0;
+    uint64_t link_back = 0;
+
     uint64_t tx_drops() const {
         return tx_bad_chain + tx_short + tx_too_big + tx_bad_header + tx_io_errors +
                tx_backend_gone;

@@ -9,6 +9,7 @@
 #include <sys/epoll.h>
 
 #include "base/log.hpp"
+#include "net/tap.hpp"
 
 namespace minivmm::net {
 
@@ -37,11 +38,17 @@ void NetDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
     std::memcpy(data.data(), config + offset, data.size());
 }
 
-Result<void> NetDevice::activate(virtio::DeviceContext& /*ctx*/, uint64_t features) {
+Result<void> NetDevice::activate(virtio::DeviceContext& ctx, uint64_t features) {
     features_ = negotiate_features(features);
     hdr_size_ = vnet_header_size(features_);
-    auto r = io_->configure(hdr_size_, tun_offloads(features_));
-    if (!r) return r.error().with_context("virtio-net activation");
+    if (gone_) {
+        arm_reattach();   // configured when it is back (the timer stops while inactive)
+    } else if (auto r = io_->configure(hdr_size_, tun_offloads(features_)); !r) {
+        // A tap deleted before the driver got here: the link starts down, as after a loss.
+        if (io_status_for_errno(r.error().sys_errno()) != IoStatus::Gone)
+            return r.error().with_context("virtio-net activation");
+        backend_gone(ctx, r.error().sys_errno());
+    }
     active_ = true;
     rx_stalled_ = false;
     update_watch();
@@ -62,6 +69,7 @@ void NetDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept
 
 void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
     if (!active_) return;
+    if (gone_) try_reattach(ctx);   // the timer (or a late wake-up: then one more try)
     if (tx_queued_ > 0 || tx_more_) process_tx(ctx);
     if (!rx_stalled_) process_rx(ctx);
     update_watch();
@@ -85,9 +93,35 @@ void NetDevice::reset() noexcept {
 void NetDevice::backend_gone(virtio::DeviceContext& ctx, int err) {
     if (gone_) return;
     gone_ = true;
-    log(LogLevel::Warn, "virtio-net: {} vanished ({}): link down, frames are dropped from now on",
-        io_->name(), std::strerror(err));
+    ++counters_.link_lost;
+    log(LogLevel::Warn, "virtio-net: {} vanished ({}): link down, frames are dropped {}",
+        io_->name(), std::strerror(err),
+        io_->reattachable() ? "until it exists again" : "from now on");
     link_up_.store(false, std::memory_order_relaxed);
+    ctx.signal_config();
+    arm_reattach();
+}
+
+void NetDevice::arm_reattach() {
+    if (watch_ && io_->reattachable()) watch_->arm_timer(REATTACH_PERIOD);
+}
+
+void NetDevice::try_reattach(virtio::DeviceContext& ctx) {
+    if (!io_->reattach()) {
+        arm_reattach();
+        return;
+    }
+    // A new tap: it knows nothing of the header size and offloads the driver negotiated.
+    if (auto r = io_->configure(hdr_size_, tun_offloads(features_)); !r) {
+        log(LogLevel::Error, "virtio-net: {} is back but cannot be configured ({}): link stays down",
+            io_->name(), r.error().message());
+        return;
+    }
+    gone_ = false;
+    rx_stalled_ = false;
+    ++counters_.link_back;
+    log(LogLevel::Info, "virtio-net: {} is back: link up", io_->name());
+    link_up_.store(true, std::memory_order_relaxed);
     ctx.signal_config();
 }
 

@@ -2,12 +2,19 @@
 // queue 1 transmits. Frames keep their vnet header end to end: the tap is told the negotiated
 // header size and exactly the receive offloads the guest accepted.
 //
+// A backend that vanishes (a deleted tap: EBADFD) is a cable pulled out: the link goes down
+// (VIRTIO_NET_S_LINK_UP cleared, a configuration interrupt), frames the guest sends are
+// completed and counted as dropped, and the device tries every REATTACH_PERIOD (its timer) to
+// attach again; once the tap is back it is configured as at activation and the link comes up
+// (another configuration interrupt).
+//
 // Threads: activate() runs on a vCPU thread, everything else on the I/O thread; the core
 // serialises all calls with its lock (DeviceContext), so the state below needs no lock of its
 // own. link_up_ is atomic because config reads may come from a vCPU.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,6 +67,8 @@ public:
     static constexpr size_t TX_BATCH = 32;
     // Received frames are published to the driver (used index, interrupt check) this often.
     static constexpr unsigned RX_PUBLISH_EVERY = 16;
+    // How often a vanished backend is tried again: one or two ioctls each time.
+    static constexpr std::chrono::milliseconds REATTACH_PERIOD{500};
 
     const NetCounters& counters() const { return counters_; }
     PacketIo& io() { return *io_; }
@@ -104,6 +113,9 @@ private:
     // Spins up to poll_ns_ for the driver to make buffers available in `q`; true if it did.
     bool poll_available(const virtio::Queue& q) const;
     void backend_gone(virtio::DeviceContext& ctx, int err);
+    // The timer while gone_: attach again; when back, configure and bring the link up.
+    void try_reattach(virtio::DeviceContext& ctx);
+    void arm_reattach();
     void update_watch();
     void count_drop(uint64_t& counter, const char* what);
     void add_used(virtio::DeviceContext& ctx, size_t queue, uint16_t head, uint32_t len);
@@ -119,7 +131,7 @@ private:
     uint64_t features_ = 0;
     size_t hdr_size_ = 0;
     std::atomic<bool> link_up_{true};
-    bool gone_ = false;
+    bool gone_ = false;   // the backend vanished and is not back (the link is down)
     uint32_t events_ = 0;   // what watch_ was last told
 
     // Transmit state.

@@ -82,7 +82,7 @@ bool NetDevice::read_frame(virtio::DeviceContext& ctx) {
 
 // Writes the pending frame into as many chains as it needs (one without MRG_RXBUF). Used
 // entries are published only once the whole frame is in place, so num_buffers is written while
-// every buffer still belongs to the device (test catalogue NET-08).
+// every buffer still belongs to the device.
 NetDevice::Placed NetDevice::place_frame(virtio::DeviceContext& ctx) {
     virtio::Queue& q = ctx.queue(RX_QUEUE);
     const bool mergeable = features_ & bit(VIRTIO_NET_F_MRG_RXBUF);
@@ -115,7 +115,7 @@ NetDevice::Placed NetDevice::place_frame(virtio::DeviceContext& ctx) {
         const size_t left = rx_len_ - rx_placed_;
         if (rx_chains_.empty() && (room < hdr_size_ || (!mergeable && room < left))) {
             // The first buffer must hold the header (§5.1.6.3.1), and the whole frame without
-            // MRG_RXBUF (NET-04): the frame is dropped, the buffer returned with length 0.
+            // MRG_RXBUF: the frame is dropped, the buffer returned with length 0.
             count_drop(counters_.rx_no_room, "receive buffer smaller than the frame");
             add_used(ctx, RX_QUEUE, *head, 0);
             rx_len_ = 0;

@@ -95,7 +95,7 @@ void NetDevice::handle_tx_chain(virtio::DeviceContext& ctx, uint16_t head) {
 void NetDevice::queue_tx(virtio::DeviceContext& ctx, DescriptorChain&& chain,
                          const virtio_net_hdr_v1& hdr) {
     if (gone_) {
-        count_drop(counters_.tx_backend_gone, "the tap is gone");
+        ++counters_.tx_backend_gone;   // not logged: backend_gone said it once
         complete_tx(ctx, chain.head());
         return;
     }
@@ -153,7 +153,7 @@ bool NetDevice::flush_tx(virtio::DeviceContext& ctx) {
                 continue;
             case IoStatus::Gone:
                 backend_gone(ctx, r.err);
-                count_drop(counters_.tx_backend_gone, "the tap is gone");
+                ++counters_.tx_backend_gone;   // not logged: backend_gone said it once
                 break;
             case IoStatus::Failed:
                 count_drop(counters_.tx_io_errors, std::strerror(r.err));
@@ -171,7 +171,7 @@ bool NetDevice::flush_tx(virtio::DeviceContext& ctx) {
         done += n;
         if (gone_) {   // nothing more will get through: complete the rest as dropped
             for (size_t i = done; i < tx_queued_; ++i) {
-                count_drop(counters_.tx_backend_gone, "the tap is gone");
+                ++counters_.tx_backend_gone;   // not logged: backend_gone said it once
                 complete_tx(ctx, tx_batch_[i].chain->head());
                 tx_batch_[i].chain.reset();
             }

@@ -1,5 +1,5 @@
-// PacketIo: where a network device's frames go and come from (design.md, backends): a tap
-// device (Tap) or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
+// PacketIo: where a network device's frames go and come from, its backend: a tap device (Tap)
+// or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
 // the virtio-net header of the size set by configure(), as on a tap with IFF_VNET_HDR.
 #pragma once
 
@@ -16,7 +16,7 @@ namespace minivmm::net {
 enum class IoStatus : uint8_t {
     Ok,
     WouldBlock,   // EAGAIN: wait for EPOLLIN / EPOLLOUT on fd()
-    Gone,         // the tap was deleted (EBADFD) or the peer closed: it will not come back
+    Gone,         // the tap was deleted (EBADFD) or the peer closed: see reattach()
     Failed,       // this frame failed (EIO, EMSGSIZE, EINVAL, ...); the next one may not
 };
 
@@ -50,6 +50,13 @@ public:
     virtual Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) = 0;
     // For messages: "tap0", "socketpair".
     virtual std::string name() const = 0;
+
+    // After Gone: whether the backend can ever come back (a tap deleted and created again
+    // under its name can; a socketpair's closed peer cannot). The device retries only then.
+    virtual bool reattachable() const { return false; }
+    // One attempt to attach again after Gone: true when the backend works again, on the same
+    // fd() (the caller then calls configure() anew), false when not yet. Non-blocking.
+    virtual bool reattach() noexcept { return false; }
 };
 
 } // namespace minivmm::net

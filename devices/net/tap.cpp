@@ -2,12 +2,14 @@
 #include "net/tap.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
 #include <linux/if_tun.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.hpp"
@@ -25,6 +27,14 @@ IoStatus io_status_for_errno(int err) {
 }
 
 namespace {
+// The request every tap of minivmm is attached with (TUNSETIFF), and the name for SIOCGIFFLAGS.
+ifreq tap_ifreq(const std::string& name) {
+    ifreq ifr{};
+    name.copy(ifr.ifr_name, IFNAMSIZ - 1);
+    ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    return ifr;
+}
+
 // /sys/class/net/NAME/tun_flags: the IFF_* flags a tun/tap device was created with, if any.
 std::optional<unsigned> sysfs_tun_flags(const std::string& name) {
     std::ifstream in("/sys/class/net/" + name + "/tun_flags");
@@ -81,9 +91,7 @@ Result<std::unique_ptr<Tap>> Tap::open(const std::string& name, const std::strin
     if (raw < 0)
         return sys_error(ErrorCode::Input, fmt::format("Cannot open {} for tap {}", tun_path, name));
     UniqueFd fd(raw);
-    ifreq ifr{};
-    name.copy(ifr.ifr_name, IFNAMSIZ - 1);
-    ifr.ifr_flags = static_cast<short>(IFF_TAP | IFF_NO_PI | IFF_VNET_HDR);
+    ifreq ifr = tap_ifreq(name);
     if (::ioctl(fd.get(), TUNSETIFF, &ifr) < 0) return open_error(name, existed, errno);
     if (!existed)
         log(LogLevel::Warn,
@@ -91,6 +99,11 @@ Result<std::unique_ptr<Tap>> Tap::open(const std::string& name, const std::strin
             "configure it with ip link set {} up)",
             name, name);
     std::unique_ptr<Tap> tap(new Tap(std::move(fd), name, !existed));
+    // Without it the tap still works; it only cannot be attached again once deleted.
+    tap->probe_ = UniqueFd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (tap->probe_.get() < 0)
+        log(LogLevel::Warn, "tap {}: no socket to watch for it ({}): not re-attached if deleted",
+            name, std::strerror(errno));
     auto uring = UringWriter::create(tap->fd());
     if (uring)
         tap->uring_ = std::move(*uring);
@@ -106,6 +119,21 @@ Tap::Tap(UniqueFd fd, std::string name, bool created)
 Tap::~Tap() = default;
 
 void Tap::disable_batching() { uring_.reset(); }
+
+bool Tap::reattach() noexcept {
+    ifreq ifr = tap_ifreq(name_);
+    // TUNSETIFF would create a missing tap: attach only to one that exists again, and only
+    // once it is up (a write to a tap that is down fails with EIO: the guest would see its
+    // link up and every frame dropped).
+    if (probe_.get() < 0 || ::ioctl(probe_.get(), SIOCGIFFLAGS, &ifr) < 0) return false;
+    if (!(ifr.ifr_flags & IFF_UP)) return false;
+    ifr = tap_ifreq(name_);
+    if (::ioctl(fd_.get(), TUNSETIFF, &ifr) < 0) {
+        log(LogLevel::Debug, "tap {}: cannot attach again yet: {}", name_, std::strerror(errno));
+        return false;
+    }
+    return true;
+}
 
 Result<void> Tap::configure(size_t vnet_hdr_size, unsigned offloads) {
     int size = static_cast<int>(vnet_hdr_size);

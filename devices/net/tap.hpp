@@ -34,6 +34,14 @@ public:
     Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) override;
     std::string name() const override { return name_; }
     bool created() const { return created_; }
+
+    // A deleted tap comes back when an interface of its name exists again and is up:
+    // TUNSETIFF attaches the same descriptor to it (a detached tun descriptor can be attached
+    // anew), so fd() and the io_uring ring stay valid. Never creates the tap: if none of that
+    // name exists, or it is down (SIOCGIFFLAGS on a socket opened with the tap, before
+    // seccomp), false. A tun, a multi-queue tap or one another process holds: false.
+    bool reattachable() const override { return probe_.get() >= 0; }
+    bool reattach() noexcept override;
     // Whether batches go through io_uring. open() sets one up when the kernel allows it. A
     // tap's send buffer is unlimited (tun sets it so at open; minivmm never changes it), so a
     // write never waits for room and the unlinked requests of a batch cannot overtake one
@@ -45,6 +53,7 @@ private:
     Tap(UniqueFd fd, std::string name, bool created);
 
     UniqueFd fd_;
+    UniqueFd probe_;   // AF_UNIX datagram socket for SIOCGIFFLAGS (reattach); -1: none
     std::string name_;
     bool created_;
     std::unique_ptr<UringWriter> uring_;

@@ -19,7 +19,7 @@ namespace minivmm::net {
 constexpr uint64_t bit(unsigned n) { return uint64_t{1} << n; }
 
 // Largest Ethernet frame (vnet header excluded) either way: 64 KiB of GSO payload plus headers.
-// With the 12-byte header this is Firecracker's 65562-byte chain limit (test catalogue NET-02).
+// With the 12-byte header this is Firecracker's 65562-byte chain limit.
 constexpr size_t MAX_FRAME_SIZE = 65550;
 constexpr size_t MAX_VNET_HDR_SIZE = sizeof(virtio_net_hdr_v1);   // 12
 static_assert(sizeof(virtio_net_hdr) == 10 && sizeof(virtio_net_hdr_v1) == 12);
@@ -29,7 +29,7 @@ uint64_t offered_features();
 
 // What is latched from the driver's acknowledgement: bits not offered are dropped, and so are
 // offloads whose prerequisite is missing (GUEST_TSO* without GUEST_CSUM, HOST_TSO* without
-// CSUM), as §5.1.3.1 forbids them (test catalogue NET-07).
+// CSUM), as §5.1.3.1 forbids them.
 uint64_t negotiate_features(uint64_t acked);
 
 // 12 bytes (virtio_net_hdr_v1, num_buffers included) with VERSION_1 or MRG_RXBUF, else 10.

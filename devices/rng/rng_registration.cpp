@@ -18,16 +18,27 @@ struct RngArgs final : DeviceArgs {
 
 class RngInstance final : public DeviceInstance {
 public:
-    explicit RngInstance(uint64_t rate) : rate_(rate) {}
+    RngInstance(uint64_t rate, size_t index) : rate_(rate), index_(index) {}
     Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) override {
         RngTuning tuning;
         tuning.bytes_per_sec = rate_;
-        return std::shared_ptr<virtio::VirtioDevice>(
-            std::make_shared<RngDevice>(std::make_unique<GetrandomSource>(), events, tuning));
+        device_ = std::make_shared<RngDevice>(std::make_unique<GetrandomSource>(), events, tuning);
+        return std::shared_ptr<virtio::VirtioDevice>(device_);
+    }
+
+    // Called once the I/O thread has stopped: the counters are final.
+    std::string stats() const override {
+        if (!device_) return {};
+        const RngDevice::Counters& c = device_->counters();
+        return fmt::format("  rng{} ({} B/s): {} bytes in {} requests, {} waits for the rate "
+                           "limit, {} source errors\n",
+                           index_, rate_, c.bytes, c.requests, c.waits, c.source_errors);
     }
 
 private:
     uint64_t rate_;
+    size_t index_;
+    std::shared_ptr<RngDevice> device_;
 };
 
 Result<std::shared_ptr<const DeviceArgs>> parse(const std::string& text,
@@ -39,9 +50,9 @@ Result<std::shared_ptr<const DeviceArgs>> parse(const std::string& text,
     return std::shared_ptr<const DeviceArgs>(std::move(args));
 }
 
-Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t) {
+Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t index) {
     return std::unique_ptr<DeviceInstance>(
-        std::make_unique<RngInstance>(static_cast<const RngArgs&>(args).rate));
+        std::make_unique<RngInstance>(static_cast<const RngArgs&>(args).rate, index));
 }
 
 } // namespace

@@ -8,7 +8,7 @@ enum {
     MAGIC = 0x000, VERSION = 0x004, DEVICE_ID = 0x008, DEVICE_FEATURES = 0x010,
     DEVICE_FEATURES_SEL = 0x014, DRIVER_FEATURES = 0x020, DRIVER_FEATURES_SEL = 0x024,
     QUEUE_SEL = 0x030, QUEUE_NUM_MAX = 0x034, QUEUE_NUM = 0x038, QUEUE_READY = 0x044,
-    QUEUE_NOTIFY = 0x050, STATUS = 0x070, QUEUE_DESC_LOW = 0x080, QUEUE_DESC_HIGH = 0x084,
+    QUEUE_NOTIFY = 0x050, INTERRUPT_STATUS = 0x060, INTERRUPT_ACK = 0x064, STATUS = 0x070, QUEUE_DESC_LOW = 0x080, QUEUE_DESC_HIGH = 0x084,
     QUEUE_DRIVER_LOW = 0x090, QUEUE_DRIVER_HIGH = 0x094, QUEUE_DEVICE_LOW = 0x0a0,
     QUEUE_DEVICE_HIGH = 0x0a4, CONFIG = 0x100,
 };
@@ -198,6 +198,11 @@ void virtio_driver_ok(struct virtio_dev* dev) {
     wr(dev, STATUS, S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 uint32_t virtio_status(const struct virtio_dev* dev) { return rd(dev, STATUS); }
+uint32_t virtio_take_interrupts(const struct virtio_dev* dev) {
+    uint32_t pending = rd(dev, INTERRUPT_STATUS);
+    if (pending) wr(dev, INTERRUPT_ACK, pending);
+    return pending;
+}
 uint32_t virtio_config_read32(const struct virtio_dev* dev, uint32_t offset) {
     return rd(dev, CONFIG + offset);
 }

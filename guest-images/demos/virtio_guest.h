@@ -11,6 +11,7 @@
 
 #define VIRTIO_ID_NET 1u
 #define VIRTIO_ID_BLOCK 2u
+#define VIRTIO_ID_RNG 4u
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 #define VIRTIO_RING_F_INDIRECT_DESC (1ull << 28)
 #define VIRTIO_RING_F_EVENT_IDX (1ull << 29)
@@ -76,6 +77,9 @@ int virtio_negotiate(struct virtio_dev* dev, uint64_t wanted);
 int virtq_setup(struct virtio_dev* dev, struct virtq* vq, uint16_t index, uint16_t size);
 void virtio_driver_ok(struct virtio_dev* dev);
 uint32_t virtio_status(const struct virtio_dev* dev);
+/* InterruptStatus, acknowledged (bit 0: used buffers, bit 1: configuration change); a polling
+ * driver reads it to see the interrupts the device raised. */
+uint32_t virtio_take_interrupts(const struct virtio_dev* dev);
 uint32_t virtio_config_read32(const struct virtio_dev* dev, uint32_t offset);
 uint8_t virtio_config_read8(const struct virtio_dev* dev, uint32_t offset);
 

@@ -12,6 +12,13 @@
  *       (default 1526; smaller ones make the device merge buffers). bad=1 first sends a chain
  *       shorter than the vnet header and one longer than the largest frame (the device must drop
  *       both and still complete them). Ends with VNET-OK (status 0) or VNET-FAIL (status 1).
+ *   mode=relink  sends a numbered 60-byte frame every gap=T ticks (default 2e7) while watching
+ *       the link status (it negotiates VIRTIO_NET_F_STATUS) and the configuration-change
+ *       interrupts (InterruptStatus bit 1, read by polling); prints each change as
+ *         VNET-LINK down sent=S | VNET-LINK up sent=S    (S: frames sent so far)
+ *       and, once the link went down and came back and after=N more frames (default 10) went
+ *       out,  VNET-RELINK down=D up=U config_irqs=C sent=S ; then receives rx=M frames as
+ *       mode=test does. Gives up (VNET-FAIL) after relinkticks=T ticks (default 1e11).
  *   mode=txbench count=N len=L  prints VNET-GO, then keeps the transmit ring full until N
  *       frames are sent;
  *   mode=rxbench count=N  prints VNET-WAIT, waits for a byte on COM1 (the host fills the tap
@@ -24,6 +31,9 @@
 
 #define VIRTIO_NET_F_MAC (1ull << 5)
 #define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
+#define VIRTIO_NET_F_STATUS (1ull << 16)
+#define VIRTIO_NET_S_LINK_UP 1u
+#define STATUS_OFFSET 6u   /* struct virtio_net_config: mac[6], then status */
 #define HDR 12u            /* virtio_net_hdr_v1: VERSION_1 always has num_buffers */
 #define MAX_FRAME 65550u   /* minivmm's largest frame; one more byte is "too big" */
 #define QSIZE 256u
@@ -79,10 +89,12 @@ static void refill(void) {
     virtq_kick(&rxq);
 }
 
-static void setup(int hold_driver_ok) {
+static void setup(int hold_driver_ok, uint64_t extra_features) {
     if (virtio_find(VIRTIO_ID_NET, 0, &dev) != 0) fail("no virtio-net device on the command line (give acpi=off)");
-    if (virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_RING_F_EVENT_IDX))
+    if (virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_RING_F_EVENT_IDX |
+                                   extra_features))
         fail("features");
+    if ((dev.features & extra_features) != extra_features) fail("a feature was not offered");
     if (!(dev.features & VIRTIO_NET_F_MRG_RXBUF)) fail("MRG_RXBUF not offered");
     if (virtq_setup(&dev, &rxq, 0, QSIZE) || virtq_setup(&dev, &txq, 1, QSIZE)) fail("queue setup");
     for (uint32_t i = 0; i < 6; ++i)   /* without MAC: 02:01:02:03:04:05 */
@@ -158,53 +170,27 @@ static uint32_t receive(int copy) {
     return total;
 }
 
-static void test_mode(void) {
-    setup(0);
-    uint32_t tx = (uint32_t)cmdline_u64("tx", 8), len = (uint32_t)cmdline_u64("len", 0);
-    uint32_t rx = (uint32_t)cmdline_u64("rx", 0);
-    if (len && (len < 60 || len > 1514)) fail("len out of range");
-    put_str("VNET-MAC ");
-    for (int i = 0; i < 6; ++i) {
-        put_str(i ? ":" : "");
-        char c[3] = {"0123456789abcdef"[mac[i] >> 4], "0123456789abcdef"[mac[i] & 15], 0};
-        put_str(c);
-    }
-    put_str(" features ");
-    put_hex32((uint32_t)dev.features);
-    put_str("\n");
-
-    if (cmdline_has("bad")) {
-        /* Shorter than the header, then header + MAX_FRAME + 1: both dropped, both completed. */
-        uint8_t* big = guest_alloc(HDR + MAX_FRAME + 1);
-        send_and_wait(big, 4);
-        send_and_wait(big, HDR + MAX_FRAME + 1);
-        put_str("VNET-BAD sent 2 bad chains, both completed\n");
-    }
-
+/* Sends frame `seq` of `len` bytes (broadcast) from buffer seq % QSIZE, reclaiming completions
+ * before a buffer is reused; returns how many completions it took. */
+static uint32_t send_numbered(uint32_t seq, uint32_t len) {
     static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t* f = tx_bufs + (seq % QSIZE) * (HDR + 1514);
     uint32_t done = 0;
-    for (uint32_t seq = 0; seq < tx; ++seq) {
-        uint8_t* f = tx_bufs + (seq % QSIZE) * (HDR + 1514);
-        uint16_t head;
-        uint32_t used;
-        while (txq.num_free == 0)   /* reclaim before reusing a frame buffer */
-            if (poll_used(&txq, &head, &used) == 1) ++done;
-        memset(f, 0, HDR);
-        make_frame(f + HDR, frame_len_for(len, seq), seq, broadcast);
-        struct vbuf b = {(uintptr_t)f, HDR + frame_len_for(len, seq), 0};
-        if (virtq_add(&txq, &b, 1) < 0) fail("tx ring full");
-        virtq_kick(&txq);
-    }
-    for (uint64_t t0 = rdtsc(); done < tx;) {
-        uint16_t head;
-        uint32_t used;
+    uint16_t head;
+    uint32_t used;
+    while (txq.num_free == 0)
         if (poll_used(&txq, &head, &used) == 1) ++done;
-        else if (rdtsc() - t0 > 20000000000ull) fail("transmit completions missing");
-    }
-    put_str("VNET-TX sent=");
-    put_u64(tx);
-    put_str("\n");
+    memset(f, 0, HDR);
+    make_frame(f + HDR, len, seq, broadcast);
+    struct vbuf b = {(uintptr_t)f, HDR + len, 0};
+    if (virtq_add(&txq, &b, 1) < 0) fail("tx ring full");
+    virtq_kick(&txq);
+    return done;
+}
 
+/* Receives `rx` frames of RX_TYPE (for at most rxticks=T ticks), checks them and prints
+ * VNET-RX ...; VNET-FAIL when fewer came or one was wrong. */
+static void receive_and_check(uint32_t rx) {
     uint32_t got = 0, bad = 0, other = 0, fnv = 2166136261u;
     uint64_t bytes = 0;
     static uint32_t seqs[64];
@@ -245,6 +231,43 @@ static void test_mode(void) {
     put_str("\n");
     if (got < rx) fail("receive: fewer frames than expected");
     if (bad) fail("receive: frames with the wrong content");
+}
+
+static void test_mode(void) {
+    setup(0, 0);
+    uint32_t tx = (uint32_t)cmdline_u64("tx", 8), len = (uint32_t)cmdline_u64("len", 0);
+    if (len && (len < 60 || len > 1514)) fail("len out of range");
+    put_str("VNET-MAC ");
+    for (int i = 0; i < 6; ++i) {
+        put_str(i ? ":" : "");
+        char c[3] = {"0123456789abcdef"[mac[i] >> 4], "0123456789abcdef"[mac[i] & 15], 0};
+        put_str(c);
+    }
+    put_str(" features ");
+    put_hex32((uint32_t)dev.features);
+    put_str("\n");
+
+    if (cmdline_has("bad")) {
+        /* Shorter than the header, then header + MAX_FRAME + 1: both dropped, both completed. */
+        uint8_t* big = guest_alloc(HDR + MAX_FRAME + 1);
+        send_and_wait(big, 4);
+        send_and_wait(big, HDR + MAX_FRAME + 1);
+        put_str("VNET-BAD sent 2 bad chains, both completed\n");
+    }
+
+    uint32_t done = 0;
+    for (uint32_t seq = 0; seq < tx; ++seq) done += send_numbered(seq, frame_len_for(len, seq));
+    for (uint64_t t0 = rdtsc(); done < tx;) {
+        uint16_t head;
+        uint32_t used;
+        if (poll_used(&txq, &head, &used) == 1) ++done;
+        else if (rdtsc() - t0 > 20000000000ull) fail("transmit completions missing");
+    }
+    put_str("VNET-TX sent=");
+    put_u64(tx);
+    put_str("\n");
+
+    receive_and_check((uint32_t)cmdline_u64("rx", 0));
     put_str("VNET-OK\n");
     guest_exit(0);
 }
@@ -270,7 +293,7 @@ static void report(const char* dir, uint64_t frames, uint64_t bytes, uint64_t ti
 /* Keeps the ring full: every free descriptor carries a frame, completions are reclaimed as
  * they come; the device is notified only when it asked to be (EVENT_IDX). */
 static void txbench(void) {
-    setup(0);
+    setup(0, 0);
     uint64_t count = cmdline_u64("count", 100000);
     uint32_t len = (uint32_t)cmdline_u64("len", 60);
     if (len < 60 || len > 1514) fail("len out of range");
@@ -299,7 +322,7 @@ static void txbench(void) {
 }
 
 static void rxbench(void) {
-    setup(1);
+    setup(1, 0);
     uint64_t count = cmdline_u64("count", 100000);
     put_str("VNET-WAIT\n");
     while ((inb(COM1 + 5) & 1) == 0) __asm__ volatile("pause");
@@ -331,10 +354,50 @@ static void rxbench(void) {
     guest_exit(0);
 }
 
+static void relink_mode(void) {
+    setup(0, VIRTIO_NET_F_STATUS);
+    const uint64_t gap = cmdline_u64("gap", 20000000ull);
+    const uint64_t after = cmdline_u64("after", 10), budget = cmdline_u64("relinkticks", 100000000000ull);
+    uint32_t sent = 0, up_at = 0, down = 0, up = 0, config_irqs = 0;
+    int link = virtio_config_read8(&dev, STATUS_OFFSET) & VIRTIO_NET_S_LINK_UP;
+    if (!link) fail("the link is down at start");
+    put_str("VNET-RELINK-READY\n");
+    const uint64_t t0 = rdtsc();
+    for (uint64_t next = t0; !(up > 0 && sent - up_at >= after);) {
+        if (rdtsc() - t0 > budget) fail("the link did not go down and come back in time");
+        if (virtio_take_interrupts(&dev) & 2) ++config_irqs;
+        const int now = virtio_config_read8(&dev, STATUS_OFFSET) & VIRTIO_NET_S_LINK_UP;
+        if (now != link) {
+            link = now;
+            if (now) ++up, up_at = sent;
+            else ++down;
+            put_str(now ? "VNET-LINK up sent=" : "VNET-LINK down sent=");
+            put_u64(sent);
+            put_str("\n");
+        }
+        if (rdtsc() < next) continue;
+        send_numbered(sent++, 60);
+        next += gap;
+    }
+    put_str("VNET-RELINK down=");
+    put_u64(down);
+    put_str(" up=");
+    put_u64(up);
+    put_str(" config_irqs=");
+    put_u64(config_irqs);
+    put_str(" sent=");
+    put_u64(sent);
+    put_str("\n");
+    receive_and_check((uint32_t)cmdline_u64("rx", 0));
+    put_str("VNET-OK\n");
+    guest_exit(0);
+}
+
 void ring0_main(void) {}
 
 void ring3_main(void) {
     if (cmdline_has("mode=txbench")) txbench();
     if (cmdline_has("mode=rxbench")) rxbench();
+    if (cmdline_has("mode=relink")) relink_mode();
     test_mode();
 }

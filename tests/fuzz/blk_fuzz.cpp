@@ -1,4 +1,4 @@
-// libFuzzer target for virtio-blk (test catalogue §8 #3): a queue of 1-64 entries and up to 16
+// libFuzzer target for virtio-blk: a queue of 1-64 entries and up to 16
 // structured requests (types mostly valid, sectors mostly in range, rarely flipped flags and
 // odd lengths) into a BlockDevice on a 1 MiB memory disk, read-only or not. Oracles:
 //  - every request the driver published is on the used ring (or the queue is broken), after

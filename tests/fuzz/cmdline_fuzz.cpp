@@ -1,4 +1,4 @@
-// libFuzzer target (test-catalogue §8 #9, MEM-06): the kernel command-line builder and the
+// libFuzzer target: the kernel command-line builder and the
 // initrd placement of vmm/boot/cmdline. Parameters with NULs, non-ASCII bytes and any length go
 // into a Cmdline of random capacity. Oracles:
 //  - the line never exceeds its capacity and never contains a NUL; bytes() is the line + NUL;

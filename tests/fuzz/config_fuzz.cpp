@@ -1,4 +1,4 @@
-// libFuzzer target (test-catalogue §8 #10): the command-line parser (vmm/cli: CLI11 into a
+// libFuzzer target: the command-line parser (vmm/cli: CLI11 into a
 // MachineConfig) with random argv, and parse_size against a reference model. Oracles:
 //  - no exception escapes, no UB (huge numbers, "-1", "0x..", "128T", odd suffixes);
 //  - an error is ErrorCode::Usage or ErrorCode::Input with a non-empty message of one line;

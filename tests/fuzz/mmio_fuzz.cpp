@@ -1,4 +1,4 @@
-// libFuzzer target for the virtio-mmio transport (test catalogue §8 #6): a stream of register
+// libFuzzer target for the virtio-mmio transport: a stream of register
 // reads and writes (any offset, widths 1/2/4/8, config space included), driver
 // initialisations, notifications and guest-memory mutations over an MmioTransport with a
 // virtio-blk device on a memory disk. Oracles: no crash or UB; status bits are only cleared by
@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         case 1: {   // register or config write
             uint64_t offset = in.ConsumeBool() ? in.PickValueInArray(REGISTERS)
                                                : in.ConsumeIntegralInRange<uint64_t>(0, 0xfff);
-            // The bus passes widths 1/2/4/8 only (TR-03 is the bus's test).
+            // The bus passes widths 1/2/4/8 only (the bus's own tests check the rest).
             size_t width = in.PickValueInArray<size_t>({1, 2, 4, 4, 4, 8});
             if (offset + width > 0x1000) break;   // the bus never passes such an access
             uint8_t buf[8];

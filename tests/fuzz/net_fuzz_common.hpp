@@ -12,7 +12,7 @@ namespace minivmm::fuzz {
 
 inline bool rarely(FuzzedDataProvider& in) { return in.ConsumeIntegralInRange<uint8_t>(0, 15) == 0; }
 
-// What the driver acknowledges: offered bits mostly, sometimes anything at all (NET-07).
+// What the driver acknowledges: offered bits mostly, sometimes anything at all.
 inline uint64_t acked_features(FuzzedDataProvider& in) {
     uint64_t raw = in.ConsumeIntegral<uint64_t>();
     return rarely(in) ? raw : (raw & net::offered_features());

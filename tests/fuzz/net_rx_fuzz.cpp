@@ -1,4 +1,4 @@
-// libFuzzer target for virtio-net receive (test catalogue §8 #5): a sequence of frames (0 to
+// libFuzzer target for virtio-net receive: a sequence of frames (0 to
 // 70 KiB, any header) "from the tap" interleaved with receive chains of any shape (tiny, split,
 // device-readable) and notifications, under any negotiated feature set (MRG_RXBUF or not).
 // Oracles: nothing is written outside the posted writable buffers (guard bytes around each);

@@ -1,4 +1,4 @@
-// libFuzzer target for virtio-net transmit (test catalogue §8 #4): transmit chains of any shape
+// libFuzzer target for virtio-net transmit: transmit chains of any shape
 // (shorter than the header, over 64 KiB, split anywhere, with writable buffers, looping
 // descriptors) under any negotiated feature set, sent to a socketpair standing in for the tap.
 // Oracles: every frame the "tap" gets is header + at most MAX_FRAME_SIZE bytes and its header

@@ -1,4 +1,4 @@
-// libFuzzer target for port I/O (test-catalogue TR-07, TR-08, fuzz target 7): a stream of
+// libFuzzer target for port I/O: a stream of
 // reads and writes of widths 1/2/4 through a real Bus over the 16550 UART, the i8042, the ACPI
 // power registers and unhandled ports, interleaved with host input bytes (through the console
 // escape) and the host's back-pressure check. Oracle: no crash or sanitizer report; the UART's

@@ -1,4 +1,4 @@
-// libFuzzer target (test-catalogue §8 #2): operation sequences over one split virtqueue, as a
+// libFuzzer target: operation sequences over one split virtqueue, as a
 // hostile driver and a device would interleave them, with guest-memory writes between the steps
 // (the rings change under the device's feet: double-fetch / TOCTOU). A reference model of the
 // heads in flight checks the invariants after every step:

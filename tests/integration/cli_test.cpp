@@ -326,7 +326,7 @@ void expect_one_error_line(const minivmm::test::ProcessResult& r, int code, cons
 }
 
 TEST_F(NetCliTest, MissingTapWithoutCapNetAdminSaysHowToCreateIt) {
-    // NET-09. Root without CAP_NET_ADMIN (dropped from the bounding and inheritable sets).
+    // Root without CAP_NET_ADMIN (dropped from the bounding and inheritable sets).
     auto r = in_ns({"setpriv", "--bounding-set=-net_admin", "--inh-caps=-net_admin",
                     MINIVMM_BINARY, "--net", "mvmissing0"});
     expect_one_error_line(r, 3, "ip tuntap add dev mvmissing0 mode tap");
@@ -346,7 +346,6 @@ TEST_F(NetCliTest, MissingTapWithCapNetAdminIsCreatedAndSaidSo) {
 }
 
 TEST_F(NetCliTest, TunDevicesAndMultiQueueTapsAreRefusedAtStartup) {
-    // NET-09.
     ASSERT_EQ(in_ns({"ip", "tuntap", "add", "dev", "mvtun0", "mode", "tun"}).exit_code, 0);
     ASSERT_EQ(in_ns({"ip", "tuntap", "add", "dev", "mvmq0", "mode", "tap", "multi_queue"}).exit_code,
               0);
@@ -402,7 +401,7 @@ int run_with_closed_stdout(const std::vector<std::string>& argv) {
     return status;
 }
 
-// PROC-03 (the part that needs no guest): minivmm ignores SIGPIPE from its first instruction,
+// SIGPIPE, the part that needs no guest: minivmm ignores SIGPIPE from its first instruction,
 // so writing to a closed stdout (here --help's text) gives EPIPE, not death.
 TEST(Cli, ClosedStdoutDoesNotKillIt) {
     int control = run_with_closed_stdout({"/bin/echo", "hello"});

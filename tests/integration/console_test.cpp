@@ -1,5 +1,5 @@
 // The serial console through the real minivmm binary: --serial forms, and the terminal on a
-// pseudo-terminal (forkpty) left exactly as it was after every way out (test-catalogue PROC-02).
+// pseudo-terminal (forkpty) left exactly as it was after every way out.
 // The bad-option tests run anywhere (inputs are checked before /dev/kvm is opened); the others
 // need /dev/kvm and skip without it.
 #include <cstdlib>

@@ -1,11 +1,11 @@
-// Issue 7 "signals and lifecycle" and "guest RAM", checked on a KVM host:
-// - PROC-11: 200 start/stop cycles of a Machine with a disk (and a tap, as root) in this
+// Signals, the lifecycle and guest RAM, checked on a KVM host:
+// - 200 start/stop cycles of a Machine with a disk (and a tap, as root) in this
 //   process leave no descriptor behind, and every descriptor a Machine holds is close-on-exec.
-// - SBX-05: every descriptor of a running minivmm besides 0-2 is close-on-exec (the flags the
+// - Every descriptor of a running minivmm besides 0-2 is close-on-exec (the flags the
 //   kernel shows in /proc/PID/fdinfo), so nothing it holds survives an exec.
 // - Guest RAM in a running minivmm is never executable and is excluded from core dumps
 //   (/proc/PID/smaps VmFlags: no "ex", "dd").
-// - PROC-01: SIGTERM and SIGINT flush every writable disk (an fdatasync of the image, after the
+// - SIGTERM and SIGINT flush every writable disk (an fdatasync of the image, after the
 //   threads stopped) and end with their documented codes, 143 and 130.
 // They skip without /dev/kvm.
 #include <cerrno>
@@ -65,7 +65,7 @@ std::vector<std::string> without_cloexec(const std::set<int>& fds) {
     return bad;
 }
 
-// PROC-11, in this process: create, run to the guest's end and destroy a Machine (the status
+// In this process: create, run to the guest's end and destroy a Machine (the status
 // demo on a disk, with the irqchip, ioeventfds and the I/O thread that brings) 200 times. The
 // cycles run on a thread of their own which, as root, moves to a new network namespace, where
 // each Machine also opens a tap (created, and gone again when the Machine closes it).
@@ -168,7 +168,7 @@ std::vector<std::string> fds_without_cloexec(pid_t pid, size_t& total) {
     return bad;
 }
 
-// SBX-05. The child is started with exactly 0-2 (run_process.hpp), so every other descriptor
+// The child is started with exactly 0-2 (run_process.hpp), so every other descriptor
 // is minivmm's own: KVM's, the disk, the console's reopened stdout, eventfds, epoll, the
 // signalfd, and, as root, a tap (in a network namespace of its own, unshare -n).
 TEST_F(Lifecycle, EveryDescriptorOfARunningVmIsCloseOnExec) {
@@ -233,7 +233,7 @@ TEST_F(Lifecycle, GuestRamIsNeverExecutableAndNotInCoreDumps) {
     EXPECT_EQ(r.exit_code, 143) << r.err;
 }
 
-// PROC-01: the stop signals end the VM with their codes and flush the disk on the way out.
+// The stop signals end the VM with their codes and flush the disk on the way out.
 TEST_F(Lifecycle, SigtermAndSigintFlushTheDiskAndExitWithTheirCodes) {
     REQUIRE_KVM();
     for (int sig : {SIGTERM, SIGINT}) {
@@ -267,7 +267,8 @@ int fd_of(pid_t pid, const std::string& path) {
     return found;
 }
 
-// PROC-01, seen from the outside: strace attached to a running (confined) VM sees the main
+// The flush at SIGTERM, seen from the outside: strace attached to a running (confined) VM sees
+// the main
 // thread's fdatasync of the image's descriptor at the end, and it succeeds. The spin demo never
 // flushes, so that call is the exit's. (The stop signal itself does not show in the trace: it is
 // read from a signalfd, never delivered.)

@@ -2,7 +2,8 @@
 // protocol) and as a vmlinux (PVH), with the busybox initramfs and two vCPUs, and checks the
 // early boot log lines that prove minivmm's inputs were used. On a host with hardware
 // virtualisation the guest must reach init and power off (exit 0). On PVM hosts
-// (kvm-here.md) the kernel stops at the first instruction KVM's emulator lacks: minivmm must
+// (KVM's instruction emulator runs guest CPL 0 code there) the kernel stops at the first
+// instruction that emulator lacks: minivmm must
 // report a KVM internal error (exit 121) with the instruction bytes; the early lines are
 // still asserted. The test says which case applied. Needs /dev/kvm and the images
 // (${MINIVMM_IMAGES:-~/.cache/minivmm/images}); skips, saying which is missing, otherwise.

@@ -1,6 +1,8 @@
 // Linux's virtio_net on minivmm's virtio-net and a tap: ping, then 64 MiB by TCP each way,
 // checked on both ends, once with the offloads negotiated (checksum and TSO) and once with
-// Linux refusing them (virtio_net.csum=0 virtio_net.gso=0). The host end runs in a private
+// Linux refusing them (virtio_net.csum=0 virtio_net.gso=0); and the tap deleted and created
+// again under the running guest (its carrier drops and returns, a TCP connection open across
+// the gap carries on, a new one works). The host end runs in a private
 // network namespace made by a child of the test (unshare), so the traffic never leaves it.
 // Needs root (a network namespace, a tap), hardware virtualisation (tools/test runs it inside
 // tools/kvm-in-qemu elsewhere) and the images of guest-images/.
@@ -18,6 +20,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -82,12 +85,14 @@ int listen_on(uint16_t port) {
     return s;
 }
 
-// In the child, inside its own network namespace: start minivmm (which creates the tap), give
-// the tap its address, serve port 5001 (send the stream) and 5002 (receive and check it).
-// Prints what it saw on stdout for the parent: "RECEIVED <bytes> <mismatches>".
-[[noreturn]] void run_host_end(const std::string& cmdline) {
-    if (::unshare(CLONE_NEWNET) < 0) ::_exit(77);
-    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+void configure_tap(int sock) {
+    if (!set_address(sock, TAP, HOST_IP, "255.255.255.0") || !set_flags_up(sock, TAP))
+        std::printf("HOST-END: cannot configure %s: %s\n", TAP, std::strerror(errno));
+}
+
+// In the child, inside its own network namespace: start minivmm (which creates the tap) with
+// the minimal Linux and `cmdline`, and give the tap its address. Returns minivmm's pid.
+pid_t start_vm(const std::string& cmdline, int sock) {
     if (!set_flags_up(sock, "lo")) ::_exit(78);
     pid_t vm = ::fork();
     if (vm == 0) {
@@ -95,15 +100,31 @@ int listen_on(uint16_t port) {
         const std::string initrd = (images_dir() / "initramfs/initramfs.cpio.gz").string();
         ::execl(MINIVMM_BINARY, MINIVMM_BINARY, "--kernel", kernel.c_str(), "--initrd",
                 initrd.c_str(), "--mem", "256M", "--cpus", "2", "--net", TAP, "--stats",
-                "--timeout", "400", "--cmdline", cmdline.c_str(), static_cast<char*>(nullptr));
+                "--log-level", "info", "--timeout", "400", "--cmdline", cmdline.c_str(),
+                static_cast<char*>(nullptr));
         ::_exit(127);
     }
     // The tap appears once minivmm has opened it (if_nametoindex looks in this namespace;
     // sysfs would show the namespace it was mounted in).
     for (int i = 0; i < 300 && ::if_nametoindex(TAP) == 0; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (!set_address(sock, TAP, HOST_IP, "255.255.255.0") || !set_flags_up(sock, TAP))
-        std::printf("HOST-END: cannot configure %s: %s\n", TAP, std::strerror(errno));
+    configure_tap(sock);
+    return vm;
+}
+
+[[noreturn]] void exit_with_vm(pid_t vm) {
+    std::fflush(stdout);
+    int status = 0;
+    ::waitpid(vm, &status, 0);
+    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+// Serves port 5001 (send the stream) and 5002 (receive and check it); prints what it saw on
+// stdout for the parent: "RECEIVED <bytes> <mismatches>".
+[[noreturn]] void run_host_end(const std::string& cmdline) {
+    if (::unshare(CLONE_NEWNET) < 0) ::_exit(77);
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    pid_t vm = start_vm(cmdline, sock);
     int tx = listen_on(5001), rx = listen_on(5002);
     std::thread sender([tx] {
         int c = accept_within(tx, 300);
@@ -134,10 +155,57 @@ int listen_on(uint16_t port) {
     if (c >= 0) ::close(c);   // the guest's nc ends when we close
     sender.join();
     std::printf("RECEIVED %zu %zu\n", received, mismatches);
+    exit_with_vm(vm);
+}
+
+// What one accepted connection on `listener` carries until its end or `seconds` of silence.
+std::string read_connection(int listener, int seconds) {
+    int c = accept_within(listener, seconds);
+    std::string got;
+    char buf[256];
+    while (c >= 0) {
+        pollfd p{c, POLLIN, 0};
+        if (::poll(&p, 1, seconds * 1000) != 1) break;
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+    }
+    if (c >= 0) ::close(c);
+    return got;
+}
+
+// The guest opens a connection to 5004 and sends "before"; the tap is then deleted, left
+// away for 4 s (the guest's carrier drops) and created again with its address (it comes
+// back); the guest sends "after" on the same connection and "relinked" on a new one to 5003.
+// Prints "RELINK-HOST kept=<what 5004 carried> new=<what 5003 carried>".
+[[noreturn]] void run_relink_host_end(const std::string& cmdline) {
+    if (::unshare(CLONE_NEWNET) < 0) ::_exit(77);
+    int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    pid_t vm = start_vm(cmdline, sock);
+    int kept = listen_on(5004);
+    int c = accept_within(kept, 300);
+    std::string before(7, '\0');
+    if (c < 0 || ::recv(c, before.data(), before.size(), MSG_WAITALL) != 7 || before != "before\n")
+        std::printf("RELINK-HOST no \"before\" from the guest\n");
     std::fflush(stdout);
-    int status = 0;
-    ::waitpid(vm, &status, 0);
-    ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    if (run_process({"/usr/sbin/ip", "link", "del", TAP}).exit_code != 0)
+        std::printf("RELINK-HOST cannot delete %s\n", TAP);
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    if (run_process({"/usr/sbin/ip", "tuntap", "add", "dev", TAP, "mode", "tap"}).exit_code != 0)
+        std::printf("RELINK-HOST cannot create %s again\n", TAP);
+    configure_tap(sock);
+    int fresh = listen_on(5003);
+    std::string after;
+    char buf[256];
+    for (pollfd p{c, POLLIN, 0}; c >= 0 && ::poll(&p, 1, 120'000) == 1;) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        after.append(buf, static_cast<size_t>(n));
+    }
+    if (c >= 0) ::close(c);
+    std::string relinked = read_connection(fresh, 120);
+    std::printf("RELINK-HOST kept=%s new=%s\n", after.c_str(), relinked.c_str());
+    exit_with_vm(vm);
 }
 
 std::string stream_sha256() {
@@ -146,48 +214,69 @@ std::string stream_sha256() {
     return r.out.substr(0, 64);
 }
 
-class LinuxGuestNet : public ::testing::TestWithParam<bool> {};
-
-TEST_P(LinuxGuestNet, PingsAndMovesSixtyFourMibByTcpEachWay) {
-    REQUIRE_KVM();
+// Why the Linux network tests cannot run here, if they cannot.
+std::optional<std::string> why_not_here() {
     if (auto why = minivmm::test::full_linux_unavailable(
             "tools/test does not run this suite inside tools/kvm-in-qemu, whose nested SVM "
             "stalled it once"))
-        GTEST_SKIP() << *why;
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root for a network namespace and a tap";
-    const bool offloads = GetParam();
-    std::string cmdline = "console=ttyS0 minivmm.action=poweroff minivmm.ip=10.0.2.15/24 "
-                          "minivmm.nettest=" + std::string(HOST_IP) + ":" + std::to_string(BYTES);
-    if (!offloads) cmdline += " virtio_net.csum=0 virtio_net.gso=0";
+        return why;
+    if (::geteuid() != 0) return "needs root for a network namespace and a tap";
+    return std::nullopt;
+}
 
+struct HostEnd {
+    int exit_code = -1;   // 77: no network namespace could be made
+    std::string out, err;
+};
+
+// Runs `host_end(cmdline)` in a child (which makes its own network namespace and starts
+// minivmm there) and collects its output and minivmm's.
+HostEnd run_host_end_child(void (*host_end)(const std::string&), const std::string& cmdline) {
+    HostEnd r;
     int out[2], err[2];
-    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    ASSERT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return r;
     pid_t child = ::fork();
     if (child == 0) {
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         int null = ::open("/dev/null", O_RDONLY);
         ::dup2(null, 0);
-        run_host_end(cmdline);
+        host_end(cmdline);
+        ::_exit(126);
     }
     ::close(out[1]);
     ::close(err[1]);
-    std::string stdout_text, stderr_text;
     auto drain = [](int fd, std::string& to) {
         char buf[4096];
         ssize_t n;
         while ((n = ::read(fd, buf, sizeof buf)) > 0) to.append(buf, static_cast<size_t>(n));
         ::close(fd);
     };
-    std::thread e([&] { drain(err[0], stderr_text); });
-    drain(out[0], stdout_text);
+    std::thread e([&] { drain(err[0], r.err); });
+    drain(out[0], r.out);
     e.join();
     int status = 0;
     ::waitpid(child, &status, 0);
-    ASSERT_TRUE(WIFEXITED(status)) << status;
-    if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot make a network namespace (unshare)";
-    EXPECT_EQ(WEXITSTATUS(status), 0) << stdout_text << stderr_text;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+const std::string GUEST_NET = "console=ttyS0 minivmm.action=poweroff minivmm.ip=10.0.2.15/24 ";
+
+class LinuxGuestNet : public ::testing::TestWithParam<bool> {};
+
+TEST_P(LinuxGuestNet, PingsAndMovesSixtyFourMibByTcpEachWay) {
+    REQUIRE_KVM();
+    if (auto why = why_not_here()) GTEST_SKIP() << *why;
+    const bool offloads = GetParam();
+    std::string cmdline =
+        GUEST_NET + "minivmm.nettest=" + std::string(HOST_IP) + ":" + std::to_string(BYTES);
+    if (!offloads) cmdline += " virtio_net.csum=0 virtio_net.gso=0";
+    HostEnd r = run_host_end_child(run_host_end, cmdline);
+    if (r.exit_code == 77) GTEST_SKIP() << "cannot make a network namespace (unshare)";
+    const std::string& stdout_text = r.out;
+    const std::string& stderr_text = r.err;
+    EXPECT_EQ(r.exit_code, 0) << stdout_text << stderr_text;
     EXPECT_TRUE(has(stdout_text, "MINIVMM-NET-OK")) << stdout_text;
     EXPECT_TRUE(has(stdout_text, "MINIVMM-PING-OK")) << stdout_text;
     EXPECT_TRUE(has(stdout_text, "MINIVMM-NET-RX " + stream_sha256()))
@@ -197,6 +286,24 @@ TEST_P(LinuxGuestNet, PingsAndMovesSixtyFourMibByTcpEachWay) {
         << "the host did not receive the guest's 64 MiB intact: " << stdout_text;
     EXPECT_TRUE(has(stdout_text, "MINIVMM-POWEROFF")) << stdout_text;
     std::printf("[ INFO     ] %s\n", offloads ? "offloads negotiated" : "offloads refused");
+}
+
+// With and without offloads: the new tap must be given the ones the guest negotiated again.
+TEST_P(LinuxGuestNet, ATapDeletedAndCreatedAgainDropsTheCarrierAndTcpCarriesOn) {
+    REQUIRE_KVM();
+    if (auto why = why_not_here()) GTEST_SKIP() << *why;
+    std::string cmdline = GUEST_NET + "minivmm.relinktest=" + std::string(HOST_IP);
+    if (!GetParam()) cmdline += " virtio_net.csum=0 virtio_net.gso=0";
+    HostEnd r = run_host_end_child(run_relink_host_end, cmdline);
+    if (r.exit_code == 77) GTEST_SKIP() << "cannot make a network namespace (unshare)";
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    // Linux's virtio_net saw the link status change (the carrier, from the configuration
+    // interrupts), the connection open across the gap carried on, and a new one worked.
+    for (const char* seen : {"MINIVMM-RELINK-DOWN", "MINIVMM-RELINK-UP", "MINIVMM-RELINK-OK",
+                             "RELINK-HOST kept=after\n new=relinked\n", "MINIVMM-POWEROFF"})
+        EXPECT_TRUE(has(r.out, seen)) << seen << "\n" << r.out;
+    for (const char* said : {"mvlnx0 vanished", "mvlnx0 is back: link up"})
+        EXPECT_TRUE(has(r.err, said)) << said << "\n" << r.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(, LinuxGuestNet, ::testing::Values(true, false),

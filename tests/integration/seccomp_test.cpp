@@ -1,4 +1,4 @@
-// SBX-02 and SBX-04 on a KVM host. Seccomp is on by default: every ending of a VM (guest status,
+// Seccomp, checked on a KVM host. Seccomp is on by default: every ending of a VM (guest status,
 // power-off and reboot, triple fault with the register dump, the timeout, SIGTERM and SIGINT, a
 // PVH kernel, a disk, a tap, --serial file:, --trace-exits and --stats) runs confined without a
 // violation (exit 148 and "forbidden system call" would name the call), ends as it does under
@@ -159,7 +159,7 @@ std::vector<int> thread_seccomp_modes(pid_t pid) {
     return modes;
 }
 
-// SBX-04. The main thread loads its filter after starting the others: poll for a short while.
+// The main thread loads its filter after starting the others: poll for a short while.
 TEST_F(SeccompTest, EveryThreadOfARunningVmIsConfinedByDefaultAndNoneWithNoSeccomp) {
     REQUIRE_CONFINED_BUILD();
     for (bool confined : {true, false}) {

@@ -1,6 +1,6 @@
 // FaultyBlockBackend: a memory BlockBackend for tests that counts calls, fails them on demand
 // with a chosen errno, and simulates a crash: `durable` holds what the last successful flush
-// made durable; writes after it are lost if the host "crashes" (test catalogue BLK-10/11/16).
+// made durable; writes after it are lost if the host "crashes".
 #pragma once
 
 #include <cerrno>

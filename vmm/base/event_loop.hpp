@@ -1,5 +1,5 @@
-// EventLoop: the device thread's epoll loop (design.md, Threads). Devices register file
-// descriptors (ioeventfds for queue notifications, the tap, stdin, timers) with a handler that
+// EventLoop: the device thread's epoll loop (docs/architecture.md, Threads). Devices register
+// file descriptors (ioeventfds for queue notifications, the tap, stdin, timers) with a handler that
 // runs on the loop thread when the descriptor is ready.
 #pragma once
 

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
 
@@ -81,10 +82,18 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
     // --- taps ------------------------------------------------------------------------------
-    {"ioctl", VCPU, EQ, 1, TUNSETVNETHDRSZ,
-     "virtio-net activation (Tap::configure) runs in the driver's DRIVER_OK status write"},
-    {"ioctl", VCPU, EQ, 1, TUNSETOFFLOAD,
-     "virtio-net activation (Tap::configure): the receive offloads the guest accepted"},
+    {"ioctl", VCPU | IO, EQ, 1, TUNSETVNETHDRSZ,
+     "virtio-net activation (Tap::configure) runs in the driver's DRIVER_OK status write; the "
+     "I/O thread configures a tap attached again after it was deleted"},
+    {"ioctl", VCPU | IO, EQ, 1, TUNSETOFFLOAD,
+     "Tap::configure: the receive offloads the guest accepted (activation, or a tap attached "
+     "again)"},
+    {"ioctl", IO, EQ, 1, SIOCGIFFLAGS,
+     "Tap::reattach, on the I/O thread's timer: whether a deleted tap's name exists again and "
+     "is up (on a socket opened with the tap)"},
+    {"ioctl", IO, EQ, 1, TUNSETIFF,
+     "Tap::reattach: the tap's own descriptor attached to the re-created tap (only once one "
+     "exists: creating taps is not allowed here)"},
     // --- waiting ---------------------------------------------------------------------------
     {"epoll_wait", IO, NONE, 0, 0, "EventLoop::run_once"},
     {"epoll_pwait", IO, NONE, 0, 0, "EventLoop::run_once where glibc uses epoll_pwait"},

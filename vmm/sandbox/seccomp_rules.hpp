@@ -1,6 +1,6 @@
 // The seccomp allow-lists: one checked-in table of every system call minivmm's threads may make
 // once the machine is built, which thread kinds may make it, on which argument, and why.
-// Everything not in the table ends the process (seccomp_filter.hpp). Test-catalogue §7.7.
+// Everything not in the table ends the process (seccomp_filter.hpp).
 #pragma once
 
 #include <cstdint>

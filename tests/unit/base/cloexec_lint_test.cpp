@@ -1,4 +1,4 @@
-// SBX-05 / issue 7 "every fd is close-on-exec", checked where it can be checked without a VM:
+// "Every fd is close-on-exec", checked where it can be checked without a VM:
 // every call in minivmm's sources that creates a file descriptor asks for close-on-exec in the
 // same statement (O_CLOEXEC, EFD_CLOEXEC, EPOLL_CLOEXEC, SFD_CLOEXEC, SOCK_CLOEXEC,
 // MFD_CLOEXEC, TFD_CLOEXEC, F_DUPFD_CLOEXEC, fopen's "e"). The descriptors KVM hands out

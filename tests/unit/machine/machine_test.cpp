@@ -1,6 +1,6 @@
 // Machine::create up to the point this host allows (no /dev/kvm: --kvm /dev/null fails the KVM
 // step after guest RAM, the event loop and the guest image are set up): the failure path
-// releases every descriptor (PROC-11's fd count, 200 times) and reports the KVM device.
+// releases every descriptor (counted over 200 tries) and reports the KVM device.
 #include "machine/machine.hpp"
 
 #include <gtest/gtest.h>

@@ -171,7 +171,7 @@ TEST(GuestMemory, RegionNearTopOfAddressSpace) {
 }
 
 TEST(GuestMemory, CheckRangeMatchesReferenceModel) {
-    // MEM-01: random layouts and (addr, len) pairs against a naive 128-bit model.
+    // Random layouts and (addr, len) pairs against a naive 128-bit model.
     std::mt19937_64 rng(12345);
     for (int layout = 0; layout < 20; ++layout) {
         Ranges ranges;

@@ -1,4 +1,4 @@
-// SBX-01: a forked child loads one thread kind's filter; the calls that kind needs still work,
+// A forked child loads one thread kind's filter; the calls that kind needs still work,
 // and a forbidden call (execve, socket(AF_INET), openat, an executable mapping, a KVM ioctl the
 // kind does not make) ends the process with SECCOMP_EXIT_CODE and the one documented line.
 #include "sandbox/seccomp_filter.hpp"

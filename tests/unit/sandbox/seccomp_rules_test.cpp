@@ -1,4 +1,4 @@
-// SBX-03: the allow-list table is what we think it is. Every rule has a reason, compiles, and the
+// The allow-list table is what we think it is. Every rule has a reason, compiles, and the
 // calls each thread kind may make match the lists below, so a change to the table is deliberate.
 #include "sandbox/seccomp_rules.hpp"
 

@@ -1,5 +1,5 @@
-// Tests of block::BlockDevice on a fault-injecting memory backend (test catalogue BLK-01-11,
-// BLK-16), its config space, features, batching and notification suppression.
+// Tests of block::BlockDevice on a fault-injecting memory backend, its config space, features,
+// batching and notification suppression.
 #include "block/block_device.hpp"
 
 #include <gtest/gtest.h>
@@ -71,7 +71,7 @@ TEST(BlockDevice, ConfigSpaceHasCapacityAndLimits) {
     EXPECT_EQ(f & (1ULL << VIRTIO_BLK_F_RO), 0u);
 }
 
-// BLK-01, BLK-02: refused chains are completed with length 0 and nothing written.
+// Refused chains are completed with length 0 and nothing written.
 TEST(BlockDevice, MalformedChainsGetUsedLengthZeroAndDeviceContinues) {
     BlkHarness h;
     GuestAddress hdr = h.drv.alloc(16);
@@ -87,7 +87,7 @@ TEST(BlockDevice, MalformedChainsGetUsedLengthZeroAndDeviceContinues) {
     EXPECT_FALSE(h.ctx.needs_reset);
 }
 
-// BLK-03, BLK-04: no backend call, disk unchanged.
+// No backend call, disk unchanged.
 TEST(BlockDevice, BadLengthsAndRangesAreIoErrWithNoIo) {
     BlkHarness h;
     auto before = h.backend->data();
@@ -103,7 +103,6 @@ TEST(BlockDevice, BadLengthsAndRangesAreIoErrWithNoIo) {
     EXPECT_EQ(h.backend->data(), before);
 }
 
-// BLK-06
 TEST(BlockDevice, UnknownTypeIsUnsupp) {
     BlkHarness h;
     EXPECT_EQ(h.submit(3, 0), UNSUPP);
@@ -111,7 +110,6 @@ TEST(BlockDevice, UnknownTypeIsUnsupp) {
     EXPECT_EQ(h.backend->calls(), 0u);
 }
 
-// BLK-07
 TEST(BlockDevice, GetIdAnswersTheSerial) {
     BlkHarness h(test::MIB, false, 0, "serial-0123456789-ABCDEF");   // longer than 20
     std::vector<uint8_t> id;
@@ -124,7 +122,6 @@ TEST(BlockDevice, GetIdAnswersTheSerial) {
     EXPECT_EQ(id[3], 0);
 }
 
-// BLK-08
 TEST(BlockDevice, FlushCallsTheBackendOncePerFlush) {
     BlkHarness h;
     EXPECT_EQ(h.submit(VIRTIO_BLK_T_FLUSH, 0), OK);
@@ -133,7 +130,6 @@ TEST(BlockDevice, FlushCallsTheBackendOncePerFlush) {
     EXPECT_EQ(h.backend->flushes, 2u);
 }
 
-// BLK-09
 TEST(BlockDevice, ReadOnlyDiskAdvertisesRoAndRefusesWrites) {
     BlkHarness h(test::MIB, true);
     EXPECT_NE(h.device->features() & (1ULL << VIRTIO_BLK_F_RO), 0u);
@@ -151,7 +147,7 @@ TEST(BlockDevice, ReadOnlyDiskAdvertisesRoAndRefusesWrites) {
     EXPECT_EQ(in[0], 0x42);
 }
 
-// BLK-10: host errors are IOERR, never OK.
+// Host errors are IOERR, never OK.
 TEST(BlockDevice, HostErrorsBecomeIoErr) {
     BlkHarness h;
     h.backend->read_errno = EIO;
@@ -164,7 +160,6 @@ TEST(BlockDevice, HostErrorsBecomeIoErr) {
     EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);
 }
 
-// BLK-11
 TEST(BlockDevice, FailedFlushFailsEveryLaterFlush) {
     BlkHarness h;
     EXPECT_EQ(h.submit(VIRTIO_BLK_T_FLUSH, 0), OK);
@@ -177,7 +172,7 @@ TEST(BlockDevice, FailedFlushFailsEveryLaterFlush) {
     EXPECT_EQ(h.backend->flush_failures, 0u);
 }
 
-// BLK-16: what was acknowledged before a successful FLUSH survives a crash (the backend's
+// What was acknowledged before a successful FLUSH survives a crash (the backend's
 // durable image); a FLUSH is acknowledged only after the backend's flush returned.
 TEST(BlockDevice, AcknowledgedFlushCoversEveryEarlierWrite) {
     BlkHarness h;

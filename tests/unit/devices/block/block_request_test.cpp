@@ -1,4 +1,4 @@
-// Tests of parse_block_request, the pure virtio-blk request parser (test catalogue BLK-01-09).
+// Tests of parse_block_request, the pure virtio-blk request parser.
 #include "block/block_request.hpp"
 
 #include <gtest/gtest.h>
@@ -55,7 +55,6 @@ TEST_F(ParseTest, ReadsInAndOutRequests) {
     EXPECT_EQ(out->data_in, 0u);
 }
 
-// BLK-01
 TEST_F(ParseTest, RefusesMissingOrShortOrWriteOnlyHeader) {
     EXPECT_FALSE(parse({header(VIRTIO_BLK_T_IN, 0, Direction::Writable), status()}));
     EXPECT_FALSE(parse({buf(15, Direction::Readable), status()}));
@@ -70,13 +69,11 @@ TEST_F(ParseTest, AcceptsHeaderSplitAcrossDescriptors) {
     EXPECT_EQ(r->offset, 2 * 512u);
 }
 
-// BLK-02
 TEST_F(ParseTest, RefusesChainWithoutStatusByte) {
     EXPECT_FALSE(parse({header(VIRTIO_BLK_T_IN, 0)}));
     EXPECT_FALSE(parse({header(VIRTIO_BLK_T_OUT, 0), buf(512, Direction::Readable)}));
 }
 
-// BLK-03
 TEST_F(ParseTest, DataNotMultipleOf512IsIoErr) {
     EXPECT_EQ(parse({header(VIRTIO_BLK_T_IN, 0), buf(511, Direction::Writable), status()})->status,
               BlockStatus::IoErr);
@@ -84,7 +81,6 @@ TEST_F(ParseTest, DataNotMultipleOf512IsIoErr) {
               BlockStatus::IoErr);
 }
 
-// BLK-04
 TEST_F(ParseTest, RangesPastTheEndAreIoErr) {
     for (uint64_t sector : std::initializer_list<uint64_t>{CAPACITY, CAPACITY - 1, ~0ULL, 1ULL << 55, (~0ULL >> 9) + 1}) {
         auto r = parse({header(VIRTIO_BLK_T_IN, sector), buf(1024, Direction::Writable), status()});
@@ -95,7 +91,6 @@ TEST_F(ParseTest, RangesPastTheEndAreIoErr) {
     EXPECT_EQ(last->status, BlockStatus::Ok);
 }
 
-// BLK-05
 TEST_F(ParseTest, DataInTheWrongDirectionIsIoErr) {
     EXPECT_EQ(parse({header(VIRTIO_BLK_T_IN, 0), buf(512, Direction::Readable), status()})->status,
               BlockStatus::IoErr);
@@ -103,13 +98,11 @@ TEST_F(ParseTest, DataInTheWrongDirectionIsIoErr) {
               BlockStatus::IoErr);
 }
 
-// BLK-06
 TEST_F(ParseTest, UnknownTypesAreUnsupp) {
     for (uint32_t type : {2u, 3u, 14u, 0x80000000u, 0xffffffffu})
         EXPECT_EQ(parse({header(type, 0), status()})->status, BlockStatus::Unsupp) << type;
 }
 
-// BLK-07
 TEST_F(ParseTest, GetIdNeedsTwentyBytes) {
     EXPECT_EQ(parse({header(VIRTIO_BLK_T_GET_ID, 0), buf(19, Direction::Writable), status()})->status,
               BlockStatus::IoErr);
@@ -117,14 +110,13 @@ TEST_F(ParseTest, GetIdNeedsTwentyBytes) {
               BlockStatus::Ok);
 }
 
-// BLK-08: FLUSH ignores its sector and any data.
+// FLUSH ignores its sector and any data.
 TEST_F(ParseTest, FlushIgnoresSectorAndData) {
     EXPECT_EQ(parse({header(VIRTIO_BLK_T_FLUSH, 12345), status()})->op, BlockOp::Flush);
     auto r = parse({header(VIRTIO_BLK_T_FLUSH, 7), buf(512, Direction::Readable), status()});
     EXPECT_EQ(r->status, BlockStatus::Ok);
 }
 
-// BLK-09
 TEST_F(ParseTest, WritesToReadOnlyDiskAreIoErr) {
     DiskInfo ro = DISK;
     ro.read_only = true;

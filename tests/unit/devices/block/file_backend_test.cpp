@@ -1,4 +1,4 @@
-// Tests of FileBackend on real files: open errors (BLK-13), locking (BLK-12), I/O, flush,
+// Tests of FileBackend on real files: open errors, locking, I/O, flush,
 // hole punching.
 #include "block/file_backend.hpp"
 
@@ -89,7 +89,7 @@ TEST_F(FileBackendTest, WriteZeroesAndDiscardLeaveZeroes) {
     EXPECT_EQ(st.st_size, 1 << 20);   // holes never change the size
 }
 
-// BLK-12: one writer; readers share; a writer and a reader exclude each other. OFD locks
+// One writer; readers share; a writer and a reader exclude each other. OFD locks
 // conflict between open file descriptions even inside one process.
 TEST_F(FileBackendTest, LocksExclusiveForWritersSharedForReaders) {
     std::string path = image(1 << 20);
@@ -109,7 +109,7 @@ TEST_F(FileBackendTest, LocksExclusiveForWritersSharedForReaders) {
     EXPECT_FALSE(FileBackend::open(path, Access::ReadWrite));
 }
 
-// BLK-12: the lock goes away with its holder, even when it is killed.
+// The lock goes away with its holder, even when it is killed.
 TEST_F(FileBackendTest, LockIsReleasedWhenTheHolderIsKilled) {
     std::string path = image(1 << 20);
     int ready[2];

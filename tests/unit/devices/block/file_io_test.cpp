@@ -1,4 +1,4 @@
-// Tests of pread_full/pwrite_full with injected system-call behaviour (test catalogue BLK-10).
+// Tests of pread_full/pwrite_full with injected system-call behaviour.
 #include "block/file_io.hpp"
 
 #include <gtest/gtest.h>

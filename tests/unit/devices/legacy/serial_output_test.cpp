@@ -1,6 +1,5 @@
 // Unit tests for SerialOutput (devices/legacy/serial_output.hpp): guest output never blocks;
-// what cannot be written now is reported as Full (try again) or Broken (never)
-// (test-catalogue PROC-03, PROC-04).
+// what cannot be written now is reported as Full (try again) or Broken (never).
 #include "legacy/serial_output.hpp"
 
 #include <csignal>

@@ -1,4 +1,4 @@
-// Receive path (test catalogue NET-03, -04, -05, -06, -08), on a socketpair standing in for the
+// Receive path, on a socketpair standing in for the
 // tap: the test's end of the pair plays the network.
 #include "net/net_device.hpp"
 
@@ -48,7 +48,7 @@ TEST(NetRx, DeliversAFrameIntoAPostedBufferWithUsedLengthEqualToBytesWritten) {
 }
 
 TEST(NetRx, AFrameLargerThanTheBufferIsDroppedAndNothingIsWrittenPastIt) {
-    // NET-04 without MRG_RXBUF: the buffer goes back with length 0; the bytes after it are
+    // Without MRG_RXBUF: the buffer goes back with length 0; the bytes after it are
     // untouched.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
@@ -109,7 +109,7 @@ TEST(NetRx, MergeableBuffersCarryALargeFrameAndNumBuffersCountsThem) {
 }
 
 TEST(NetRx, MergeableFrameWaitsForMoreBuffersWithoutPublishingAnyPart) {
-    // NET-08: num_buffers is written while every buffer is still the device's; none is used
+    // num_buffers is written while every buffer is still the device's; none is used
     // before the whole frame is in place.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1 | MRG));
@@ -141,7 +141,7 @@ TEST(NetRx, MergeableFrameLargerThanTheWholeRingIsDroppedAndTheBuffersReturned) 
 }
 
 TEST(NetRx, NoBuffersStopsReadingTheTapAndBuffersResumeIt) {
-    // NET-05: a flood with no receive buffers. The device reads nothing (bounded memory), stops
+    // A flood with no receive buffers. The device reads nothing (bounded memory), stops
     // watching the descriptor (no busy loop), and resumes on the RX notification.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
@@ -199,7 +199,6 @@ TEST(NetRx, BufferPostedWithoutAKickIsStillSeenWhenTheTapWakesUs) {
 }
 
 TEST(NetRx, ChainsWithDeviceReadableBuffersAreRejectedAndTheFrameTakesTheNextOne) {
-    // NET-03.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     GuestAddress r = rig.rx.alloc(64), w = rig.rx.alloc(128);
@@ -260,7 +259,7 @@ TEST(NetRx, OffloadedFramesReachAGuestThatAcceptedThem) {
 }
 
 TEST(NetRx, NothingToReadLeavesTheDeviceWaitingForReadability) {
-    // NET-06 EAGAIN on receive.
+    // EAGAIN on receive.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     rig.post_rx({128});

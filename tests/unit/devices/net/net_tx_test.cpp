@@ -1,4 +1,4 @@
-// Transmit path (test catalogue NET-01, -02, -03, -06), on a socketpair standing in for the tap.
+// Transmit path, on a socketpair standing in for the tap.
 #include "net/net_device.hpp"
 
 #include <algorithm>
@@ -61,7 +61,7 @@ TEST(NetTx, GathersAHeaderSplitOverDescriptorsAndZeroesNumBuffers) {
 }
 
 TEST(NetTx, ChainsShorterThanTheHeaderAreDroppedCountedAndTheDeviceGoesOn) {
-    // NET-01: 0, 1 and 11 bytes with a 12-byte header.
+    // 0, 1 and 11 bytes with a 12-byte header.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     GuestAddress empty = rig.tx.alloc(16);
@@ -85,7 +85,7 @@ TEST(NetTx, ChainsShorterThanTheHeaderAreDroppedCountedAndTheDeviceGoesOn) {
 }
 
 TEST(NetTx, ChainsLongerThanTheMaximumFrameAreDropped) {
-    // NET-02: 65562 bytes (12 + 65550) is the limit.
+    // 65562 bytes (12 + 65550) is the limit.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     rig.send_tx(with_header(12, pattern(net::MAX_FRAME_SIZE + 1)), {32768, 32768, 27});
@@ -99,7 +99,6 @@ TEST(NetTx, ChainsLongerThanTheMaximumFrameAreDropped) {
 }
 
 TEST(NetTx, ChainsWithDeviceWritableBuffersAreRejectedWithLengthZero) {
-    // NET-03.
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     GuestAddress a = rig.tx.alloc(72), b = rig.tx.alloc(64);
@@ -130,7 +129,7 @@ TEST(NetTx, HeadersAskingForOffloadsNotNegotiatedAreDropped) {
 }
 
 TEST(NetTx, EagainWaitsForWritabilityWithoutLosingOrRepeatingFrames) {
-    // NET-06: the backend full. The device keeps the frame, asks for EPOLLOUT, does not spin.
+    // The backend full. The device keeps the frame, asks for EPOLLOUT, does not spin.
     NetRig rig;
     int small = 4096;
     ASSERT_EQ(::setsockopt(rig.socket->fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
@@ -261,7 +260,7 @@ TEST(NetTx, AFrameRefusedInTheMiddleOfABatchWaitsAndTheOthersAreCompletedOnce) {
 }
 
 TEST(NetTx, BackendErrorsAreCountedAndTheNextFrameGoesThrough) {
-    // NET-06: EMSGSIZE (a message larger than the socket's send buffer).
+    // EMSGSIZE (a message larger than the socket's send buffer).
     NetRig rig;
     int small = 4096;
     ASSERT_EQ(::setsockopt(rig.socket->fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
@@ -278,7 +277,7 @@ TEST(NetTx, BackendErrorsAreCountedAndTheNextFrameGoesThrough) {
 }
 
 TEST(NetTx, AVanishedBackendIsReportedOnceAndLaterFramesAreCompleted) {
-    // NET-06 EBADF-like: the peer is gone (a deleted tap gives EBADFD, a closed socket EPIPE).
+    // EBADF-like: the peer is gone (a deleted tap gives EBADFD, a closed socket EPIPE).
     NetRig rig;
     ASSERT_TRUE(rig.activate(V1));
     rig.peer.reset();

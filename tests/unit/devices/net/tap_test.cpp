@@ -323,6 +323,60 @@ TEST(Tap, TheDeviceOnARealTapSendsAndReceivesAndReportsADeletedTapOnce) {
         EXPECT_FALSE(rig.device->link_up());
         EXPECT_EQ(rig.ctx.config_signals, 1u);
         EXPECT_EQ(rig.watch.current, 0u);
+
+        // Created again: the device's timer finds it, configures it, the link comes up, and
+        // frames go out on the new tap.
+        ASSERT_TRUE(rig.watch.timer);
+        ASSERT_EQ(std::system("ip tuntap add dev mvtest3 mode tap"), 0);
+        set_up("mvtest3");
+        rig.backend_ready();   // the timer
+        EXPECT_TRUE(rig.device->link_up());
+        EXPECT_EQ(rig.ctx.config_signals, 2u);
+        EXPECT_EQ(vnet_hdr_size(fd), 12);
+        UniqueFd w2 = wire("mvtest3");
+        ASSERT_TRUE(w2.valid());
+        rig.send_tx(with_header(12, eth_frame(60, 8)));
+        rig.kick_tx();
+        auto again = next_test_frame(w2.get(), 0);
+        ASSERT_TRUE(again);
+        EXPECT_EQ(*again, eth_frame(60, 8));
+    });
+}
+
+TEST(Tap, AfterItsDeletionAttachesAgainOnlyToATapCreatedAnewUnderItsNameAndUp) {
+    RUN_IN_NETNS([] {
+        auto tap = Tap::open("mvtest5");
+        ASSERT_TRUE(tap) << tap.error().message();
+        ASSERT_TRUE((*tap)->reattachable());
+        ASSERT_TRUE((*tap)->configure(12, 0));
+        ASSERT_EQ(std::system("ip link del mvtest5"), 0);
+        // The descriptor stays open, detached: every read and write says EBADFD.
+        std::vector<uint8_t> buf(2048);
+        auto r = (*tap)->recv(buf);
+        EXPECT_EQ(r.status, net::IoStatus::Gone);
+        EXPECT_EQ(r.err, EBADFD);
+        const auto frame = with_header(12, eth_frame(60, 5));
+        const iovec piece{const_cast<uint8_t*>(frame.data()), frame.size()};
+        EXPECT_EQ((*tap)->send({&piece, 1}).status, net::IoStatus::Gone);
+        // Nothing of that name: not attached, and not created either.
+        EXPECT_FALSE((*tap)->reattach());
+        EXPECT_EQ(::if_nametoindex("mvtest5"), 0u);
+
+        ASSERT_EQ(std::system("ip tuntap add dev mvtest5 mode tap"), 0);
+        EXPECT_FALSE((*tap)->reattach());   // down: writes would fail with EIO
+        set_up("mvtest5");
+        const int fd = (*tap)->fd();
+        ASSERT_TRUE((*tap)->reattach());
+        EXPECT_EQ((*tap)->fd(), fd);   // the same descriptor: the event loop's entry stays valid
+        EXPECT_EQ(vnet_hdr_size(fd), 10);   // a new tap: the kernel's default until configured
+        ASSERT_TRUE((*tap)->configure(12, 0));
+        EXPECT_EQ(vnet_hdr_size(fd), 12);
+        UniqueFd w = wire("mvtest5");
+        ASSERT_GE(w.get(), 0);
+        ASSERT_EQ((*tap)->send({&piece, 1}).status, net::IoStatus::Ok);
+        auto got = next_test_frame(w.get(), 0);
+        ASSERT_TRUE(got);
+        EXPECT_EQ(*got, eth_frame(60, 5));
     });
 }
 

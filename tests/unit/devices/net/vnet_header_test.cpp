@@ -19,7 +19,7 @@ TEST(VnetHeader, SizeIsTwelveWithVersion1OrMrgRxbufAndTenOtherwise) {
 }
 
 TEST(VnetHeader, NegotiationLatchesOnlyOfferedBits) {
-    // NET-07: a driver acking what was never offered (HASH_REPORT, GUEST_UFO, MQ, CTRL_VQ).
+    // A driver acking what was never offered (HASH_REPORT, GUEST_UFO, MQ, CTRL_VQ).
     const uint64_t not_offered = bit(VIRTIO_NET_F_HASH_REPORT) | bit(VIRTIO_NET_F_GUEST_UFO) |
                                  bit(VIRTIO_NET_F_MQ) | bit(VIRTIO_NET_F_CTRL_VQ) |
                                  bit(VIRTIO_NET_F_HOST_UFO) | bit(VIRTIO_NET_F_GUEST_ECN);

@@ -50,13 +50,12 @@ TEST_F(DescriptorChainTest, ProducesBuffersReadableThenWritable) {
     EXPECT_EQ(chain->writable_len(), 101u);
 }
 
-// VQ-05 (defensive: Queue::pop already refuses such heads)
+// Defensive: Queue::pop already refuses such heads.
 TEST_F(DescriptorChainTest, RefusesHeadOutOfRange) {
     EXPECT_FALSE(parse(SIZE));
     EXPECT_FALSE(parse(0xFFFF));
 }
 
-// VQ-06
 TEST_F(DescriptorChainTest, RefusesNextOutOfRange) {
     put(0, DATA, 16, NEXT, SIZE);
     EXPECT_FALSE(parse(0));
@@ -64,7 +63,6 @@ TEST_F(DescriptorChainTest, RefusesNextOutOfRange) {
     EXPECT_FALSE(parse(0));
 }
 
-// VQ-07
 TEST_F(DescriptorChainTest, RefusesLoops) {
     put(0, DATA, 16, NEXT, 0);   // self-loop
     EXPECT_FALSE(parse(0));
@@ -81,7 +79,6 @@ TEST_F(DescriptorChainTest, RefusesLoops) {
     EXPECT_FALSE(parse(3));
 }
 
-// VQ-08
 TEST_F(DescriptorChainTest, AcceptsChainOfQueueSizeAndRefusesOneMore) {
     for (uint16_t i = 0; i + 1 < SIZE; ++i) put(i, DATA, 16, NEXT, static_cast<uint16_t>(i + 1));
     put(SIZE - 1, DATA, 16);
@@ -116,7 +113,6 @@ TEST_F(DescriptorChainTest, KeepsEveryBufferInOrderAtEveryLength) {
     }
 }
 
-// VQ-10
 TEST_F(DescriptorChainTest, RefusesBuffersOutsideRam) {
     mem = make_memory({{GuestAddress(0), MIB}, {GuestAddress(2 * MIB), MIB}});
     const std::pair<uint64_t, uint32_t> cases[] = {
@@ -134,7 +130,6 @@ TEST_F(DescriptorChainTest, RefusesBuffersOutsideRam) {
     EXPECT_TRUE(parse(0));
 }
 
-// VQ-11
 TEST_F(DescriptorChainTest, RefusesTotalLengthAbove4GiB) {
     mem = make_memory({{GuestAddress(0), 64 * MIB}});   // anonymous, untouched: cheap
     const uint32_t len = 32 * MIB;
@@ -148,7 +143,7 @@ TEST_F(DescriptorChainTest, RefusesTotalLengthAbove4GiB) {
     EXPECT_TRUE(parse(129, Indirect::Refused, 256));    // 127 descriptors: below 2^32
 }
 
-// VQ-12: zero-length descriptors are skipped, never turned into buffers.
+// Zero-length descriptors are skipped, never turned into buffers.
 TEST_F(DescriptorChainTest, SkipsZeroLengthDescriptors) {
     put(0, 0xdead0000ULL, 0);   // address not used
     auto one = parse(0);
@@ -172,14 +167,13 @@ TEST_F(DescriptorChainTest, SkipsZeroLengthDescriptors) {
     EXPECT_FALSE(parse(7));
 }
 
-// VQ-13
 TEST_F(DescriptorChainTest, RefusesReadableAfterWritable) {
     put(0, DATA, 8, WRITE | NEXT, 1);
     put(1, DATA, 8);
     EXPECT_FALSE(parse(0));
 }
 
-// VQ-20: the chain holds copies; rewriting the descriptors afterwards changes nothing.
+// The chain holds copies; rewriting the descriptors afterwards changes nothing.
 TEST_F(DescriptorChainTest, KeepsCopiesOfDescriptors) {
     put(0, DATA, 8, NEXT, 1);
     put(1, DATA + 8, 8, WRITE);
@@ -207,7 +201,6 @@ TEST_F(DescriptorChainTest, FollowsIndirectTableAfterDirectDescriptors) {
     EXPECT_EQ(chain->buffers()[3].addr, GuestAddress(DATA + 12));
 }
 
-// VQ-09
 TEST_F(DescriptorChainTest, RefusesBadIndirectDescriptors) {
     put(0, DATA, 8, 0, 0, INDIRECT_TABLE);
     put(0, INDIRECT_TABLE.value(), 16, INDIRECT);

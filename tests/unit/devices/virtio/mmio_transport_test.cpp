@@ -1,6 +1,5 @@
 // Tests of virtio::MmioTransport: the register file, the status state machine, queue
-// registers, notifications and config space (test catalogue TR-01, TR-02, TR-04-TR-06, VQ-01,
-// VQ-21 through the transport).
+// registers, notifications and config space.
 #include "virtio/mmio_transport.hpp"
 
 #include <gtest/gtest.h>
@@ -141,7 +140,6 @@ TEST_F(MmioTransportTest, InitialisesAndActivatesWithAcceptedFeatures) {
     EXPECT_EQ(reg(VIRTIO_MMIO_QUEUE_NUM_MAX), 64u);
 }
 
-// TR-04
 TEST_F(MmioTransportTest, RefusesFeaturesOkForFeaturesNotOffered) {
     drv.negotiate(VERSION_1 | (1ULL << 7));
     EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_FEATURES_OK, 0u);
@@ -157,7 +155,6 @@ TEST_F(MmioTransportTest, RefusesFeaturesOkForFeaturesNotOffered) {
     EXPECT_EQ(transport.status() & VIRTIO_CONFIG_S_FEATURES_OK, 0u);
 }
 
-// TR-04
 TEST_F(MmioTransportTest, IgnoresInvalidStatusTransitions) {
     drv.write32(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_DRIVER);   // DRIVER without ACKNOWLEDGE
     EXPECT_EQ(transport.status(), 0u);
@@ -174,7 +171,6 @@ TEST_F(MmioTransportTest, IgnoresInvalidStatusTransitions) {
     EXPECT_EQ(device->activations, 0u);
 }
 
-// TR-04
 TEST_F(MmioTransportTest, FreezesQueueRegistersAfterDriverOk) {
     init();
     drv.write32(VIRTIO_MMIO_QUEUE_SEL, 0);
@@ -191,7 +187,6 @@ TEST_F(MmioTransportTest, FreezesQueueRegistersAfterDriverOk) {
     EXPECT_TRUE(ring0.pop_used().has_value());
 }
 
-// TR-01
 TEST_F(MmioTransportTest, QueueSelectorOutOfRangeReadsZeroAndIgnoresWrites) {
     drv.negotiate(VERSION_1);
     for (uint32_t sel : {2u, 0xffffu, 0xffffffffu}) {
@@ -208,7 +203,6 @@ TEST_F(MmioTransportTest, QueueSelectorOutOfRangeReadsZeroAndIgnoresWrites) {
     EXPECT_EQ(device->processed, 0u);
 }
 
-// TR-05
 TEST_F(MmioTransportTest, IgnoresNotifyBeforeDriverOkOrOnQueueNotReady) {
     drv.negotiate(VERSION_1);
     drv.setup_queue(0, ring0);
@@ -226,7 +220,7 @@ TEST_F(MmioTransportTest, IgnoresNotifyBeforeDriverOkOrOnQueueNotReady) {
     EXPECT_EQ(device->chains, 1u);
 }
 
-// VQ-01 through the transport: a bad size is refused at QueueReady, never used.
+// A bad size is refused at QueueReady, never used.
 TEST_F(MmioTransportTest, BadQueueSizeSetsNeedsResetAndQueueStaysUnused) {
     for (uint32_t size : {0u, 3u, 255u, 65u, 128u, 65535u, 0x10000u}) {
         drv.negotiate(VERSION_1);
@@ -245,7 +239,6 @@ TEST_F(MmioTransportTest, BadQueueSizeSetsNeedsResetAndQueueStaysUnused) {
     }
 }
 
-// TR-06
 TEST_F(MmioTransportTest, FailedActivationSetsNeedsResetWithConfigInterrupt) {
     device->fail_activate = true;
     init();
@@ -332,7 +325,6 @@ TEST_F(MmioTransportTest, BackendWorkRunsOnlyWhenActiveAndBumpsConfigGeneration)
     EXPECT_EQ(reg(VIRTIO_MMIO_INTERRUPT_STATUS), uint32_t{VIRTIO_MMIO_INT_CONFIG});
 }
 
-// TR-02
 TEST_F(MmioTransportTest, ConfigSpaceAccessIsBoundsChecked) {
     const uint64_t base = MmioTransport::CONFIG_OFFSET;
     uint8_t eight[8] = {};
@@ -360,7 +352,6 @@ TEST_F(MmioTransportTest, ConfigSpaceAccessIsBoundsChecked) {
     EXPECT_EQ(device->config[4], 0xee);
 }
 
-// VQ-21
 TEST_F(MmioTransportTest, ResetWithRequestsInFlightRestartsCleanOnNewRings) {
     init();
     auto buf = ring0.alloc(16);

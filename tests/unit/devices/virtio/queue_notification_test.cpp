@@ -1,5 +1,5 @@
 // Tests of virtio::Queue notification suppression (Virtio 1.2 §2.7.7, §2.7.10) and of a driver
-// thread racing the device on the rings (VQ-17, VQ-18).
+// thread racing the device on the rings.
 #include "virtio/queue.hpp"
 
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@ namespace {
 using test::GuestDriver;
 using test::make_memory;
 
-// VQ-19: the window test stays right across the 16-bit wrap.
+// The window test stays right across the 16-bit wrap.
 TEST(NeedEvent, TrueOnlyWhenEventIndexIsPassed) {
     EXPECT_TRUE(need_event(0, 1, 0));
     EXPECT_FALSE(need_event(1, 1, 0));
@@ -88,7 +88,7 @@ TEST_F(QueueNotify, EventIdxEnableWritesAvailEvent) {
     EXPECT_EQ(driver.avail_event(), 2);
 }
 
-// VQ-18: both orders of "driver publishes + decides to kick" and "device re-enables and
+// Both orders of "driver publishes + decides to kick" and "device re-enables and
 // rechecks" end with the buffer processed: either the device sees it or the driver kicks.
 TEST_F(QueueNotify, NoLostWakeupInEitherOrder) {
     for (uint64_t features : {uint64_t{0}, FEATURE_EVENT_IDX}) {
@@ -165,7 +165,7 @@ TEST_F(QueueNotify, PollAvailableSeesABufferPublishedMeanwhile) {
     EXPECT_TRUE(q.pop());
 }
 
-// VQ-17: a driver thread polls used->idx (acquire) while the device thread completes
+// A driver thread polls used->idx (acquire) while the device thread completes
 // (release). Every used entry the driver reads must be complete and in order; run under TSan
 // (MINIVMM_SANITIZE=thread) to check for races.
 TEST(QueueThreads, DriverPollingUsedIndexSeesCompleteEntries) {

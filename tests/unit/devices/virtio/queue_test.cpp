@@ -42,7 +42,6 @@ TEST(Queue, ActivatesPowerOfTwoSizesUpToMax) {
     }
 }
 
-// VQ-01
 TEST(Queue, RefusesSizeNotPowerOfTwoOrAboveMax) {
     auto mem = make_memory();
     for (uint16_t size : std::initializer_list<uint16_t>{0, 3, 255, 257, 512, 65535}) {
@@ -55,7 +54,6 @@ TEST(Queue, RefusesSizeNotPowerOfTwoOrAboveMax) {
     }
 }
 
-// VQ-02
 TEST(Queue, RefusesMisalignedRings) {
     auto mem = make_memory();
     EXPECT_FALSE(configured(16, GuestAddress(0x1008)).activate(mem));
@@ -64,7 +62,6 @@ TEST(Queue, RefusesMisalignedRings) {
     EXPECT_TRUE(configured(16, DESC, GuestAddress(0x3002), GuestAddress(0x4004)).activate(mem));
 }
 
-// VQ-03
 TEST(Queue, RefusesRingsOutsideRam) {
     // RAM [0, 1 MiB) and [2 MiB, 3 MiB), a hole between them.
     auto mem = make_memory({{GuestAddress(0), MIB}, {GuestAddress(2 * MIB), MIB}});
@@ -138,7 +135,6 @@ TEST_F(QueuePop, ReadsTheAvailIndexOncePerBatch) {
     EXPECT_TRUE(q.broken());
 }
 
-// VQ-04
 TEST_F(QueuePop, BreaksOnAvailIndexTooFarAhead) {
     for (uint16_t ahead : {uint16_t{SIZE + 1}, uint16_t{0x8000}, uint16_t{0xFFFF}}) {
         q.reset();
@@ -160,7 +156,6 @@ TEST_F(QueuePop, AcceptsAvailIndexExactlySizeAhead) {
     EXPECT_EQ(q.in_flight(), SIZE);
 }
 
-// VQ-05
 TEST_F(QueuePop, BreaksOnHeadOutOfRange) {
     for (uint16_t head : {uint16_t{SIZE}, uint16_t{0xFFFF}}) {
         q.reset();
@@ -175,7 +170,6 @@ TEST_F(QueuePop, BreaksOnHeadOutOfRange) {
     }
 }
 
-// VQ-14
 TEST_F(QueuePop, BreaksOnHeadMadeAvailableTwiceWhileInFlight) {
     const uint16_t head = add_simple();
     driver.push_head(head);
@@ -221,7 +215,6 @@ TEST_F(QueuePop, RefusesAddUsedForHeadNotInFlight) {
     EXPECT_EQ(driver.used_elem(0).len, 3u);
 }
 
-// VQ-15
 TEST_F(QueuePop, BoundsInFlightBySize) {
     for (uint16_t i = 0; i < SIZE; ++i) add_simple();
     driver.publish();
@@ -233,7 +226,6 @@ TEST_F(QueuePop, BoundsInFlightBySize) {
     EXPECT_EQ(q.in_flight(), SIZE);
 }
 
-// VQ-19
 TEST_F(QueuePop, CountsAvailableAcrossIndexWrap) {
     const GuestAddress buf = driver.alloc(16);
     for (uint32_t i = 0; i < 0xFFFE; ++i) {
@@ -256,7 +248,6 @@ TEST_F(QueuePop, CountsAvailableAcrossIndexWrap) {
     EXPECT_TRUE(q.broken());
 }
 
-// VQ-21
 TEST_F(QueuePop, ResetDropsInFlightAndRestartsOnNewRings) {
     const uint16_t a = add_simple();
     add_simple();
@@ -281,7 +272,7 @@ TEST_F(QueuePop, ResetDropsInFlightAndRestartsOnNewRings) {
     EXPECT_EQ(driver.used_idx(), 0);   // the old rings are untouched
 }
 
-// VQ-16: 70,000 requests, so both 16-bit ring indices wrap.
+// 70,000 requests, so both 16-bit ring indices wrap.
 TEST(QueueWrap, CompletesSeventyThousandRequestsAcrossIndexWrap) {
     auto mem = make_memory();
     constexpr uint16_t SIZE = 16;
