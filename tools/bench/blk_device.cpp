@@ -1,6 +1,6 @@
 // virtio-blk, the device alone (no KVM): a BlockDevice behind its MmioTransport on real guest
 // memory, driven by the test GuestDriver with several requests in flight, against raw
-// pread/pwrite of the same sizes on the same file (performance.md: the physical limit). Runs
+// pread/pwrite of the same sizes on the same file (the physical limit). Runs
 // alternate (raw, device, raw, ...); prints medians, min-max spreads and the ratio as Markdown.
 // Only the device's calls are timed (transport notify, which runs process_queue), not the test
 // driver's ring work (a guest's driver runs on its own vCPU), as in net_bench; both sides in

@@ -1,4 +1,4 @@
-// virtio-blk through the guest path (performance.md, "block throughput"): the bare-metal guest
+// virtio-blk through the guest path (block throughput against the raw limit): the bare-metal guest
 // virtio-blk-guest.elf in mode=bench (guest-images/demos/blk_bench.c: CPL 3, polling, `depth`
 // requests in flight) under minivmm and under QEMU microvm with virtio-blk-device, on the same
 // image file, against the raw limit: pread/pwrite of the same sizes at the same offsets on the
