@@ -8,6 +8,8 @@
 #include <span>
 
 #include "base/result.hpp"
+#include "base/state_reader.hpp"
+#include "base/state_writer.hpp"
 #include "memory/guest_memory.hpp"
 #include "virtio/queue.hpp"
 
@@ -62,6 +64,27 @@ public:
     virtual void process_backend(DeviceContext& /*ctx*/) noexcept {}
     // The driver reset the device (status 0): drop in-flight work, forget the context.
     virtual void reset() noexcept = 0;
+
+    // Lifecycle (VirtioCore::pause/resume, save_state/restore_state), active device only, with
+    // the core's lock held, on whichever thread pauses the machine. pause: stop asking for
+    // wake-ups (stop watching descriptors, disarm timers); work in flight is finished or held
+    // (e.g. frames waiting for room on the tap keep their chains), and the core calls nothing
+    // else until resume, so from pause's return the device touches no guest memory. resume:
+    // ask for the wake-ups again; the core then has every queue notified (a notification that
+    // came while paused was dropped).
+    virtual void pause(DeviceContext& /*ctx*/) noexcept {}
+    virtual void resume(DeviceContext& /*ctx*/) noexcept {}
+    // The device's own state beyond the core's (which has features, status and queues), in
+    // the layout `state_version()` names: written into its section of the core's state, and
+    // read back from it after the core re-activated the device. The bytes are untrusted:
+    // range-check every value, and return an error for a version or value not understood.
+    virtual uint16_t state_version() const { return 1; }
+    virtual void save_state(StateWriter& /*out*/) const {}
+    virtual Result<void> restore_state(StateReader& in, uint16_t version) {
+        if (version != state_version())
+            return Error(ErrorCode::Input, fmt::format("Saved device state version {}", version));
+        return in.finish("device state");
+    }
 };
 
 } // namespace minivmm::virtio
