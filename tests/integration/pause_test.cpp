@@ -17,20 +17,11 @@
 namespace {
 
 using minivmm::test::PtyProcess;
-using minivmm::test::report_progress;
+using minivmm::test::progress_now;
 using namespace minivmm::test::blk;
 
 constexpr unsigned DISKS = 4;
 constexpr uint64_t SECTORS = 32768;   // 16 MiB a disk, in 512-byte requests: about 1 s each
-
-// The progress in the report SIGUSR2 makes `vm` print now.
-std::string progress_now(PtyProcess& vm) {
-    const size_t from = vm.output().size();
-    if (::kill(vm.pid(), SIGUSR2) != 0) return "kill failed";
-    if (!vm.wait_for_output("\nserial: ", 10000, from)) return "no report";
-    vm.read_for(100);   // the rest of the report's last line
-    return report_progress(vm.output(), from);
-}
 
 TEST(Pause, CtrlAPPausesDiskIoInFlightNothingMovesAndNothingIsLost) {
     REQUIRE_KVM();

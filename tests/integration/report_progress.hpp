@@ -3,9 +3,12 @@
 // serial counters. Two reports with the same progress saw a guest that did nothing between.
 #pragma once
 
+#include <csignal>
 #include <regex>
 #include <sstream>
 #include <string>
+
+#include "pty_process.hpp"
 
 namespace minivmm::test {
 
@@ -25,6 +28,15 @@ inline std::string report_progress(const std::string& out, size_t from) {
         if (line.find("serial: ") == 0) return progress + line + "\n";
     }
     return {};
+}
+
+// The progress in the report SIGUSR2 makes `vm` print now ("kill failed", "no report").
+inline std::string progress_now(PtyProcess& vm) {
+    const size_t from = vm.output().size();
+    if (::kill(vm.pid(), SIGUSR2) != 0) return "kill failed";
+    if (!vm.wait_for_output("\nserial: ", 10000, from)) return "no report";
+    vm.read_for(100);   // the rest of the report's last line
+    return report_progress(vm.output(), from);
 }
 
 } // namespace minivmm::test
