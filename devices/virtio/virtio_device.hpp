@@ -8,8 +8,7 @@
 #include <span>
 
 #include "base/result.hpp"
-#include "base/state_reader.hpp"
-#include "base/state_writer.hpp"
+#include "device_state.hpp"
 #include "memory/guest_memory.hpp"
 #include "virtio/queue.hpp"
 
@@ -37,7 +36,7 @@ public:
     virtual void requeue(size_t index) noexcept = 0;
 };
 
-class VirtioDevice {
+class VirtioDevice : public DeviceState {
 public:
     virtual ~VirtioDevice() = default;
 
@@ -74,17 +73,9 @@ public:
     // came while paused was dropped).
     virtual void pause(DeviceContext& /*ctx*/) noexcept {}
     virtual void resume(DeviceContext& /*ctx*/) noexcept {}
-    // The device's own state beyond the core's (which has features, status and queues), in
-    // the layout `state_version()` names: written into its section of the core's state, and
-    // read back from it after the core re-activated the device. The bytes are untrusted:
-    // range-check every value, and return an error for a version or value not understood.
-    virtual uint16_t state_version() const { return 1; }
-    virtual void save_state(StateWriter& /*out*/) const {}
-    virtual Result<void> restore_state(StateReader& in, uint16_t version) {
-        if (version != state_version())
-            return Error(ErrorCode::Input, fmt::format("Saved device state version {}", version));
-        return in.finish("device state");
-    }
+    // The device's own state beyond the core's (DeviceState: state_version, save_state,
+    // restore_state) goes into its section of the core's state, and is read back from it after
+    // the core re-activated the device.
 };
 
 } // namespace minivmm::virtio

@@ -1,7 +1,8 @@
-// libFuzzer target for a virtio device's saved state (VirtioCore::restore_state, the parser a
-// snapshot file reaches): over a virtio-blk device on a memory disk. The input is either raw
-// state bytes, or a real state (a driver initialised the device with a fuzzed queue geometry
-// and sent a few requests) with fuzzed bytes overwritten, a fuzzed length cut, or both.
+// libFuzzer target for the devices' saved state (the parsers a snapshot file reaches):
+// VirtioCore::restore_state over a virtio-blk device on a memory disk, and I8042::restore_state.
+// The core's input is either raw state bytes, or a real state (a driver initialised the device
+// with a fuzzed queue geometry and sent a few requests) with fuzzed bytes overwritten, a fuzzed
+// length cut, or both; the i8042's is raw bytes (an accepted state saves back to them).
 // Oracles:
 //  - a refused state leaves the core reset (status 0, queue not ready);
 //  - an accepted state saves again (nothing in flight after a restore), and those bytes restore
@@ -16,6 +17,7 @@
 #include "counting_irq_line.hpp"
 #include "fuzz_chains.hpp"
 #include "guest_driver.hpp"
+#include "legacy/i8042.hpp"
 #include "virtio/virtio_core.hpp"
 
 using namespace minivmm;
@@ -73,7 +75,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto [mem, all] = test::fuzz_memory(MEM_SIZE, 0);
     FuzzedDataProvider in(data, size);
     std::vector<uint8_t> bytes;
-    if (in.ConsumeBool()) {
+    const int target = in.ConsumeIntegralInRange(0, 2);
+    if (target == 2) {
+        I8042 controller([] {});
+        const uint16_t version = in.ConsumeIntegralInRange<uint16_t>(0, 2);
+        bytes = in.ConsumeRemainingBytes<uint8_t>();
+        StateReader r(bytes);
+        if (!controller.restore_state(r, version)) {
+            if (controller.queued() != 0) __builtin_trap();
+            return 0;
+        }
+        StateWriter w;
+        controller.save_state(w);
+        if (w.bytes() != bytes) __builtin_trap();
+        return 0;
+    }
+    if (target == 1) {
         bytes = real_state(in, mem);
         const size_t edits = in.ConsumeIntegralInRange<size_t>(0, 4);
         for (size_t i = 0; i < edits && !bytes.empty(); ++i)

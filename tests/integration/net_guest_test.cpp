@@ -161,6 +161,20 @@ protected:
             << std::strerror(errno);
     }
 
+    // Injects `count` frames for the guest, frame `seq` of 60 + (seq * step) % 1455 bytes; returns
+    // them and their sequence numbers as the guest lists them ("0,1,...").
+    std::pair<std::vector<std::vector<uint8_t>>, std::string> inject_frames(uint32_t count,
+                                                                           uint32_t step) {
+        std::vector<std::vector<uint8_t>> sent;
+        std::string seqs;
+        for (uint32_t seq = 0; seq < count; ++seq) {
+            sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 60 + (seq * step) % 1455u));
+            inject(sent.back());
+            seqs += (seq ? "," : "") + std::to_string(seq);
+        }
+        return {sent, seqs};
+    }
+
     // Captures the guest's `count` frames (len=0 lengths) and checks every byte.
     void expect_guest_frames(uint32_t count) {
         const std::vector<uint8_t> broadcast(6, 0xff);
@@ -225,13 +239,7 @@ std::string rx_line(const std::vector<std::vector<uint8_t>>& sent, const std::st
 TEST_F(NetGuestTest, GuestFramesReachTheTapAndInjectedFramesReachTheGuest) {
     auto vm = start_guest("tx=16 len=0 rx=16");
     expect_guest_frames(16);   // the guest is up, with its receive buffers posted
-    std::vector<std::vector<uint8_t>> sent;
-    std::string seqs;
-    for (uint32_t seq = 0; seq < 16; ++seq) {
-        sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 60 + (seq * 97u) % 1455u));
-        inject(sent.back());
-        seqs += (seq ? "," : "") + std::to_string(seq);
-    }
+    const auto [sent, seqs] = inject_frames(16, 97);
     auto r = vm.get();
     ASSERT_FALSE(r.timed_out) << r.out << r.err;
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -369,13 +377,7 @@ TEST_F(NetGuestTest, PausedCardTakesNoFrameAndLosesNoneAfterResume) {
     expect_guest_frames(16);   // up, with its receive buffers posted
     ASSERT_TRUE(vm.type("\x01p"));
     ASSERT_TRUE(vm.wait_for_output("minivmm: paused", 5000)) << vm.output();
-    std::vector<std::vector<uint8_t>> sent;
-    std::string seqs;
-    for (uint32_t seq = 0; seq < 16; ++seq) {
-        sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 60 + (seq * 131u) % 1455u));
-        inject(sent.back());
-        seqs += (seq ? "," : "") + std::to_string(seq);
-    }
+    const auto [sent, seqs] = inject_frames(16, 131);
     const std::string first = minivmm::test::progress_now(vm);
     const long io_before = thread_cpu_ticks(vm.pid(), "io");
     vm.read_for(1000);

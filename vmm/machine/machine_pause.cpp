@@ -4,6 +4,7 @@
 // returns, nothing touches guest memory and the guest makes no progress. The serial console
 // keeps reading stdin (Ctrl-a p must get through); what else is typed waits in the UART's FIFO.
 #include <cstdio>
+#include <unistd.h>
 
 #include "machine/machine.hpp"
 
@@ -22,8 +23,10 @@ Reply Machine::execute(Command command) {
     case Command::Resume: reply = resume(); break;
     case Command::TogglePause: reply = paused_ ? resume() : pause(); break;
     }
-    // One line on stderr for every command, whoever sent it (the console is raw: \r\n).
-    std::fprintf(stderr, "\r\nminivmm: %s\r\n", reply.message.c_str());
+    // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
+    // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.
+    const char* eol = ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
+    std::fprintf(stderr, "%sminivmm: %s%s", *eol == '\r' ? eol : "", reply.message.c_str(), eol);
     return reply;
 }
 

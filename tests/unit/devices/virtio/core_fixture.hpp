@@ -5,6 +5,7 @@
 
 #include <future>
 #include <memory>
+#include <thread>
 
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
@@ -83,6 +84,23 @@ protected:
         core.set_queue_ready(0, true);
         core.write_status(ok | VIRTIO_CONFIG_S_DRIVER_OK);
     }
+    ~VirtioCoreTest() override {
+        if (held_.joinable()) finish_held_pass();
+    }
+    // A pass over one new buffer on another thread, returning once the device is inside it;
+    // the device waits there until finish_held_pass().
+    void start_held_pass() {
+        gate_ = release_.get_future().share();
+        device->entered = &entered_;
+        device->gate = &gate_;
+        add_buffer();
+        held_ = std::thread([this] { core.notify(0); });
+        entered_.get_future().wait();
+    }
+    void finish_held_pass() {
+        release_.set_value();
+        held_.join();
+    }
     void add_buffer() {
         auto buf = ring.alloc(16);
         ring.add_chain({DriverBuffer{buf, 16, Direction::Writable}});
@@ -94,6 +112,11 @@ protected:
     CountingIrqLine* irq = nullptr;
     VirtioCore core;
     GuestDriver ring;
+
+private:
+    std::promise<void> entered_, release_;
+    std::shared_future<void> gate_;
+    std::thread held_;
 };
 
 } // namespace minivmm::virtio

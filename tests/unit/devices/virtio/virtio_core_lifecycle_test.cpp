@@ -33,18 +33,11 @@ TEST_F(VirtioCoreTest, PausedCoreDropsNotificationsAndServesAfterResume) {
 
 TEST_F(VirtioCoreTest, PauseWaitsForAQueuePassInProgress) {
     init();
-    std::promise<void> entered, release;
-    std::shared_future<void> gate = release.get_future().share();
-    device->entered = &entered;
-    device->gate = &gate;
-    add_buffer();
-    std::thread io([&] { core.notify(0); });
-    entered.get_future().wait();
+    start_held_pass();
     auto paused = std::async(std::launch::async, [&] { core.pause(); });
     EXPECT_EQ(paused.wait_for(100ms), std::future_status::timeout)
         << "pause returned while the device was inside a pass";
-    release.set_value();
-    io.join();
+    finish_held_pass();
     ASSERT_EQ(paused.wait_for(2s), std::future_status::ready);
     EXPECT_EQ(ring.used_idx(), 1) << "the pass in progress was finished, not cut";
 }

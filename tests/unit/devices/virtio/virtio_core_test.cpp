@@ -35,21 +35,14 @@ TEST_F(VirtioCoreTest, InterruptStatusIsReadAndAcknowledgedWhileTheDeviceIsBusy)
     init();
     add_buffer();
     core.notify(0);
-    std::promise<void> entered, release;
-    std::shared_future<void> gate = release.get_future().share();
-    device->entered = &entered;
-    device->gate = &gate;
-    add_buffer();
-    std::thread io([&] { core.notify(0); });
-    entered.get_future().wait();
+    start_held_pass();
     auto handler = std::async(std::launch::async, [&] {
         uint32_t pending = core.interrupt_status();
         core.acknowledge_interrupt(pending);
         return std::pair{pending, core.interrupt_status()};
     });
     const bool answered = handler.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
-    release.set_value();
-    io.join();
+    finish_held_pass();
     ASSERT_TRUE(answered);
     EXPECT_EQ(handler.get(), std::pair(VirtioCore::INT_USED_BUFFER, 0u));
     EXPECT_EQ(core.interrupt_status(), VirtioCore::INT_USED_BUFFER);   // the busy pass's signal
