@@ -53,7 +53,8 @@ std::vector<uint8_t> real_state(FuzzedDataProvider& in, const GuestMemory& mem) 
     core->set_queue_address(0, S::Ring::Used, ring.used_ring().value());
     core->set_queue_ready(0, in.ConsumeBool());
     if (in.ConsumeBool()) core->write_status(ok | VIRTIO_CONFIG_S_DRIVER_OK);
-    const unsigned requests = in.ConsumeIntegralInRange(0u, std::min(3u, unsigned{qsize}));
+    // Three descriptors a request: as many as the ring holds, at most three.
+    const unsigned requests = in.ConsumeIntegralInRange(0u, std::min(3u, qsize / 3u));
     for (unsigned i = 0; i < requests; ++i) {   // GET_ID requests, answered by the device
         GuestAddress hdr = ring.alloc(16), id = ring.alloc(20), status = ring.alloc(1);
         const uint8_t get_id[16] = {8};
