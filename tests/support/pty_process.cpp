@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -13,8 +14,9 @@
 namespace minivmm::test {
 
 PtyProcess::PtyProcess(const std::vector<std::string>& argv) {
-    int slave = -1;
-    if (::openpty(&master_, &slave, nullptr, nullptr, nullptr) != 0) return;
+    if (::openpty(&master_, &slave_, nullptr, nullptr, nullptr) != 0) return;
+    ::tcgetattr(slave_, &before_);
+    const int slave = slave_;
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -29,7 +31,6 @@ PtyProcess::PtyProcess(const std::vector<std::string>& argv) {
         ::execv(args[0], args.data());
         ::_exit(127);
     }
-    ::close(slave);
 }
 
 PtyProcess::~PtyProcess() {
@@ -38,6 +39,15 @@ PtyProcess::~PtyProcess() {
         ::waitpid(pid_, nullptr, 0);
     }
     if (master_ >= 0) ::close(master_);
+    if (slave_ >= 0) ::close(slave_);
+}
+
+bool PtyProcess::mode_restored() const {
+    termios now{};
+    if (::tcgetattr(slave_, &now) != 0) return false;
+    return now.c_iflag == before_.c_iflag && now.c_oflag == before_.c_oflag &&
+           now.c_cflag == before_.c_cflag && now.c_lflag == before_.c_lflag &&
+           std::memcmp(now.c_cc, before_.c_cc, sizeof now.c_cc) == 0;
 }
 
 bool PtyProcess::type(std::string_view bytes) {
@@ -49,7 +59,7 @@ bool PtyProcess::read_some(int wait_ms) {
     if (::poll(&p, 1, wait_ms) <= 0) return true;
     char buf[4096];
     ssize_t n = ::read(master_, buf, sizeof buf);
-    if (n <= 0) return errno == EINTR || errno == EAGAIN;   // EIO: the child closed the terminal
+    if (n <= 0) return errno == EINTR || errno == EAGAIN;   // EIO: the terminal was hung up
     output_.append(buf, static_cast<size_t>(n));
     return true;
 }
@@ -81,6 +91,7 @@ int PtyProcess::finish(int timeout_seconds) {
     }
     read_for(100);   // what is left in the terminal
     pid_ = -1;
+    signal_ = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <termios.h>
 #include <vector>
 
 namespace minivmm::test {
@@ -29,6 +30,10 @@ public:
     // Waits up to `timeout_seconds` for the child to end, reading its output; then kills it.
     // Returns its exit code, or -1 if it was killed (by us or by a signal).
     int finish(int timeout_seconds);
+    // After finish(): the signal that ended the child (0 if it exited).
+    int signal() const { return signal_; }
+    // Whether the terminal's mode is now what it was before the child started.
+    bool mode_restored() const;
 
     PtyProcess(const PtyProcess&) = delete;
     PtyProcess& operator=(const PtyProcess&) = delete;
@@ -38,6 +43,9 @@ private:
 
     pid_t pid_ = -1;
     int master_ = -1;
+    int slave_ = -1;   // kept open: the terminal's mode stays readable after the child ends
+    termios before_{};
+    int signal_ = 0;
     std::string output_;
 };
 
