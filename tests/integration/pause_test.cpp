@@ -1,7 +1,8 @@
 // Pause and resume (Ctrl-a p) of a running bare-metal guest with virtio-blk I/O in flight, on
 // a pseudo-terminal as a person would: while paused, two state reports a second apart show no
-// progress at all (vCPU exits, ring indexes, serial output); after the resume the guest's own
-// checks pass, it exits 0, and the host files hold exactly what it wrote. Needs /dev/kvm.
+// progress at all (vCPU exits, ring indexes, serial output) and every disk was flushed; after
+// the resume the guest's own checks pass, it exits 0, and the host files hold exactly what it
+// wrote. Needs /dev/kvm.
 #include <csignal>
 #include <string>
 #include <unistd.h>
@@ -30,7 +31,7 @@ TEST(Pause, CtrlAPPausesDiskIoInFlightNothingMovesAndNothingIsLost) {
     const fs::path dir = tmpl;
     const uint64_t seed = random_seed();
     std::vector<std::string> argv = {MINIVMM_BINARY, "--kernel", MINIVMM_BLK_GUEST, "--mem", "256M",
-                                     "--timeout", "120", "--cmdline",
+                                     "--timeout", "120", "--log-level", "info", "--cmdline",
                                      "acpi=off seed=" + std::to_string(seed) + " sectors=" +
                                          std::to_string(SECTORS) + " chunk=1 depth=2"};
     std::vector<fs::path> images;
@@ -57,6 +58,9 @@ TEST(Pause, CtrlAPPausesDiskIoInFlightNothingMovesAndNothingIsLost) {
     EXPECT_NE(first.find("vcpu0 "), std::string::npos) << vm.output();
     EXPECT_NE(first.find("  queue 0: size "), std::string::npos) << vm.output();
     EXPECT_EQ(first, second) << "the guest made progress while paused";
+    for (const auto& image : images)
+        EXPECT_NE(vm.output().find("disk " + image.string() + ": flushed while paused"),
+                  std::string::npos) << vm.output();
 
     ASSERT_TRUE(vm.type("\x01p"));
     ASSERT_TRUE(vm.wait_for_output("minivmm: resumed", 5000)) << vm.output();

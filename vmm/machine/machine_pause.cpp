@@ -43,6 +43,7 @@ Reply Machine::pause() {
                                    "shows where it is)", i, PARK_WAIT.count())};
     }
     for (const VirtioSlot& slot : virtio_slots_) slot.core->pause();
+    for (const auto& device : devices_) device->paused();   // e.g. the disks made durable
     paused_ = true;
     return {true, "paused (Ctrl-a p resumes)"};
 }
