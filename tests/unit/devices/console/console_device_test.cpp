@@ -246,5 +246,23 @@ TEST(ConsoleDevice, ResetForgetsTheHeldChainAndStopsWatching) {
     EXPECT_TRUE(rig.host->detached);
 }
 
+TEST(ConsoleDevice, PauseStopsWatchingAndKeepsTheHeldChainResumeWatchesAgain) {
+    Rig rig;
+    rig.host->room = 1;
+    rig.send("abc", {3});
+    rig.tx.publish();
+    rig.device->process_queue(rig.ctx, TX);
+    ASSERT_TRUE(rig.host->want_output);
+    rig.device->pause(rig.ctx);
+    EXPECT_TRUE(rig.host->detached) << "a paused device still watches its host end";
+    EXPECT_TRUE(rig.device->holding_output());
+    rig.host->want_output = false;
+    rig.device->resume(rig.ctx);
+    EXPECT_TRUE(rig.host->want_output) << "resume did not ask for room on the host end again";
+    rig.host->room = 100;
+    rig.device->process_backend(rig.ctx);
+    EXPECT_EQ(rig.out(), "abc");
+}
+
 } // namespace
 } // namespace minivmm::console
