@@ -41,6 +41,10 @@ public:
     virtual Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) = 0;
     // After every thread has stopped (whatever ended the VM): e.g. make a disk durable.
     virtual void at_exit() noexcept {}
+    // The machine has just paused (Machine::pause: vCPUs parked, every virtio device paused,
+    // so nothing else uses the device): e.g. make what the guest wrote durable, as QEMU's
+    // stop does, so a paused VM's disks can be copied. On the main thread.
+    virtual void paused() noexcept {}
     // --stats lines for this device (its counters), or nothing.
     virtual std::string stats() const { return {}; }
 };

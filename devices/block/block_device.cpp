@@ -165,4 +165,15 @@ BlockStatus BlockDevice::execute(const BlockRequest& r, virtio::ChainReader& in,
     return BlockStatus::Unsupp;
 }
 
+Result<void> BlockDevice::restore_state(StateReader& in, uint16_t version) {
+    const uint8_t failed = in.u8();
+    MINIVMM_TRY(in.finish("virtio-blk state"));
+    if (version != 1 || failed > 1)
+        return Error(ErrorCode::Input,
+                     fmt::format("Saved virtio-blk state: version {}, flush_failed {}", version,
+                                 failed));
+    flush_failed_ = failed == 1;
+    return {};
+}
+
 } // namespace minivmm::block

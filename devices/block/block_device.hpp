@@ -54,6 +54,10 @@ public:
     // and calling ctx.requeue(), after `tuning.max_requests` requests or `max_bytes`.
     void process_queue(virtio::DeviceContext& ctx, size_t index) noexcept override;
     void reset() noexcept override {}
+    // State version 1: flush_failed u8 (0 or 1). Requests complete within a queue pass, so a
+    // paused disk holds none.
+    void save_state(StateWriter& out) const override { out.u8(flush_failed_ ? 1 : 0); }
+    Result<void> restore_state(StateReader& in, uint16_t version) override;
 
     BlockBackend& backend() { return *backend_; }
     // Once an fdatasync failed, the page cache may have dropped dirty data: every later FLUSH

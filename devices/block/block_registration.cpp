@@ -30,20 +30,23 @@ public:
     // A writable disk's completed writes are made durable before minivmm exits, whatever
     // ended the VM (the guest, a fault, the timeout, SIGTERM or SIGINT): nothing writes any
     // more. A failure is one error line; the exit code stays that of the ending.
-    void at_exit() noexcept override {
+    void at_exit() noexcept override { flush("at exit"); }
+    void paused() noexcept override { flush("while paused"); }
+
+private:
+    void flush(const char* when) noexcept {
         if (device_->backend().read_only()) return;
         auto flushed = device_->backend().flush();
         if (!flushed)
-            log(LogLevel::Error, "disk {}: flushing the image at exit failed: {}", path_,
+            log(LogLevel::Error, "disk {}: flushing the image {} failed: {}", path_, when,
                 flushed.error().message());
         else if (device_->flush_failed())
             log(LogLevel::Error, "disk {}: a flush failed while the guest ran: its writes may "
                 "not all be in the image", path_);
         else
-            log(LogLevel::Info, "disk {}: flushed at exit", path_);
+            log(LogLevel::Info, "disk {}: flushed {}", path_, when);
     }
 
-private:
     std::shared_ptr<BlockDevice> device_;
     std::string path_;
 };

@@ -45,6 +45,12 @@ void ConsoleDevice::reset() noexcept {
     host_->detach(events_);
 }
 
+void ConsoleDevice::pause(virtio::DeviceContext&) noexcept { host_->detach(events_); }
+
+void ConsoleDevice::resume(virtio::DeviceContext&) noexcept {
+    host_->update(events_, want_input_, want_output_);
+}
+
 // Both queues on every wake-up: a new socket client or room on the host end may serve either.
 void ConsoleDevice::pump(virtio::DeviceContext& ctx) noexcept {
     transmit(ctx);

@@ -52,6 +52,10 @@ public:
     void process_backend(virtio::DeviceContext& ctx) noexcept override;
     // Forgets the held transmit chain; input already read stays for the next driver.
     void reset() noexcept override;
+    // Stops watching the host end (a readable stdin, a client or one waiting to connect would
+    // wake the paused loop for nothing); a held transmit chain and input read stay held.
+    void pause(virtio::DeviceContext& ctx) noexcept override;
+    void resume(virtio::DeviceContext& ctx) noexcept override;
 
     struct Counters {
         uint64_t bytes_out = 0;   // guest output the host end took

@@ -15,6 +15,8 @@ ConsoleEscape::Action ConsoleEscape::feed(uint8_t byte) {
     case ESCAPE_CHAR: return Action::Forward;   // Ctrl-a Ctrl-a: one Ctrl-a for the guest
     case 'x':
     case 'X': return Action::Quit;
+    case 'p':
+    case 'P': return Action::Pause;
     case 'h':
     case 'H':
     case '?': return Action::Help;
@@ -31,6 +33,7 @@ ConsoleEscape::Filtered ConsoleEscape::filter(std::span<const uint8_t> in, std::
             break;
         case Action::Swallow: break;
         case Action::Help: result.help = true; break;
+        case Action::Pause: ++result.pauses; break;
         case Action::Quit: result.quit = true; return result;
         }
     }

@@ -157,4 +157,49 @@ size_t I8042::queued() {
     return out_count_;
 }
 
+void I8042::save_state(StateWriter& out) const {
+    std::lock_guard lock(mutex_);
+    out.u8(ctr_);
+    out.u8(output_port_);
+    out.u8(pending_);
+    out.u8(last_was_command_ ? 1 : 0);
+    out.u8(static_cast<uint8_t>(out_count_));
+    for (size_t i = 0; i < out_count_; ++i) {
+        const Reply& r = out_[(out_head_ + i) % OUTPUT_LIMIT];
+        out.u8(r.value);
+        out.u8(r.aux ? 1 : 0);
+    }
+}
+
+Result<void> I8042::restore_state(StateReader& in, uint16_t version) {
+    const uint8_t ctr = in.u8(), output_port = in.u8(), pending = in.u8(), last = in.u8();
+    const uint8_t count = in.u8();
+    std::array<Reply, OUTPUT_LIMIT> replies{};
+    bool valid = version == 1 && last <= 1 && count <= OUTPUT_LIMIT;
+    for (size_t i = 0; valid && i < count; ++i) {
+        replies[i].value = in.u8();
+        const uint8_t aux = in.u8();
+        valid = aux <= 1;
+        replies[i].aux = aux == 1;
+    }
+    MINIVMM_TRY(in.finish("i8042 state"));
+    switch (pending) {
+    case 0: case CMD_WRITE_CTR: case PENDING_DROP: case CMD_WRITE_OUTPUT: case CMD_KBD_LOOP:
+    case CMD_AUX_LOOP: case CMD_AUX_SEND: break;
+    default: valid = false;
+    }
+    if (!valid)
+        return Error(ErrorCode::Input, fmt::format("Saved i8042 state: version {}, pending {:#x}, "
+                                                   "{} replies", version, pending, count));
+    std::lock_guard lock(mutex_);
+    ctr_ = ctr;
+    output_port_ = output_port;
+    pending_ = pending;
+    last_was_command_ = last == 1;
+    out_ = replies;
+    out_head_ = 0;
+    out_count_ = count;
+    return {};
+}
+
 } // namespace minivmm

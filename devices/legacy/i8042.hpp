@@ -12,10 +12,11 @@
 #include <mutex>
 
 #include "bus/bus_device.hpp"
+#include "device_state.hpp"
 
 namespace minivmm {
 
-class I8042 {
+class I8042 final : public DeviceState {
 public:
     using ResetRequest = std::function<void()>;
     static constexpr size_t OUTPUT_LIMIT = 16;   // queued replies; more are dropped
@@ -34,11 +35,17 @@ public:
 
     size_t queued();   // replies waiting in the output buffer (tests and the fuzz oracle)
 
+    // State version 1: control register, output port, pending command, last write was a
+    // command (u8 each), reply count (u8, at most OUTPUT_LIMIT), then each reply, oldest
+    // first: value, aux (u8 0 or 1). A pending command must be one that takes a data byte.
+    void save_state(StateWriter& out) const override;
+    Result<void> restore_state(StateReader& in, uint16_t version) override;
+
 private:
     void reply(uint8_t value, bool aux = false);
 
     ResetRequest on_reset_;
-    std::mutex mutex_;   // guards the fields below (vCPU threads); on_reset_ runs without it
+    mutable std::mutex mutex_;   // guards the fields below (vCPU threads); on_reset_ runs without it
     struct Reply {
         uint8_t value;
         bool aux;

@@ -105,6 +105,7 @@ void SerialInput::pump() {
                 ::write(options_.help_fd, ConsoleEscape::HELP, std::strlen(ConsoleEscape::HELP));
         }
         bytes = std::span<const uint8_t>(filtered, f.count);
+        for (unsigned i = 0; i < f.pauses && options_.on_pause; ++i) options_.on_pause();
         if (f.quit) {
             (void)serial_.push_input(bytes);
             finish();

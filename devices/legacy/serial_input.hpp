@@ -1,8 +1,8 @@
 // SerialInput: feeds host input (stdin for --serial stdio) into the UART's receive FIFO on the
 // event-loop thread, with back-pressure: it reads no more than the FIFO has room for, and stops
 // watching the input while the FIFO is full, until the guest has read it down (the UART's space
-// callback). Nothing is buffered outside the FIFO. On a terminal it
-// also runs the console escape (Ctrl-a x quits).
+// callback). Nothing is buffered outside the FIFO. On a terminal it also runs the console
+// escape (Ctrl-a x quits, Ctrl-a p pauses or resumes).
 #pragma once
 
 #include <atomic>
@@ -24,6 +24,7 @@ public:
     struct Options {
         bool escape = false;           // interpret Ctrl-a sequences (stdin is a terminal)
         std::function<void()> on_quit; // Ctrl-a x; runs on the loop thread
+        std::function<void()> on_pause; // Ctrl-a p (pause or resume); the loop thread, must not wait
         int help_fd = 2;               // where Ctrl-a h writes the help
     };
     static constexpr size_t READ_CHUNK = 256;   // at most this many bytes per read

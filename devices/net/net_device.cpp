@@ -126,9 +126,19 @@ void NetDevice::try_reattach(virtio::DeviceContext& ctx) {
 }
 
 // The readiness the device wants: EPOLLIN while it can take frames, EPOLLOUT while a send waits.
+void NetDevice::pause(virtio::DeviceContext&) noexcept {
+    paused_ = true;
+    update_watch();
+}
+
+void NetDevice::resume(virtio::DeviceContext&) noexcept {
+    paused_ = false;
+    update_watch();
+}
+
 void NetDevice::update_watch() {
     uint32_t want = 0;
-    if (active_) {
+    if (active_ && !paused_) {
         if (!gone_ && !rx_stalled_) want |= EPOLLIN;
         // EPOLLOUT: a send waits for room, or the transmit budget ran out with frames left (a
         // tap is writable at once, a deleted one reports an error at once: either way the loop

@@ -52,6 +52,10 @@ public:
     // The backend is readable (receive) or writable again (a send that hit EAGAIN).
     void process_backend(virtio::DeviceContext& ctx) noexcept override;
     void reset() noexcept override;
+    // Stops watching the tap (a readable tap would wake the paused loop for nothing); frames
+    // read or waiting for room stay held, with their chains, until resume.
+    void pause(virtio::DeviceContext& ctx) noexcept override;
+    void resume(virtio::DeviceContext& ctx) noexcept override;
 
     // Tuning (the defaults suit the machine; tests and fuzzers may turn polling off). A driver
     // that stopped notifying us is polled for up to `ns` before notifications are re-enabled
@@ -127,6 +131,7 @@ private:
     NetCounters counters_;
 
     bool active_ = false;
+    bool paused_ = false;   // pause(): no wake-ups asked for
     bool used_[2] = {};   // per queue: used entries added since its last notification check
     uint64_t features_ = 0;
     size_t hdr_size_ = 0;

@@ -37,6 +37,14 @@ void RngDevice::reset() noexcept {
     waiting_ = false;
 }
 
+void RngDevice::pause(virtio::DeviceContext&) noexcept {
+    if (waiting_) events_.disarm_timer();
+}
+
+void RngDevice::resume(virtio::DeviceContext&) noexcept {
+    if (waiting_) events_.arm_timer(RateLimiter::until_refill(clock_()));
+}
+
 // Serves requests while the budget lasts. Notifications stay on (a request queue is not a hot
 // path): a request the driver adds after pop() found none is notified.
 void RngDevice::serve(virtio::DeviceContext& ctx) noexcept {

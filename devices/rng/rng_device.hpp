@@ -52,6 +52,10 @@ public:
     void process_backend(virtio::DeviceContext& ctx) noexcept override;
     // Forgets the wait; the period's budget stays spent (a reset buys no extra bytes).
     void reset() noexcept override;
+    // A request waiting for the next period keeps waiting: the timer is disarmed on pause and
+    // armed again, for what is left of the period, on resume.
+    void pause(virtio::DeviceContext& ctx) noexcept override;
+    void resume(virtio::DeviceContext& ctx) noexcept override;
 
     struct Counters {
         uint64_t requests = 0;   // completed

@@ -102,6 +102,25 @@ public:
     };
     View view() const;
 
+    // What a paused queue is, for pause/resume and snapshots (queue_state.cpp): the driver's
+    // geometry and the device's side of the indexes. The guest's side (avail->idx, the rings'
+    // contents) is in guest memory and saved with it.
+    struct State {
+        uint16_t size = 0;
+        uint64_t desc = 0, avail = 0, used = 0;
+        uint64_t features = 0;
+        bool ready = false, broken = false;
+        uint16_t next_avail = 0, next_used = 0;
+        std::optional<uint16_t> signalled_used;
+        bool operator==(const State&) const = default;
+    };
+    // Refused (Invalid) while heads are in flight: a state without them would lose requests.
+    Result<State> state() const;
+    // Into a queue that is not ready: `s` is untrusted (a snapshot file). A ready state is
+    // activated against `mem` with the checks of activate(), then its indexes are taken; on
+    // error the queue is left reset.
+    Result<void> restore(const State& s, const GuestMemory& mem);
+
     uint16_t max_size() const { return max_size_; }
     uint16_t size() const { return size_; }
     bool ready() const { return ready_; }

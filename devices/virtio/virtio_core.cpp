@@ -134,11 +134,7 @@ void VirtioCore::write_status(uint32_t value) {
     uint32_t old = status_ & DRIVER_STATUS_BITS;
     uint32_t next = value & ~static_cast<uint32_t>(VIRTIO_CONFIG_S_NEEDS_RESET);
     uint32_t added = next & ~old;
-    bool valid = (next & ~DRIVER_STATUS_BITS) == 0 && (old & ~next) == 0;
-    if (valid && (next & VIRTIO_CONFIG_S_DRIVER)) valid = next & VIRTIO_CONFIG_S_ACKNOWLEDGE;
-    if (valid && (next & VIRTIO_CONFIG_S_FEATURES_OK)) valid = next & VIRTIO_CONFIG_S_DRIVER;
-    if (valid && (next & VIRTIO_CONFIG_S_DRIVER_OK)) valid = next & VIRTIO_CONFIG_S_FEATURES_OK;
-    if (!valid) {
+    if ((old & ~next) != 0 || !status_in_order(next)) {
         warn("status {:#x} -> {:#x} ignored", status_, value);
         return;
     }
@@ -155,7 +151,15 @@ void VirtioCore::write_status(uint32_t value) {
             return;
         }
         activated_ = true;
+        if (paused_) device_->pause(*this);   // activated while paused: no wake-ups yet
     }
+}
+
+bool VirtioCore::status_in_order(uint32_t next) {
+    if ((next & ~DRIVER_STATUS_BITS) != 0) return false;
+    if ((next & VIRTIO_CONFIG_S_DRIVER) && !(next & VIRTIO_CONFIG_S_ACKNOWLEDGE)) return false;
+    if ((next & VIRTIO_CONFIG_S_FEATURES_OK) && !(next & VIRTIO_CONFIG_S_DRIVER)) return false;
+    return !(next & VIRTIO_CONFIG_S_DRIVER_OK) || (next & VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
 void VirtioCore::reset_locked() {
@@ -238,21 +242,22 @@ void VirtioCore::set_queue_ready(size_t index, bool ready) {
 bool VirtioCore::notify(size_t index) noexcept {
     std::lock_guard lock(mutex_);
     // §2.1.2: no buffers are consumed before DRIVER_OK; a broken device waits for its reset.
-    if (!active() || index >= queues_.size() || !queues_[index].ready()) return false;
+    // Paused: dropped; resume()'s caller notifies every queue again.
+    if (paused_ || !active() || index >= queues_.size() || !queues_[index].ready()) return false;
     requeued_ = false;
     device_->process_queue(*this, index);
     if (queues_[index].broken() && (status_ & VIRTIO_CONFIG_S_NEEDS_RESET) == 0) {
         warn("queue {} broke the ring protocol", index);
         set_needs_reset();
     }
-    return requeued_ && active();
+    return requeued_ && active() && !paused_;
 }
 
 void VirtioCore::requeue(size_t) noexcept { requeued_ = true; }
 
 void VirtioCore::backend_ready() noexcept {
     std::lock_guard lock(mutex_);
-    if (active()) device_->process_backend(*this);
+    if (active() && !paused_) device_->process_backend(*this);
 }
 
 void VirtioCore::signal_used() noexcept { raise(INT_USED_BUFFER); }

@@ -17,7 +17,9 @@
 
 #include <fmt/format.h>
 
+#include "base/result.hpp"
 #include "irq_line.hpp"
+#include "virtio/core_state.hpp"
 #include "virtio/queue.hpp"
 #include "virtio/virtio_device.hpp"
 
@@ -93,6 +95,25 @@ public:
     // The device's backend has work (e.g. a tap became readable): process_backend, if active.
     void backend_ready() noexcept;
 
+    // Lifecycle (virtio_core_lifecycle.cpp), from any thread. pause() waits for a call into the
+    // device in progress on another thread (a queue pass), tells the device (VirtioDevice::pause)
+    // and from then on notify() and backend_ready() do not call it: once pause() returns the
+    // device touches no guest memory. The driver's register accesses still work (the machine
+    // parks the vCPUs first). resume() undoes it; notifications that came meanwhile were
+    // dropped, so the caller then notifies every queue (the machine signals their ioeventfds).
+    void pause() noexcept;
+    void resume() noexcept;
+    bool paused() const;
+    // The core's and the device's state (core_state.hpp); refused unless paused and with no
+    // request in flight on any queue.
+    Result<std::vector<uint8_t>> save_state() const;
+    // Untrusted bytes (a snapshot file): every value is checked against this device (type,
+    // offered features, queue count), the status order, and the guest's memory (each ready
+    // queue's rings, as at QueueReady); an active device is activated again with the saved
+    // features, then given its own section. The core ends paused (resume() runs it); on any
+    // error it is reset, as if the driver had written status 0.
+    Result<void> restore_state(std::span<const uint8_t> bytes);
+
     // The device and its queues for a hang report, or nothing if the lock stayed held for
     // `wait` (a thread is inside the device: that itself is what the report must say).
     struct View {
@@ -125,6 +146,10 @@ private:
 
     void raise(uint32_t bits) noexcept;
     bool configurable(size_t index, const char* what) const;
+    // Whether `status` (driver bits) has each bit only after its predecessor (§3.1.1).
+    static bool status_in_order(uint32_t status);
+    Result<void> check_state(const CoreState& s) const;
+    Result<void> apply_state(const CoreState& s);
     void reset_locked();
     bool features_valid() const;
     bool active() const;
@@ -151,6 +176,7 @@ private:
     bool driver_features_beyond_64_ = false;   // a non-zero write to page >= 2
     bool activated_ = false;                   // device->activate() succeeded
     bool requeued_ = false;                    // set by requeue() during process_queue()
+    bool paused_ = false;                      // pause(): the device is not called
 };
 
 } // namespace minivmm::virtio

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "base/result.hpp"
+#include "device_state.hpp"
 #include "memory/guest_memory.hpp"
 #include "virtio/queue.hpp"
 
@@ -35,7 +36,7 @@ public:
     virtual void requeue(size_t index) noexcept = 0;
 };
 
-class VirtioDevice {
+class VirtioDevice : public DeviceState {
 public:
     virtual ~VirtioDevice() = default;
 
@@ -62,6 +63,19 @@ public:
     virtual void process_backend(DeviceContext& /*ctx*/) noexcept {}
     // The driver reset the device (status 0): drop in-flight work, forget the context.
     virtual void reset() noexcept = 0;
+
+    // Lifecycle (VirtioCore::pause/resume, save_state/restore_state), active device only, with
+    // the core's lock held, on whichever thread pauses the machine. pause: stop asking for
+    // wake-ups (stop watching descriptors, disarm timers); work in flight is finished or held
+    // (e.g. frames waiting for room on the tap keep their chains), and the core calls nothing
+    // else until resume, so from pause's return the device touches no guest memory. resume:
+    // ask for the wake-ups again; the core then has every queue notified (a notification that
+    // came while paused was dropped).
+    virtual void pause(DeviceContext& /*ctx*/) noexcept {}
+    virtual void resume(DeviceContext& /*ctx*/) noexcept {}
+    // The device's own state beyond the core's (DeviceState: state_version, save_state,
+    // restore_state) goes into its section of the core's state, and is read back from it after
+    // the core re-activated the device.
 };
 
 } // namespace minivmm::virtio

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "blk_pattern.hpp"
 #include "kvm_available.hpp"
 #include "run_process.hpp"
 
@@ -20,45 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::run_process;
-
-// The guest's pattern (guest-images/demos/blk_guest.h): byte `offset` of disk `disk` is byte
-// offset % 8 of splitmix64(seed ^ disk << 56 ^ offset / 8).
-uint64_t splitmix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-std::vector<uint8_t> pattern(uint64_t seed, unsigned disk, uint64_t offset, uint64_t len) {
-    std::vector<uint8_t> v(len);
-    for (uint64_t i = 0; i < len; ++i) {
-        uint64_t off = offset + i;
-        v[i] = static_cast<uint8_t>(splitmix64(seed ^ uint64_t{disk} << 56 ^ off / 8) >> (8 * (off % 8)));
-    }
-    return v;
-}
-
-std::vector<uint8_t> read_file(const fs::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const fs::path& p, const std::vector<uint8_t>& bytes) {
-    std::ofstream(p, std::ios::binary)
-        .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-// Where the first difference is, for a readable failure message.
-std::string compare(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want,
-                    uint64_t at) {
-    for (uint64_t i = 0; i < want.size(); ++i)
-        if (at + i >= got.size() || got[at + i] != want[i])
-            return "differs at byte " + std::to_string(at + i);
-    return "";
-}
-
-uint64_t random_seed() { return std::random_device{}() | uint64_t{std::random_device{}()} << 32; }
+using namespace minivmm::test::blk;
 
 class BlkGuest : public ::testing::Test {
 protected:

@@ -1,5 +1,5 @@
 // The serial console through the real minivmm binary: --serial forms, and the terminal on a
-// pseudo-terminal (forkpty) left exactly as it was after every way out.
+// pseudo-terminal (PtyProcess) left exactly as it was after every way out.
 // The bad-option tests run anywhere (inputs are checked before /dev/kvm is opened); the others
 // need /dev/kvm and skip without it.
 #include <cstdlib>
@@ -9,20 +9,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <poll.h>
-#include <pty.h>
 #include <sstream>
 #include <string>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <termios.h>
 #include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "kvm_available.hpp"
+#include "pty_process.hpp"
 #include "run_process.hpp"
 
 namespace {
@@ -140,7 +137,7 @@ TEST(Console, ASocketStdoutGetsTheOutput) {
     EXPECT_NE(out.find("Hello from the minivmm demo guest!"), std::string::npos) << out;
 }
 
-// Runs minivmm on a new pseudo-terminal; `act` drives it through the master side.
+// Runs minivmm on a new pseudo-terminal; `act` drives it (PtyProcess) once it is up.
 struct PtyRun {
     int exit_code = -1;
     int signal = 0;
@@ -148,62 +145,26 @@ struct PtyRun {
     bool mode_restored = false;
 };
 
-bool same_mode(const termios& a, const termios& b) {
-    return a.c_iflag == b.c_iflag && a.c_oflag == b.c_oflag && a.c_cflag == b.c_cflag &&
-           a.c_lflag == b.c_lflag && std::memcmp(a.c_cc, b.c_cc, sizeof a.c_cc) == 0;
-}
-
 template <typename Act>
 PtyRun run_on_pty(const std::vector<std::string>& args, Act act) {
+    std::vector<std::string> argv{MINIVMM_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    minivmm::test::PtyProcess vm(argv);
     PtyRun run;
-    int master = -1, slave = -1;
-    if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return run;
-    termios before{};
-    ::tcgetattr(slave, &before);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setsid();
-        ::ioctl(slave, TIOCSCTTY, 0);
-        ::dup2(slave, 0);
-        ::dup2(slave, 1);
-        ::dup2(slave, 2);
-        std::vector<char*> argv{const_cast<char*>(MINIVMM_BINARY)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    auto read_some = [&](int ms) {
-        pollfd p{master, POLLIN, 0};
-        while (::poll(&p, 1, ms) > 0) {
-            char buf[4096];
-            ssize_t n = ::read(master, buf, sizeof buf);
-            if (n <= 0) break;
-            run.output.append(buf, static_cast<size_t>(n));
-        }
-    };
-    read_some(500);   // let it start and switch the terminal to raw mode
-    act(master, pid);
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) read_some(50);
-    if (::waitpid(pid, &status, WNOHANG) == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-    }
-    if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-    if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-    termios after{};
-    ::tcgetattr(slave, &after);
-    run.mode_restored = same_mode(before, after);
-    ::close(master);
-    ::close(slave);
+    if (vm.pid() <= 0) return run;
+    vm.read_for(500);   // let it start and switch the terminal to raw mode
+    act(vm);
+    run.exit_code = vm.finish(10);
+    run.signal = vm.signal();
+    run.output = vm.output();
+    run.mode_restored = vm.mode_restored();
     return run;
 }
 
 TEST(Console, CtrlAXQuitsWith130AndRestoresTheTerminal) {
     REQUIRE_KVM();
-    auto r = run_on_pty({"--demo", "spin"}, [](int master, pid_t) {
-        ASSERT_EQ(::write(master, "\x01x", 2), 2);
+    auto r = run_on_pty({"--demo", "spin"}, [](minivmm::test::PtyProcess& vm) {
+        ASSERT_TRUE(vm.type("\x01x"));
     });
     EXPECT_EQ(r.exit_code, 130) << r.output;
     EXPECT_TRUE(r.mode_restored);
@@ -211,8 +172,8 @@ TEST(Console, CtrlAXQuitsWith130AndRestoresTheTerminal) {
 
 TEST(Console, CtrlCGoesToTheGuestNotToMinivmm) {
     REQUIRE_KVM();
-    auto r = run_on_pty({"--demo", "spin", "--timeout", "2"}, [](int master, pid_t) {
-        ASSERT_EQ(::write(master, "\x03", 1), 1);   // raw mode: no SIGINT from the keyboard
+    auto r = run_on_pty({"--demo", "spin", "--timeout", "2"}, [](minivmm::test::PtyProcess& vm) {
+        ASSERT_TRUE(vm.type("\x03"));   // raw mode: no SIGINT from the keyboard
     });
     EXPECT_EQ(r.exit_code, 124) << r.output;
     EXPECT_TRUE(r.mode_restored);
@@ -220,14 +181,14 @@ TEST(Console, CtrlCGoesToTheGuestNotToMinivmm) {
 
 TEST(Console, SigtermRestoresTheTerminal) {
     REQUIRE_KVM();
-    auto r = run_on_pty({"--demo", "spin"}, [](int, pid_t pid) { ::kill(pid, SIGTERM); });
+    auto r = run_on_pty({"--demo", "spin"}, [](minivmm::test::PtyProcess& vm) { ::kill(vm.pid(), SIGTERM); });
     EXPECT_EQ(r.exit_code, 143) << r.output;
     EXPECT_TRUE(r.mode_restored);
 }
 
 TEST(Console, GuestExitRestoresTheTerminal) {
     REQUIRE_KVM();
-    auto r = run_on_pty({"--demo", "status"}, [](int, pid_t) {});
+    auto r = run_on_pty({"--demo", "status"}, [](minivmm::test::PtyProcess&) {});
     EXPECT_EQ(r.exit_code, 42) << r.output;
     EXPECT_TRUE(r.mode_restored);
 }
@@ -240,7 +201,7 @@ TEST(Console, FatalSignalRestoresTheTerminal) {
         std::string opts = std::getenv(var) ? std::getenv(var) : "";
         ::setenv(var, (opts + (opts.empty() ? "" : ":") + "handle_sigbus=0").c_str(), 1);
     }
-    auto r = run_on_pty({"--demo", "spin"}, [](int, pid_t pid) { ::kill(pid, SIGBUS); });
+    auto r = run_on_pty({"--demo", "spin"}, [](minivmm::test::PtyProcess& vm) { ::kill(vm.pid(), SIGBUS); });
     EXPECT_EQ(r.signal, SIGBUS);
     EXPECT_TRUE(r.mode_restored);
 }

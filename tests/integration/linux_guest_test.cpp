@@ -9,11 +9,6 @@
 // skips here, saying so, and tools/test runs it inside tools/kvm-in-qemu, whose emulated CPU
 // has AMD SVM. Needs the images (guest-images/build-kernel, build-initramfs, build-disk) and
 // e2fsprogs' debugfs.
-#include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -29,6 +24,7 @@
 
 #include "kvm_available.hpp"
 #include "linux_images.hpp"
+#include "pty_process.hpp"
 #include "run_process.hpp"
 
 namespace {
@@ -38,6 +34,7 @@ using minivmm::test::has;
 using minivmm::test::file_bytes;
 using minivmm::test::images_dir;
 using minivmm::test::ProcessResult;
+using minivmm::test::PtyProcess;
 using minivmm::test::run_process;
 
 // Lines of a Linux boot log that read like a fault of the VMM, and the ones we accept, each
@@ -229,58 +226,17 @@ TEST(LinuxGuest, RebootEndsTheVmWithZero) {
 // read back; Ctrl-a x quits with 130 and leaves the terminal as it was.
 TEST(LinuxGuest, TheSerialConsoleRunsAShellAndCtrlAXQuits) {
     REQUIRE_FULL_LINUX();
-    int master = -1, slave = -1;
-    ASSERT_EQ(::openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
-    termios before{};
-    ::tcgetattr(slave, &before);
-    const std::string kernel = (images_dir() / "kernel/bzImage").string();
-    const std::string rd = initrd();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setsid();
-        ::ioctl(slave, TIOCSCTTY, 0);
-        ::dup2(slave, 0);
-        ::dup2(slave, 1);
-        ::dup2(slave, 2);
-        ::execl(MINIVMM_BINARY, MINIVMM_BINARY, "--kernel", kernel.c_str(), "--initrd", rd.c_str(),
-                "--timeout", "120", "--cmdline", "console=ttyS0 minivmm.action=shell",
-                static_cast<char*>(nullptr));
-        ::_exit(127);
-    }
-    std::string output;
-    auto wait_for = [&](const std::string& text, int ms) {
-        const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-        while (!has(output, text) && std::chrono::steady_clock::now() < end) {
-            pollfd p{master, POLLIN, 0};
-            if (::poll(&p, 1, 100) <= 0) continue;
-            char buf[4096];
-            ssize_t n = ::read(master, buf, sizeof buf);
-            if (n > 0) output.append(buf, static_cast<size_t>(n));
-            else ::usleep(100'000);   // EIO once the child is gone: do not spin
-        }
-        return has(output, text);
-    };
-    EXPECT_TRUE(wait_for("starting a shell", 90000)) << output;
-    EXPECT_TRUE(wait_for("# ", 20000)) << output;
-    const char command[] = "echo hello-$((6*7))\r";
-    EXPECT_EQ(::write(master, command, sizeof command - 1), static_cast<ssize_t>(sizeof command - 1));
-    EXPECT_TRUE(wait_for("hello-42", 20000)) << output;
-    EXPECT_EQ(::write(master, "\x01x", 2), 2);
-    int status = 0;
-    for (int i = 0; i < 200 && ::waitpid(pid, &status, WNOHANG) == 0; ++i) wait_for("\x7f", 100);
-    if (::waitpid(pid, &status, WNOHANG) == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-        ADD_FAILURE() << "minivmm did not quit on Ctrl-a x: " << output;
-    }
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 130) << status << output;
-    termios after{};
-    ::tcgetattr(slave, &after);
-    EXPECT_EQ(before.c_lflag, after.c_lflag);
-    EXPECT_EQ(before.c_iflag, after.c_iflag);
-    EXPECT_EQ(before.c_oflag, after.c_oflag);
-    ::close(master);
-    ::close(slave);
+    PtyProcess vm({MINIVMM_BINARY, "--kernel", (images_dir() / "kernel/bzImage").string(),
+                   "--initrd", initrd(), "--timeout", "120", "--cmdline",
+                   "console=ttyS0 minivmm.action=shell"});
+    ASSERT_GT(vm.pid(), 0);
+    EXPECT_TRUE(vm.wait_for_output("starting a shell", 90000)) << vm.output();
+    EXPECT_TRUE(vm.wait_for_output("# ", 20000)) << vm.output();
+    EXPECT_TRUE(vm.type("echo hello-$((6*7))\r"));
+    EXPECT_TRUE(vm.wait_for_output("hello-42", 20000)) << vm.output();
+    EXPECT_TRUE(vm.type("\x01x"));
+    EXPECT_EQ(vm.finish(20), 130) << "minivmm did not quit on Ctrl-a x: " << vm.output();
+    EXPECT_TRUE(vm.mode_restored());
 }
 
 TEST(LinuxGuestLog, TheAllowListCatchesFaultsAndPassesWhatItExplains) {

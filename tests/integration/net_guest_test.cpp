@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <fcntl.h>
 #include <future>
 #include <linux/if_packet.h>
@@ -26,6 +30,8 @@
 #include "kvm_available.hpp"
 #include "run_process.hpp"
 #include "confined_build.hpp"
+#include "pty_process.hpp"
+#include "report_progress.hpp"
 
 namespace {
 
@@ -155,6 +161,20 @@ protected:
             << std::strerror(errno);
     }
 
+    // Injects `count` frames for the guest, frame `seq` of 60 + (seq * step) % 1455 bytes; returns
+    // them and their sequence numbers as the guest lists them ("0,1,...").
+    std::pair<std::vector<std::vector<uint8_t>>, std::string> inject_frames(uint32_t count,
+                                                                           uint32_t step) {
+        std::vector<std::vector<uint8_t>> sent;
+        std::string seqs;
+        for (uint32_t seq = 0; seq < count; ++seq) {
+            sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 60 + (seq * step) % 1455u));
+            inject(sent.back());
+            seqs += (seq ? "," : "") + std::to_string(seq);
+        }
+        return {sent, seqs};
+    }
+
     // Captures the guest's `count` frames (len=0 lengths) and checks every byte.
     void expect_guest_frames(uint32_t count) {
         const std::vector<uint8_t> broadcast(6, 0xff);
@@ -183,16 +203,43 @@ std::string hex32(uint32_t v) {
     return buf;
 }
 
+// CPU time (user + system, in clock ticks) of `pid`'s thread named `name`; -1 if none.
+long thread_cpu_ticks(pid_t pid, const std::string& name) {
+    const std::string task = "/proc/" + std::to_string(pid) + "/task/";
+    DIR* dir = ::opendir(task.c_str());
+    if (dir == nullptr) return -1;
+    long ticks = -1;
+    while (dirent* e = ::readdir(dir)) {
+        std::ifstream comm(task + e->d_name + "/comm");
+        std::string c;
+        if (!std::getline(comm, c) || c != name) continue;
+        std::ifstream stat(task + e->d_name + "/stat");
+        std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+        std::istringstream fields(text.substr(text.rfind(')') + 2));
+        std::string f;
+        long utime = 0, stime = 0;
+        for (int i = 3; i <= 15 && fields >> f; ++i) {   // fields 14 and 15 of stat(5)
+            if (i == 14) utime = std::stol(f);
+            if (i == 15) stime = std::stol(f);
+        }
+        ticks = utime + stime;
+    }
+    ::closedir(dir);
+    return ticks;
+}
+
+// What the guest prints when it received `sent` (sequence numbers `seqs`) intact and in order.
+std::string rx_line(const std::vector<std::vector<uint8_t>>& sent, const std::string& seqs) {
+    size_t bytes = 0;
+    for (const auto& f : sent) bytes += f.size();
+    return "VNET-RX frames=" + std::to_string(sent.size()) + " bad=0 other=0 bytes=" +
+           std::to_string(bytes) + " fnv=" + hex32(fnv1a(sent)) + " seqs=" + seqs + "\n";
+}
+
 TEST_F(NetGuestTest, GuestFramesReachTheTapAndInjectedFramesReachTheGuest) {
     auto vm = start_guest("tx=16 len=0 rx=16");
     expect_guest_frames(16);   // the guest is up, with its receive buffers posted
-    std::vector<std::vector<uint8_t>> sent;
-    std::string seqs;
-    for (uint32_t seq = 0; seq < 16; ++seq) {
-        sent.push_back(test_frame(MAC, PEER, HOST_TYPE, seq, 60 + (seq * 97u) % 1455u));
-        inject(sent.back());
-        seqs += (seq ? "," : "") + std::to_string(seq);
-    }
+    const auto [sent, seqs] = inject_frames(16, 97);
     auto r = vm.get();
     ASSERT_FALSE(r.timed_out) << r.out << r.err;
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -200,10 +247,7 @@ TEST_F(NetGuestTest, GuestFramesReachTheTapAndInjectedFramesReachTheGuest) {
     EXPECT_NE(r.out.find("VNET-TX sent=16\n"), std::string::npos) << r.out;
     size_t bytes = 0;
     for (const auto& f : sent) bytes += f.size();
-    EXPECT_NE(r.out.find("VNET-RX frames=16 bad=0 other=0 bytes=" + std::to_string(bytes) +
-                         " fnv=" + hex32(fnv1a(sent)) + " seqs=" + seqs + "\n"),
-              std::string::npos)
-        << r.out;
+    EXPECT_NE(r.out.find(rx_line(sent, seqs)), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("VNET-OK\n"), std::string::npos) << r.out;
     size_t tx_bytes = 0;
     for (uint32_t seq = 0; seq < 16; ++seq) tx_bytes += guest_len(seq);
@@ -319,6 +363,40 @@ TEST_F(NetGuestTest, ATapDeletedAndCreatedAgainTakesTheLinkDownAndUpAndTrafficRe
     EXPECT_NE(r.err.find("    link back (tap attached again): 1\n"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("    tx tap gone: "), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("seccomp"), std::string::npos) << r.err;   // the filters allowed it
+}
+
+// Pause (Ctrl-a p on a terminal) while frames arrive on the tap: they wait there, and two state
+// reports a second apart show the rings unmoved; after the resume the guest receives every
+// frame intact and in order, and exits 0.
+TEST_F(NetGuestTest, PausedCardTakesNoFrameAndLosesNoneAfterResume) {
+    minivmm::test::PtyProcess vm(
+        {IP, "netns", "exec", ns_, MINIVMM_BINARY, "--kernel", MINIVMM_NET_GUEST, "--mem", "64M",
+         "--net", std::string("tap=") + TAP + ",mac=" + MAC_TEXT, "--timeout", "60", "--cmdline",
+         "acpi=off tx=16 len=0 rx=16 rxticks=200000000000"});
+    ASSERT_GT(vm.pid(), 0);
+    expect_guest_frames(16);   // up, with its receive buffers posted
+    ASSERT_TRUE(vm.type("\x01p"));
+    ASSERT_TRUE(vm.wait_for_output("minivmm: paused", 5000)) << vm.output();
+    const auto [sent, seqs] = inject_frames(16, 131);
+    const std::string first = minivmm::test::progress_now(vm);
+    const long io_before = thread_cpu_ticks(vm.pid(), "io");
+    vm.read_for(1000);
+    const long io_after = thread_cpu_ticks(vm.pid(), "io");
+    const std::string second = minivmm::test::progress_now(vm);
+    ASSERT_GE(io_before, 0) << "no thread named io in minivmm";
+    // The tap stays readable all along: a device still watching it would spin the I/O thread.
+    EXPECT_LT(io_after - io_before, ::sysconf(_SC_CLK_TCK) / 10) << "the I/O thread was busy";
+    EXPECT_NE(first.find("  queue 1: size "), std::string::npos) << vm.output();
+    EXPECT_EQ(first, second) << "the card or the guest moved while paused";
+    EXPECT_EQ(vm.output().find("VNET-RX"), std::string::npos) << vm.output();
+    ASSERT_TRUE(vm.type("\x01p"));
+    ASSERT_TRUE(vm.wait_for_output("minivmm: resumed", 5000)) << vm.output();
+    EXPECT_EQ(vm.finish(60), 0) << vm.output();
+    // The terminal turns "\n" into "\r\n".
+    std::string want = rx_line(sent, seqs);
+    want.insert(want.size() - 1, "\r");
+    EXPECT_NE(vm.output().find(want), std::string::npos) << vm.output();
+    EXPECT_NE(vm.output().find("VNET-OK"), std::string::npos) << vm.output();
 }
 
 } // namespace

@@ -106,6 +106,12 @@ Result<void> Vcpu::set_mp_state(uint32_t state) {
     return {};
 }
 
+Result<void> Vcpu::kvmclock_ctrl() {
+    if (::ioctl(fd_.get(), KVM_KVMCLOCK_CTRL, 0) < 0)
+        return sys_error(ErrorCode::Host, fmt::format("KVM_KVMCLOCK_CTRL on vCPU {}", index_));
+    return {};
+}
+
 Result<uint32_t> Vcpu::get_mp_state() const {
     kvm_mp_state mp{};
     if (::ioctl(fd_.get(), KVM_GET_MP_STATE, &mp) < 0)

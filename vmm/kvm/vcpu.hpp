@@ -45,6 +45,10 @@ public:
     // KVM_SET_MP_STATE: KVM_MP_STATE_RUNNABLE, or KVM_MP_STATE_UNINITIALIZED for an AP that
     // waits for INIT/SIPI.
     Result<void> set_mp_state(uint32_t state);
+    // KVM_KVMCLOCK_CTRL: tells the guest (through its kvmclock page) that the host paused this
+    // vCPU, so its soft-lockup watchdog does not take the pause for a hang. EINVAL when the
+    // guest has not enabled kvmclock (a bare-metal demo): nothing to tell.
+    Result<void> kvmclock_ctrl();
     // KVM_GET_MP_STATE: runnable, halted, waiting for INIT/SIPI (KVM_MP_STATE_*).
     Result<uint32_t> get_mp_state() const;
     // KVM_GET_VCPU_EVENTS: pending or injected exceptions, interrupts and NMIs.

@@ -44,6 +44,9 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     std::unique_ptr<Machine> m(new Machine(config, std::move(*memory),
                                            new VmControl(std::move(*done)), std::move(*loop)));
     m->plan_ = std::move(*plan);
+    auto channel = ControlChannel::create();
+    if (!channel) return channel.error();
+    m->channel_ = std::move(*channel);
     MINIVMM_TRY(m->prepare_devices());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     return m;
@@ -117,9 +120,11 @@ Result<void> Machine::add_serial() {
     for (const DeviceOption& d : config_.devices)
         if (d.args->takes_stdin()) return {};
     VmControl* control = control_.get();
-    return console_->connect_input(*loop_, *serial, [control] {
-        control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"});
-    });
+    ControlChannel* channel = channel_.get();
+    return console_->connect_input(
+        *loop_, *serial,
+        [control] { control->finish({Ending::ConsoleQuit, 0, "stopped by Ctrl-a x on the console"}); },
+        [channel] { (void)channel->post(Command::TogglePause); });   // answered on stderr
 }
 
 // The ways a guest asks to end: the i8042 reset command (Linux reboot=k) and the ACPI registers
@@ -159,6 +164,7 @@ Result<void> Machine::add_vcpus() {
     auto cpuid = supported_cpuid(*kvm_);
     if (!cpuid) return cpuid.error();
     const bool tsc_deadline = kvm_->check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+    const bool kvmclock_ctrl = kvm_->check_extension(KVM_CAP_KVMCLOCK_CTRL) > 0;
     for (uint32_t i = 0; i < config_.cpus; ++i) {
         auto vcpu = vm_->create_vcpu(*kvm_, i);
         if (!vcpu) return vcpu.error();
@@ -189,7 +195,7 @@ Result<void> Machine::add_vcpus() {
         }
         vcpus_.push_back(std::make_unique<VcpuLoop>(std::move(*vcpu), pio_, mmio_, *control_,
                                                     LoopOptions{config_.trace_exits, config_.stats,
-                                                                plan_.irqchip}));
+                                                                plan_.irqchip, kvmclock_ctrl}));
     }
     return {};
 }
@@ -252,7 +258,7 @@ Result<Outcome> Machine::run() {
     // Named for top -H, perf and the benchmarks (they tell vCPU time from device time); set
     // from this thread, before its own filter, since naming another thread writes to /proc.
     pthread_setname_np(io_thread.native_handle(), "io");
-    std::vector<std::thread> threads;
+    std::vector<std::thread>& threads = vcpu_threads_;
     for (auto& v : vcpus_) {
         threads.emplace_back([&v, f, &confine] {
             if (confine(f ? &f->vcpu : nullptr)) v->run();
@@ -270,17 +276,21 @@ Result<Outcome> Machine::run() {
     };
 
     // Wait for the first ending: the VM itself, a stop signal, or the timeout.
-    pollfd fds[2] = {{control_->done_fd(), POLLIN, 0}, {signal_fd.get(), POLLIN, 0}};
+    pollfd fds[3] = {{control_->done_fd(), POLLIN, 0},
+                     {signal_fd.get(), POLLIN, 0},
+                     {channel_->fd(), POLLIN, 0}};
     const int64_t deadline_ms = static_cast<int64_t>(config_.timeout_seconds) * 1000;
     while (!control_->finished()) {
         int timeout_ms = -1;   // what is left of --timeout (SIGUSR2 wakes the wait early)
         if (deadline_ms > 0)
             timeout_ms = static_cast<int>(std::max<int64_t>(
                 0, deadline_ms - static_cast<int64_t>(seconds_since_start() * 1000)));
-        int n = ::poll(fds, 2, timeout_ms);
+        int n = ::poll(fds, 3, timeout_ms);
         if (n == 0) {
             control_->finish({Ending::Timeout, 0,
                               fmt::format("timeout: stopped after {} s", config_.timeout_seconds)});
+        } else if (n > 0 && (fds[2].revents & POLLIN)) {
+            channel_->run_pending([this](Command command) { return execute(command); });
         } else if (n > 0 && (fds[1].revents & POLLIN)) {
             signalfd_siginfo info{};
             if (::read(signal_fd.get(), &info, sizeof info) != sizeof info) continue;
@@ -294,6 +304,7 @@ Result<Outcome> Machine::run() {
                               term ? "stopped by SIGTERM" : "stopped by SIGINT"});
         }
     }
+    channel_->close();   // nothing more runs on this loop: later commands are refused
     // A stop from outside (the guest did not end by itself): say where everything was, while
     // the vCPU threads still answer.
     const Ending ending = control_->outcome().ending;

@@ -21,6 +21,7 @@
 #include "legacy/serial.hpp"
 #include "machine/address_explainer.hpp"
 #include "machine/config.hpp"
+#include "machine/control_channel.hpp"
 #include "machine/exit_stats.hpp"
 #include "machine/machine_plan.hpp"
 #include "machine/memory_map.hpp"
@@ -51,6 +52,8 @@ public:
     // Merged exit statistics of all vCPUs (after run()).
     const ExitStats& stats() const { return stats_; }
     const GuestMemory& memory() const { return memory_; }
+    // Where other threads post commands for the main loop (run()); valid from create() on.
+    ControlChannel& control_channel() { return *channel_; }
 
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
@@ -89,6 +92,12 @@ private:
     Result<void> load_symbols(std::span<const uint8_t> kernel_file);
     // state_report.cpp: what every vCPU and device is doing, `seconds` into the run.
     std::string state_report(std::vector<std::thread>& threads, double seconds);
+    // machine_pause.cpp, on the main loop while run() waits: one command of the control
+    // channel; pause parks every vCPU (kicked out of KVM_RUN) and then pauses every device,
+    // resume does the reverse and has every queue looked at again.
+    Reply execute(Command command);
+    Reply pause();
+    Reply resume();
 
     MachineConfig config_;
     MachinePlan plan_;         // made in step 1 from config_; the guest's description uses it
@@ -96,6 +105,9 @@ private:
     std::optional<Vm> vm_;
     GuestMemory memory_;
     std::unique_ptr<VmControl> control_;
+    std::unique_ptr<ControlChannel> channel_;   // commands for the main loop (run())
+    std::vector<std::thread> vcpu_threads_;    // run(): one per vcpus_ entry
+    bool paused_ = false;                       // main loop only: Machine::pause() done
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     // Each virtio device's wake-ups on loop_: declared after it and before the buses (which
     // own the devices that point at them), so they go after the devices and before the loop.

@@ -39,7 +39,8 @@ Serial16550::OutputSink SerialConsole::sink() {
 }
 
 Result<void> SerialConsole::connect_input(EventLoop& loop, Serial16550& serial,
-                                          std::function<void()> on_quit) {
+                                          std::function<void()> on_quit,
+                                          std::function<void()> on_pause) {
     if (config_.kind != SerialConfig::Kind::Stdio) return {};
     if (::fcntl(STDIN_FILENO, F_GETFD) < 0) return {};   // started with stdin closed: no input
     auto terminal = TerminalGuard::make_raw(STDIN_FILENO);
@@ -48,6 +49,7 @@ Result<void> SerialConsole::connect_input(EventLoop& loop, Serial16550& serial,
     SerialInput::Options options;
     options.escape = terminal_->active();   // Ctrl-a sequences only from a terminal
     options.on_quit = std::move(on_quit);
+    options.on_pause = std::move(on_pause);
     auto input = SerialInput::create(loop, STDIN_FILENO, serial, std::move(options));
     if (!input) return input.error().with_context("serial input from stdin");
     input_ = std::move(*input);

@@ -32,8 +32,9 @@ public:
     // end: everything the guest sent, waiting a moment for a slow reader.
     void flush_at_exit() { output_->flush_at_exit(); }
     // Step 3: for stdio, reads stdin into `serial` on `loop`; if stdin is a terminal, makes it
-    // raw and calls `on_quit` on Ctrl-a x.
-    Result<void> connect_input(EventLoop& loop, Serial16550& serial, std::function<void()> on_quit);
+    // raw and calls `on_quit` on Ctrl-a x and `on_pause` on Ctrl-a p (on the loop thread).
+    Result<void> connect_input(EventLoop& loop, Serial16550& serial, std::function<void()> on_quit,
+                               std::function<void()> on_pause);
     // After the run: a warning if output was dropped; the counters when `stats`.
     void report(bool stats) const;
     // "N bytes out, N dropped; N bytes in", for hang reports.

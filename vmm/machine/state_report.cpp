@@ -17,7 +17,9 @@ constexpr std::chrono::milliseconds ANSWER_WAIT{1000};
 
 std::string Machine::state_report(std::vector<std::thread>& threads, double seconds) {
     console_->flush();   // the guest's output so far comes before the report (and is counted)
-    std::string out = fmt::format("state after {:.1f} s:\n", seconds);
+    std::string out = fmt::format("state after {:.1f} s:\nmachine: {}\n", seconds,
+                                  paused_ ? "paused (Ctrl-a p or a resume command continues it)"
+                                          : "running");
     for (size_t i = 0; i < vcpus_.size() && i < threads.size(); ++i) {
         auto state = vcpus_[i]->request_state(
             threads[i].native_handle(), ANSWER_WAIT);

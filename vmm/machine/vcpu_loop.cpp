@@ -1,5 +1,6 @@
 #include "machine/vcpu_loop.hpp"
 
+#include <cerrno>
 #include <csignal>
 #include <ctime>
 #include <string>
@@ -89,6 +90,10 @@ void VcpuLoop::run() noexcept {
     last_exit_ms_.store(coarse_now_ms(), std::memory_order_relaxed);
     while (!control_.finished()) {
         if (state_wanted_.load(std::memory_order_acquire)) answer_state_request();
+        if (pause_wanted_.load(std::memory_order_acquire)) {
+            hold_paused();
+            continue;   // the VM may have ended meanwhile
+        }
         uint64_t t0 = options_.stats ? now_ns() : 0;
         in_kvm_run_.store(true, std::memory_order_relaxed);
         auto exit = vcpu_.run();
@@ -132,6 +137,53 @@ void VcpuLoop::park() {
             state_cv_.wait(lock);
         }
     }
+}
+
+void VcpuLoop::request_pause() {
+    std::lock_guard lock(state_mutex_);
+    pause_wanted_.store(true, std::memory_order_seq_cst);
+}
+
+void VcpuLoop::request_resume() {
+    {
+        std::lock_guard lock(state_mutex_);
+        pause_wanted_.store(false, std::memory_order_seq_cst);
+    }
+    state_cv_.notify_all();
+}
+
+bool VcpuLoop::wait_parked(std::chrono::milliseconds wait) {
+    std::unique_lock lock(state_mutex_);
+    return state_cv_.wait_for(lock, wait, [&] { return parked_ || control_.finished(); });
+}
+
+// Outside KVM_RUN, on the vCPU's thread. The kvmclock flag makes the guest's watchdogs skip
+// the time spent here (kvmtool does the same on pause). The VM's stop sets the finished flag
+// and then calls release(), which takes state_mutex_ and wakes us, so the wait cannot miss it.
+void VcpuLoop::hold_paused() {
+    if (options_.kvmclock_ctrl) {
+        auto r = vcpu_.kvmclock_ctrl();
+        if (!r && r.error().sys_errno() != EINVAL)   // EINVAL: the guest has no kvmclock
+            log(LogLevel::Warn, "{}", r.error().message());
+    }
+    std::unique_lock lock(state_mutex_);
+    parked_ = true;
+    state_cv_.notify_all();
+    for (;;) {
+        if (state_request_ > state_answered_) {
+            lock.unlock();
+            answer_state_request();
+            lock.lock();
+        } else if (!pause_wanted_.load(std::memory_order_relaxed) || control_.finished() ||
+                   released_) {
+            break;
+        } else {
+            state_cv_.wait(lock);
+        }
+    }
+    parked_ = false;
+    // The pause's kick set immediate_exit; a stop that came meanwhile keeps it.
+    if (!control_.finished()) __atomic_store_n(&vcpu_.run_page()->immediate_exit, 0, __ATOMIC_RELEASE);
 }
 
 void VcpuLoop::release() {

@@ -23,6 +23,7 @@ struct LoopOptions {
     bool trace_exits = false;
     bool stats = false;
     bool irqchip = false;   // the in-kernel LAPIC exists (its state goes into hang reports)
+    bool kvmclock_ctrl = false;   // KVM_CAP_KVMCLOCK_CTRL: tell the guest about pauses
 };
 
 class VcpuLoop {
@@ -45,6 +46,15 @@ public:
     // exit handler). A running guest goes on afterwards.
     std::optional<Result<VcpuState>> request_state(pthread_t thread, std::chrono::milliseconds wait);
 
+    // Pausing (Machine::pause), from another thread. request_pause(), then kick(): the vCPU
+    // leaves KVM_RUN, tells the guest it is paused (KVM_KVMCLOCK_CTRL when `kvmclock_ctrl`)
+    // and parks, answering state requests, until request_resume() or the VM's end.
+    // wait_parked() waits up to `wait` for it to be parked (or ended); false if it was not.
+    void request_pause();
+    bool wait_parked(std::chrono::milliseconds wait);
+    void request_resume();
+    bool paused() const { return pause_wanted_.load(std::memory_order_acquire); }
+
     Vcpu& vcpu() { return vcpu_; }
     // The vCPU whose run() is on the calling thread (nullptr elsewhere): a port handler that
     // needs the vCPU that wrote it (the explain port reads its registers) finds it here.
@@ -59,6 +69,7 @@ private:
     void fatal(Ending ending, const VcpuExit& exit);
     void answer_state_request();
     void park();
+    void hold_paused();
 
     Vcpu vcpu_;
     const Bus& pio_;
@@ -82,6 +93,10 @@ private:
     uint64_t state_answered_ = 0;
     std::optional<Result<VcpuState>> state_;
     bool released_ = false;
+    // Pausing: the request is written under state_mutex_ (read without it at each loop turn);
+    // `parked_` (guarded by state_mutex_) says the thread is in hold_paused().
+    std::atomic<bool> pause_wanted_{false};
+    bool parked_ = false;
 };
 
 } // namespace minivmm

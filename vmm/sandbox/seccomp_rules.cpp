@@ -79,6 +79,8 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU, EQ, 1, KVM_GET_LAPIC, "state reports: the local APIC"},
     {"ioctl", VCPU, EQ, 1, GET_MSRS, "state reports: TSC and TSC-deadline MSRs"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_TSC_KHZ, "state reports: the TSC-deadline timer in us"},
+    {"ioctl", VCPU, EQ, 1, KVM_KVMCLOCK_CTRL,
+     "Machine::pause: each vCPU, parked, tells its guest it was paused (kvmclock)"},
     {"ioctl", VCPU | IO, EQ, 1, KVM_IRQ_LINE,
      "KvmIrqLine::set_level: a device raises or lowers a level-triggered line"},
     // --- taps ------------------------------------------------------------------------------

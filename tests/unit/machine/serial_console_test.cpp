@@ -44,7 +44,7 @@ TEST(SerialConsole, NonStdioFormsReadNoInput) {
     for (auto kind : {SerialConfig::Kind::None, SerialConfig::Kind::File}) {
         auto console = SerialConsole::open({kind, "/dev/null"});
         ASSERT_TRUE(console);
-        EXPECT_TRUE((*console)->connect_input(**loop, serial, [] {}));
+        EXPECT_TRUE((*console)->connect_input(**loop, serial, [] {}, [] {}));
         EXPECT_EQ((*loop)->run_once(20), 0) << "nothing watched";
     }
 }

@@ -50,6 +50,13 @@ struct Rig {
         return a;
     }
     std::string out() const { return {host->out.begin(), host->out.end()}; }
+    // `text` sent to a host end with room for one byte: the device holds the chain.
+    void hold_output(const std::string& text) {
+        host->room = 1;
+        send(text, {text.size()});
+        tx.publish();
+        device->process_queue(ctx, TX);
+    }
 
     GuestMemory mem;
     test::GuestDriver rx, tx;
@@ -236,14 +243,26 @@ TEST(ConsoleDevice, AReceiveChainWithoutWritableBytesCompletesEmptyAndTakesNoInp
 
 TEST(ConsoleDevice, ResetForgetsTheHeldChainAndStopsWatching) {
     Rig rig;
-    rig.host->room = 1;
-    rig.send("abc", {3});
-    rig.tx.publish();
-    rig.device->process_queue(rig.ctx, TX);
+    rig.hold_output("abc");
     ASSERT_TRUE(rig.device->holding_output());
     rig.device->reset();
     EXPECT_FALSE(rig.device->holding_output());
     EXPECT_TRUE(rig.host->detached);
+}
+
+TEST(ConsoleDevice, PauseStopsWatchingAndKeepsTheHeldChainResumeWatchesAgain) {
+    Rig rig;
+    rig.hold_output("abc");
+    ASSERT_TRUE(rig.host->want_output);
+    rig.device->pause(rig.ctx);
+    EXPECT_TRUE(rig.host->detached) << "a paused device still watches its host end";
+    EXPECT_TRUE(rig.device->holding_output());
+    rig.host->want_output = false;
+    rig.device->resume(rig.ctx);
+    EXPECT_TRUE(rig.host->want_output) << "resume did not ask for room on the host end again";
+    rig.host->room = 100;
+    rig.device->process_backend(rig.ctx);
+    EXPECT_EQ(rig.out(), "abc");
 }
 
 } // namespace

@@ -41,6 +41,16 @@ TEST(ConsoleEscape, CtrlAXQuits) {
     EXPECT_FALSE(e.pending_escape());
 }
 
+TEST(ConsoleEscape, CtrlAPIsCountedEachTimeAndFilteringGoesOn) {
+    ConsoleEscape e;
+    EXPECT_EQ(e.feed(CTRL_A), Action::Swallow);
+    EXPECT_EQ(e.feed('p'), Action::Pause);
+    auto r = filter(e, "a\x01pb\x01pc");
+    EXPECT_EQ(r.result.pauses, 2u);
+    EXPECT_EQ(r.forwarded, "abc");
+    EXPECT_NE(std::string(ConsoleEscape::HELP).find("C-a p"), std::string::npos);
+}
+
 TEST(ConsoleEscape, QuitStopsFilteringAndKeepsEarlierBytes) {
     ConsoleEscape e;
     auto r = filter(e, "ab\x01xcd");

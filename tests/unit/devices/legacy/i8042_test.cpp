@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/state_reader.hpp"
+#include "base/state_writer.hpp"
 #include "bus/bus.hpp"
 
 namespace minivmm {
@@ -159,6 +161,54 @@ TEST(I8042, UnknownCommandsAreIgnored) {
     for (int cmd = 0x80; cmd < 0xa0; ++cmd) c.out(STATUS, static_cast<uint8_t>(cmd));
     EXPECT_EQ(c.in(STATUS) & OBF, 0);
     EXPECT_EQ(c.resets, 0);
+}
+
+// Saved mid-conversation (replies queued, the AUX port disabled, a CTR write waiting for its
+// data byte) and restored into a fresh controller, which carries on the same conversation.
+TEST(I8042, StateRoundTripsIntoAFreshControllerWhichCarriesOn) {
+    Controller a;
+    a.out(STATUS, 0xa7);   // AUX disable
+    a.out(STATUS, 0xaa);   // self test: 0x55 queued
+    a.out(STATUS, 0xd3);   // AUX loop: the next data byte comes back as AUX data
+    a.out(DATA, 0x42);
+    a.out(STATUS, 0x60);   // CTR write, its data byte still to come
+    StateWriter w;
+    a.dev->save_state(w);
+    const auto bytes = w.take();
+    Controller b;
+    StateReader r(bytes);
+    ASSERT_TRUE(b.dev->restore_state(r, 1));
+    StateWriter again;
+    b.dev->save_state(again);
+    EXPECT_EQ(again.bytes(), bytes);
+    EXPECT_EQ(b.dev->queued(), 2u);
+    EXPECT_EQ(b.in(STATUS) & (OBF | CMD | SYS), OBF | CMD | SYS);
+    EXPECT_EQ(b.in(DATA), 0x55);
+    EXPECT_EQ(b.in(STATUS) & AUX, AUX);
+    EXPECT_EQ(b.in(DATA), 0x42);
+    b.out(DATA, 0x07);    // the pending CTR write takes it
+    EXPECT_EQ(b.command(0x20), 0x07);
+}
+
+TEST(I8042, RestoreRefusesImpossibleStates) {
+    const std::vector<std::pair<const char*, std::vector<uint8_t>>> cases = {
+        {"truncated", {0x45, 0x03, 0x00, 0x00}},
+        {"too many replies", {0x45, 0x03, 0x00, 0x00, 17}},
+        {"aux flag 2", {0x45, 0x03, 0x00, 0x00, 1, 0x55, 2}},
+        {"pending 0xa8 takes no data", {0x45, 0x03, 0xa8, 0x00, 0}},
+        {"last-was-command 3", {0x45, 0x03, 0x00, 3, 0}},
+        {"bytes left over", {0x45, 0x03, 0x00, 0x00, 0, 9}},
+    };
+    for (const auto& [what, bytes] : cases) {
+        Controller c;
+        StateReader r(bytes);
+        EXPECT_FALSE(c.dev->restore_state(r, 1)) << what;
+        EXPECT_EQ(c.dev->queued(), 0u) << what;
+    }
+    Controller c;
+    const std::vector<uint8_t> good = {0x45, 0x03, 0x00, 0x00, 0};
+    StateReader v2(good);
+    EXPECT_FALSE(c.dev->restore_state(v2, 2)) << "a version this build does not know";
 }
 
 } // namespace

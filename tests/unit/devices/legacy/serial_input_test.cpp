@@ -194,6 +194,20 @@ TEST(SerialInput, EscapeQuitsAndKeepsEarlierBytes) {
     EXPECT_EQ(f.guest_read_all(), "ok\x01!");
 }
 
+TEST(SerialInput, EscapePauseCallsOnPauseEachTimeAndInputGoesOn) {
+    Fixture f;
+    int pauses = 0;
+    SerialInput::Options options;
+    options.escape = true;
+    options.on_pause = [&] { ++pauses; };
+    f.start(f.fds[0], options);
+    f.feed("a\x01pb\x01P");
+    f.settle();
+    EXPECT_EQ(pauses, 2);
+    EXPECT_FALSE(f.input->finished());
+    EXPECT_EQ(f.guest_read_all(), "ab");
+}
+
 TEST(SerialInput, WithoutEscapeCtrlAIsData) {
     Fixture f;
     f.start(f.fds[0]);

@@ -1,0 +1,62 @@
+// ControlChannel: commands into the main loop (Machine::run) from other threads: the console's
+// Ctrl-a p on the I/O thread today, the API thread later. post() queues a command and signals
+// an eventfd the main loop polls; the main loop runs the commands in order and answers each.
+// Signals reach the main loop through its signalfd and need no channel: a signal handler must
+// not post (post takes a mutex and allocates, neither async-signal-safe).
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "base/event_fd.hpp"
+#include "base/result.hpp"
+
+namespace minivmm {
+
+enum class Command {
+    Pause,         // every vCPU parked, every device paused
+    Resume,        // the reverse
+    TogglePause,   // Ctrl-a p: whichever of the two applies
+};
+
+struct Reply {
+    bool ok = true;
+    std::string message;   // one line: what happened, or why not
+};
+
+class ControlChannel {
+public:
+    static Result<std::unique_ptr<ControlChannel>> create();
+
+    // From any thread but the main loop's own (it would wait for itself): the future is ready
+    // once the main loop has run `command`. A caller that does not wait drops the future.
+    // After close() the answer comes at once: the VM has stopped.
+    std::future<Reply> post(Command command);
+    // Readable while commands wait (for poll).
+    int fd() const { return wake_.fd(); }
+    // The main loop: runs every waiting command through `execute`, in order, and answers it.
+    void run_pending(const std::function<Reply(Command)>& execute);
+    // The VM has ended: the commands still waiting, and any posted later, are refused.
+    void close();
+
+    ControlChannel(const ControlChannel&) = delete;
+    ControlChannel& operator=(const ControlChannel&) = delete;
+
+private:
+    explicit ControlChannel(EventFd wake) : wake_(std::move(wake)) {}
+
+    struct Pending {
+        Command command;
+        std::promise<Reply> reply;
+    };
+    EventFd wake_;
+    std::mutex mutex_;   // guards pending_ and closed_
+    std::deque<Pending> pending_;
+    bool closed_ = false;
+};
+
+} // namespace minivmm

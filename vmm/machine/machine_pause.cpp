@@ -1,0 +1,62 @@
+// Machine: pause and resume (the control channel's commands, run on the main loop). Pausing
+// parks the vCPUs first (no more register accesses or notifications from the guest), then
+// pauses each virtio device's core, which waits for a queue pass in progress: once pause()
+// returns, nothing touches guest memory and the guest makes no progress. The serial console
+// keeps reading stdin (Ctrl-a p must get through); what else is typed waits in the UART's FIFO.
+#include <cstdio>
+#include <unistd.h>
+
+#include "machine/machine.hpp"
+
+namespace minivmm {
+
+namespace {
+// How long a vCPU may take to park: it leaves KVM_RUN at once and an exit handler is short,
+// so a vCPU that does not answer in this time is stuck in minivmm (a state report says where).
+constexpr std::chrono::milliseconds PARK_WAIT{2000};
+} // namespace
+
+Reply Machine::execute(Command command) {
+    Reply reply;
+    switch (command) {
+    case Command::Pause: reply = pause(); break;
+    case Command::Resume: reply = resume(); break;
+    case Command::TogglePause: reply = paused_ ? resume() : pause(); break;
+    }
+    // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
+    // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.
+    const char* eol = ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
+    std::fprintf(stderr, "%sminivmm: %s%s", *eol == '\r' ? eol : "", reply.message.c_str(), eol);
+    return reply;
+}
+
+Reply Machine::pause() {
+    if (paused_) return {true, "already paused"};
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+        vcpus_[i]->request_pause();
+        vcpus_[i]->kick(vcpu_threads_[i].native_handle());
+    }
+    for (size_t i = 0; i < vcpus_.size(); ++i) {
+        if (vcpus_[i]->wait_parked(PARK_WAIT)) continue;
+        for (auto& v : vcpus_) v->request_resume();
+        return {false, fmt::format("pause failed: vcpu{} did not stop within {} ms (SIGUSR2 "
+                                   "shows where it is)", i, PARK_WAIT.count())};
+    }
+    for (const VirtioSlot& slot : virtio_slots_) slot.core->pause();
+    for (const auto& device : devices_) device->paused();   // e.g. the disks made durable
+    paused_ = true;
+    return {true, "paused (Ctrl-a p resumes)"};
+}
+
+Reply Machine::resume() {
+    if (!paused_) return {true, "not paused"};
+    for (const VirtioSlot& slot : virtio_slots_) slot.core->resume();
+    // Notifications that came while the devices were paused were dropped: every queue is
+    // looked at again on the I/O thread (a queue with nothing available costs one check).
+    for (const auto& fd : notify_fds_) fd->signal();
+    for (auto& v : vcpus_) v->request_resume();
+    paused_ = false;
+    return {true, "resumed"};
+}
+
+} // namespace minivmm
