@@ -188,7 +188,8 @@ protected:
 
     // The guest frame's sequence number (mode=relink frames, 60 bytes).
     static uint32_t seq_of(const std::vector<uint8_t>& f) {
-        return f[14] | f[15] << 8 | f[16] << 16 | uint32_t(f[17]) << 24;
+        return uint32_t{f[14]} | uint32_t{f[15]} << 8 | uint32_t{f[16]} << 16 |
+               uint32_t{f[17]} << 24;
     }
 
     std::string ns_;
