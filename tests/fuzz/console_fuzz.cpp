@@ -50,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     test::RecordingEventSources events;
     console::ConsoleDevice device(std::move(owned), events, tuning);
     test::FakeDeviceContext ctx(mem, 2, 64);
-    Ring rings[2] = {{test::GuestDriver(mem, qsize, GuestAddress(0x1000))},
-                     {test::GuestDriver(mem, qsize, GuestAddress(0x4000))}};
+    Ring rings[2] = {{test::GuestDriver(mem, qsize, GuestAddress(0x1000)), 0, 0, {}},
+                     {test::GuestDriver(mem, qsize, GuestAddress(0x4000)), 0, 0, {}}};
     for (size_t q = 0; q < 2; ++q) {
         rings[q].driver.configure(ctx.queue(q), 0);
         rings[q].writable_len.assign(qsize, 0);
