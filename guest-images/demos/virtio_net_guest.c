@@ -12,13 +12,7 @@
  *       (default 1526; smaller ones make the device merge buffers). bad=1 first sends a chain
  *       shorter than the vnet header and one longer than the largest frame (the device must drop
  *       both and still complete them). Ends with VNET-OK (status 0) or VNET-FAIL (status 1).
- *   mode=relink  sends a numbered 60-byte frame every gap=T ticks (default 2e7) while watching
- *       the link status (it negotiates VIRTIO_NET_F_STATUS) and the configuration-change
- *       interrupts (InterruptStatus bit 1, read by polling); prints each change as
- *         VNET-LINK down sent=S | VNET-LINK up sent=S    (S: frames sent so far)
- *       and, once the link went down and came back and after=N more frames (default 10) went
- *       out,  VNET-RELINK down=D up=U config_irqs=C sent=S ; then receives rx=M frames as
- *       mode=test does. Gives up (VNET-FAIL) after relinkticks=T ticks (default 1e11).
+ *   mode=relink  the link status watched while frames go out (virtio_net_relink.c).
  *   mode=txbench count=N len=L  prints VNET-GO, then keeps the transmit ring full until N
  *       frames are sent;
  *   mode=rxbench count=N  prints VNET-WAIT, waits for a byte on COM1 (the host fills the tap
@@ -27,20 +21,14 @@
  *         VNET-BENCH dir=tx|rx frames=N bytes=B ticks=T kicks=K
  *       (T: TSC ticks from the first frame offered to the last one completed), then wait
  *       lingerticks=T (default 5e8) before they exit, for the host to read the VMM's CPU times. */
-#include "virtio_guest.h"
+#include "net_guest.h"
 
-#define VIRTIO_NET_F_MAC (1ull << 5)
-#define VIRTIO_NET_F_MRG_RXBUF (1ull << 15)
-#define VIRTIO_NET_F_STATUS (1ull << 16)
-#define VIRTIO_NET_S_LINK_UP 1u
-#define STATUS_OFFSET 6u   /* struct virtio_net_config: mac[6], then status */
-#define HDR 12u            /* virtio_net_hdr_v1: VERSION_1 always has num_buffers */
 #define MAX_FRAME 65550u   /* minivmm's largest frame; one more byte is "too big" */
 #define QSIZE 256u
 #define TX_TYPE 0x88b5u    /* IEEE local experimental EtherTypes */
 #define RX_TYPE 0x88b6u
 
-static struct virtio_dev dev;
+struct virtio_dev dev;
 static struct virtq rxq, txq;
 static uint8_t mac[6];
 static uint8_t* rx_bufs;   /* QSIZE buffers of rx_size bytes, buffer i at head i */
@@ -48,7 +36,7 @@ static uint32_t rx_size;
 static uint8_t* tx_bufs;   /* QSIZE frames of HDR + 1514 bytes */
 static uint8_t frame[MAX_FRAME + HDR]; /* a received frame, reassembled */
 
-static void fail(const char* what) {
+void fail(const char* what) {
     put_str("VNET-FAIL ");
     put_str(what);
     put_str("\n");
@@ -89,7 +77,7 @@ static void refill(void) {
     virtq_kick(&rxq);
 }
 
-static void setup(int hold_driver_ok, uint64_t extra_features) {
+void setup(int hold_driver_ok, uint64_t extra_features) {
     if (virtio_find(VIRTIO_ID_NET, 0, &dev) != 0) fail("no virtio-net device on the command line (give acpi=off)");
     if (virtio_negotiate(&dev, VIRTIO_NET_F_MAC | VIRTIO_NET_F_MRG_RXBUF | VIRTIO_RING_F_EVENT_IDX |
                                    extra_features))
@@ -172,7 +160,7 @@ static uint32_t receive(int copy) {
 
 /* Sends frame `seq` of `len` bytes (broadcast) from buffer seq % QSIZE, reclaiming completions
  * before a buffer is reused; returns how many completions it took. */
-static uint32_t send_numbered(uint32_t seq, uint32_t len) {
+uint32_t send_numbered(uint32_t seq, uint32_t len) {
     static const uint8_t broadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     uint8_t* f = tx_bufs + (seq % QSIZE) * (HDR + 1514);
     uint32_t done = 0;
@@ -190,7 +178,7 @@ static uint32_t send_numbered(uint32_t seq, uint32_t len) {
 
 /* Receives `rx` frames of RX_TYPE (for at most rxticks=T ticks), checks them and prints
  * VNET-RX ...; VNET-FAIL when fewer came or one was wrong. */
-static void receive_and_check(uint32_t rx) {
+void receive_and_check(uint32_t rx) {
     uint32_t got = 0, bad = 0, other = 0, fnv = 2166136261u;
     uint64_t bytes = 0;
     static uint32_t seqs[64];
@@ -351,45 +339,6 @@ static void rxbench(void) {
     }
     if (got == count) last = rdtsc();
     report("rx", got, bytes, last - t0, rxq.kicks);
-    guest_exit(0);
-}
-
-static void relink_mode(void) {
-    setup(0, VIRTIO_NET_F_STATUS);
-    const uint64_t gap = cmdline_u64("gap", 20000000ull);
-    const uint64_t after = cmdline_u64("after", 10), budget = cmdline_u64("relinkticks", 100000000000ull);
-    uint32_t sent = 0, up_at = 0, down = 0, up = 0, config_irqs = 0;
-    int link = virtio_config_read8(&dev, STATUS_OFFSET) & VIRTIO_NET_S_LINK_UP;
-    if (!link) fail("the link is down at start");
-    put_str("VNET-RELINK-READY\n");
-    const uint64_t t0 = rdtsc();
-    for (uint64_t next = t0; !(up > 0 && sent - up_at >= after);) {
-        if (rdtsc() - t0 > budget) fail("the link did not go down and come back in time");
-        if (virtio_take_interrupts(&dev) & 2) ++config_irqs;
-        const int now = virtio_config_read8(&dev, STATUS_OFFSET) & VIRTIO_NET_S_LINK_UP;
-        if (now != link) {
-            link = now;
-            if (now) ++up, up_at = sent;
-            else ++down;
-            put_str(now ? "VNET-LINK up sent=" : "VNET-LINK down sent=");
-            put_u64(sent);
-            put_str("\n");
-        }
-        if (rdtsc() < next) continue;
-        send_numbered(sent++, 60);
-        next += gap;
-    }
-    put_str("VNET-RELINK down=");
-    put_u64(down);
-    put_str(" up=");
-    put_u64(up);
-    put_str(" config_irqs=");
-    put_u64(config_irqs);
-    put_str(" sent=");
-    put_u64(sent);
-    put_str("\n");
-    receive_and_check((uint32_t)cmdline_u64("rx", 0));
-    put_str("VNET-OK\n");
     guest_exit(0);
 }
 
