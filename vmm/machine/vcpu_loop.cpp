@@ -110,7 +110,7 @@ void VcpuLoop::run() noexcept {
         last_exit_ms_.store(exit_ms, std::memory_order_relaxed);
         const std::string* device = nullptr;
         bool go_on = handle(*exit, device);
-        history_.record(*exit, device, exit_ms);
+        if (go_on) history_.record(*exit, device, exit_ms);   // fatal() recorded an ending one
         if (options_.trace_exits)
             std::fprintf(stderr, "%s\n", format_exit_trace(vcpu_.index(), *exit, device).c_str());
         if (options_.stats) {
@@ -284,7 +284,7 @@ void VcpuLoop::fatal(Ending ending, const VcpuExit& exit) {
                            exit.raw_reason);
         break;
     }
-    // This exit is not in the history yet (it is recorded after its handler).
+    // This exit is not in the history yet (run() records the others after their handler).
     uint64_t now = coarse_now_ms();
     history_.record(exit, nullptr, now);
     std::string history = history_.format(vcpu_.index(), now);
