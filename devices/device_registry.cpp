@@ -38,7 +38,7 @@ Result<void> add_device_option(std::vector<DeviceOption>& options, std::string_v
         if (o.type == type) earlier.push_back(o.args);
     auto args = type->parse(text, earlier);
     if (!args) return args.error();
-    options.push_back({type, std::move(*args)});
+    options.push_back({type, std::move(*args), text});
     return {};
 }
 

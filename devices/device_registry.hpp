@@ -16,6 +16,7 @@ namespace minivmm {
 struct DeviceOption {
     const DeviceType* type = nullptr;
     std::shared_ptr<const DeviceArgs> args;
+    std::string text;   // the option's text as given ("vm.img,ro"), for descriptions (the API)
 };
 
 // Every device type, in virtio-mmio slot order: disks, then nets, then the others.

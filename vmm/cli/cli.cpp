@@ -117,6 +117,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                    "file:PATH (output only) or none");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
     app.add_option("--kvm", config.kvm_path, "The KVM device (default /dev/kvm)");
+    std::string api_socket;
+    auto* api = app.add_option("--api-socket", api_socket,
+                               "Serve the management API (a subset of Firecracker's REST API) on "
+                               "this unix socket; without --kernel or --demo, the VM waits for "
+                               "the API to configure and start it");
     bool seccomp_on = false;   // --seccomp: the default, accepted for scripts that name it
     auto* seccomp = app.add_flag("--seccomp", seccomp_on,
                                  sandbox::SECCOMP_BY_DEFAULT
@@ -136,6 +141,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         return Error(ErrorCode::Usage, e.what());
     }
     config.seccomp = seccomp_on || (sandbox::SECCOMP_BY_DEFAULT && !no_seccomp);
+    if (api->count() > 0) {
+        config.api_socket = api_socket;
+        config.start_from_api = !config.kernel && demo->count() == 0;
+        if (config.dump_dtb) return Error(ErrorCode::Usage, "--dump-dtb runs no VM: no --api-socket");
+    }
     if (version) {
         std::puts("minivmm " MINIVMM_VERSION);
         return std::optional<MachineConfig>();

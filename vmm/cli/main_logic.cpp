@@ -1,9 +1,11 @@
 // minivmm_main: parse, build, run, and map every ending to the documented exit code.
 #include <csignal>
 #include <cstdio>
+#include <string_view>
 
 #include "base/log.hpp"
 #include "cli/cli.hpp"
+#include "cli/run.hpp"
 #include "machine/machine.hpp"
 
 namespace minivmm {
@@ -18,11 +20,21 @@ int exit_code_for(const Error& error) {
     }
 }
 
+} // namespace
+
 int fail(const Error& error) {
     std::fputs(error_line(error).c_str(), stderr);
     return exit_code_for(error);
 }
-} // namespace
+
+int finish_run(const Result<Outcome>& outcome) {
+    if (!outcome) return fail(outcome.error());
+    if (is_clean_ending(outcome->ending))
+        log(LogLevel::Info, "{}", outcome->report);
+    else if (outcome->ending != Ending::GuestStatus)
+        std::fprintf(stderr, "minivmm: error: %s\n", outcome->report.c_str());
+    return outcome->process_exit_code();
+}
 
 std::string error_line(const Error& error) {
     std::string line = "minivmm: error: ";
@@ -47,6 +59,7 @@ int minivmm_main(int argc, char** argv) {
     sigaddset(&stop, SIGUSR2);   // the state report on request, also read from the signalfd
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
 
+    if (argc >= 2 && std::string_view(argv[1]) == "ctl") return ctl_main(argc - 2, argv + 2);
     auto config = parse_command_line(argc, argv);
     if (!config) return fail(config.error());
     if (!config->has_value()) return 0;
@@ -55,15 +68,10 @@ int minivmm_main(int argc, char** argv) {
         auto dumped = Machine::dump_device_tree(**config);
         return dumped ? 0 : fail(dumped.error());
     }
+    if ((*config)->api_socket) return run_with_api(**config);
     auto machine = Machine::create(**config);
     if (!machine) return fail(machine.error());
-    auto outcome = (*machine)->run();
-    if (!outcome) return fail(outcome.error());
-    if (is_clean_ending(outcome->ending))
-        log(LogLevel::Info, "{}", outcome->report);
-    else if (outcome->ending != Ending::GuestStatus)
-        std::fprintf(stderr, "minivmm: error: %s\n", outcome->report.c_str());
-    return outcome->process_exit_code();
+    return finish_run((*machine)->run());
 }
 
 } // namespace minivmm

@@ -36,6 +36,10 @@ struct MachineConfig {
     // thread for good, which an in-process caller (a test) must ask for explicitly.
     bool seccomp = false;
     SerialConfig serial;               // --serial
+    // --api-socket PATH: the management API (vmm/api). With neither --kernel nor --demo the
+    // VM waits for the API to configure and start it (start_from_api).
+    std::optional<std::string> api_socket;
+    bool start_from_api = false;
     // --disk, --net, --rng, ...: each type's in the order given (the plan orders them by
     // type, the registry's order, then by option within a type).
     std::vector<DeviceOption> devices;

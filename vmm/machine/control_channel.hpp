@@ -1,5 +1,5 @@
 // ControlChannel: commands into the main loop (Machine::run) from other threads: the console's
-// Ctrl-a p on the I/O thread today, the API thread later. post() queues a command and signals
+// Ctrl-a p on the I/O thread, the API thread's requests (vmm/api). post() queues a command and signals
 // an eventfd the main loop polls; the main loop runs the commands in order and answers each.
 // Signals reach the main loop through its signalfd and need no channel: a signal handler must
 // not post (post takes a mutex and allocates, neither async-signal-safe).
@@ -21,6 +21,7 @@ enum class Command {
     Pause,         // every vCPU parked, every device paused
     Resume,        // the reverse
     TogglePause,   // Ctrl-a p: whichever of the two applies
+    ResetLine,     // the API's SendCtrlAltDel: the i8042 reset line pulsed, the VM ends
 };
 
 struct Reply {

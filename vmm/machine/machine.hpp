@@ -3,6 +3,7 @@
 // stops every thread and returns how it ended.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +55,8 @@ public:
     const GuestMemory& memory() const { return memory_; }
     // Where other threads post commands for the main loop (run()); valid from create() on.
     ControlChannel& control_channel() { return *channel_; }
+    // Whether the VM is paused now (Machine::pause done, not yet resumed); from any thread.
+    bool paused() const { return paused_.load(); }
 
     Machine(const Machine&) = delete;
     Machine& operator=(const Machine&) = delete;
@@ -107,7 +110,7 @@ private:
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<ControlChannel> channel_;   // commands for the main loop (run())
     std::vector<std::thread> vcpu_threads_;    // run(): one per vcpus_ entry
-    bool paused_ = false;                       // main loop only: Machine::pause() done
+    std::atomic<bool> paused_{false};   // Machine::pause() done; written by the main loop only
     std::unique_ptr<EventLoop> loop_;   // the device thread's loop (ioeventfds, tap, stdin)
     // Each virtio device's wake-ups on loop_: declared after it and before the buses (which
     // own the devices that point at them), so they go after the devices and before the loop.

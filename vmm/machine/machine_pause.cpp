@@ -22,6 +22,13 @@ Reply Machine::execute(Command command) {
     case Command::Pause: reply = pause(); break;
     case Command::Resume: reply = resume(); break;
     case Command::TogglePause: reply = paused_ ? resume() : pause(); break;
+    case Command::ResetLine:
+        // What a guest's own reset through the i8042 ends in (a reboot ends minivmm), asked
+        // from outside: the API's SendCtrlAltDel. The guest is not asked to shut down; the
+        // disks are flushed at the end as for every ending.
+        control_->finish({Ending::Reboot, 0, "SendCtrlAltDel: the i8042 reset line; exiting"});
+        reply = {true, "reset line pulsed: the VM ends"};
+        break;
     }
     // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
     // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.

@@ -34,7 +34,7 @@ constexpr SyscallRule RULES[] = {
     {"sendto", ALL_THREADS, NONE, 0, 0,
      "guest serial output to a stdout that is a socket, sent with MSG_DONTWAIT, from the "
      "threads that write serial output"},
-    {"timerfd_settime", ALL_THREADS, NONE, 0, 0,
+    {"timerfd_settime", VM_THREADS, NONE, 0, 0,
      "SerialOutputBuffer's flush timer: started by the vCPU that buffers the first byte, "
      "stopped by the loop thread, either by a thread that flushes; a virtio device arms or "
      "disarms its timer (LoopEventSources) on the vCPU or I/O thread it runs on"},
@@ -48,15 +48,19 @@ constexpr SyscallRule RULES[] = {
      "disk image reads (FileBackend, virtio-blk); the explain port reads /proc/self/pagemap "
      "(opened before the filters) on the vCPU thread"},
     {"pwrite64", VCPU | IO, NONE, 0, 0, "disk image writes (FileBackend, virtio-blk)"},
-    {"fdatasync", ALL_THREADS, NONE, 0, 0,
+    {"fdatasync", VM_THREADS, NONE, 0, 0,
      "virtio-blk flush requests (FileBackend::flush, vCPU and I/O); at the end the main "
      "thread's Machine::flush_disks makes every writable disk durable (SIGTERM included)"},
     {"fallocate", VCPU | IO, NONE, 0, 0,
      "virtio-blk discard and write-zeroes (FileBackend: punch hole, zero range)"},
     {"getrandom", VCPU | IO, NONE, 0, 0, "virtio-rng requests (GetrandomSource)"},
-    {"accept4", VCPU | IO, NONE, 0, 0,
+    {"accept4", VCPU | IO | API, NONE, 0, 0,
      "virtio-console on a unix socket: SocketHost::poll accepts a waiting client when "
-     "the device wakes (I/O thread) or is activated (the driver's status write, a vCPU)"},
+     "the device wakes (I/O thread) or is activated (the driver's status write, a vCPU); the "
+     "API thread accepts its clients (ApiServer::serve)"},
+    {"unlink", API, NONE, 0, 0,
+     "the API thread removes its own socket file when the VM has ended (ApiServer, after "
+     "checking with lstat that the file is still the one it made)"},
     {"close", ALL_THREADS, NONE, 0, 0,
      "teardown closes every descriptor (main); a device reset may close its own"},
     {"newfstatat", ALL_THREADS, NONE, 0, 0,
@@ -157,6 +161,7 @@ const char* thread_kind_name(ThreadKind kind) {
     case MAIN: return "main";
     case VCPU: return "vcpu";
     case IO: return "io";
+    case API: return "api";
     }
     return "?";
 }

@@ -13,8 +13,10 @@ enum ThreadKind : uint8_t {
     MAIN = 1,   // waits for the ending, kicks and joins the others, tears down
     VCPU = 2,   // KVM_RUN loop and exit dispatch to the device models
     IO = 4,     // the EventLoop (epoll): queue notifications, tap, stdin
+    API = 8,    // --api-socket: the management API's server (vmm/api)
 };
-constexpr uint8_t ALL_THREADS = MAIN | VCPU | IO;
+constexpr uint8_t ALL_THREADS = MAIN | VCPU | IO | API;
+constexpr uint8_t VM_THREADS = MAIN | VCPU | IO;   // the threads of a Machine
 
 // An optional condition on one argument of the call.
 enum class ArgCheck : uint8_t {
