@@ -90,6 +90,17 @@ std::vector<std::string> option_parts(const std::string& text) {
     return parts;
 }
 
+// Firecracker's PUT of an id: a new one is added last, a known one replaced in its place.
+template <class Spec>
+void put_by_id(std::vector<Spec>& list, const Spec& item, std::string Spec::*id) {
+    for (Spec& o : list)
+        if (o.*id == item.*id) {
+            o = item;
+            return;
+        }
+    list.push_back(item);
+}
+
 uint64_t default_mem(const MachineConfig& c) {
     if (c.mem_size) return c.mem_size;
     return c.kernel || c.start_from_api ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
@@ -144,11 +155,7 @@ MaybeError VmResources::put_drive(std::string_view drive_id, const json& body) {
     API_TRY(unsupported(body, "rate_limiter"));
     API_TRY(unsupported(body, "socket"));
     const auto saved = drives_;
-    auto same = [&](const DriveSpec& o) { return o.drive_id == d.drive_id; };
-    if (auto it = std::find_if(drives_.begin(), drives_.end(), same); it != drives_.end())
-        *it = d;   // an update of an existing drive keeps its place
-    else
-        drives_.push_back(d);
+    put_by_id(drives_, d, &DriveSpec::drive_id);
     size_t roots = 0;
     for (const DriveSpec& o : drives_) roots += o.is_root_device ? 1 : 0;
     MaybeError error = roots > 1 ? bad("A root block device already exists") : check();
@@ -174,11 +181,7 @@ MaybeError VmResources::put_network_interface(std::string_view iface_id, const j
     API_TRY(unsupported(body, "rx_rate_limiter"));
     API_TRY(unsupported(body, "tx_rate_limiter"));
     const auto saved = nets_;
-    auto same = [&](const NetSpec& o) { return o.iface_id == n.iface_id; };
-    if (auto it = std::find_if(nets_.begin(), nets_.end(), same); it != nets_.end())
-        *it = n;
-    else
-        nets_.push_back(n);
+    put_by_id(nets_, n, &NetSpec::iface_id);
     MaybeError error = check();
     if (error) nets_ = saved;
     return error;
