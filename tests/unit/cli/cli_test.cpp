@@ -123,6 +123,22 @@ TEST(ParseCommandLine, DeviceOptionsComeFromTheRegistry) {
     EXPECT_FALSE(parse({"--net", "tap0", "--net", "tap0"}));   // a tap given twice
 }
 
+// --api-socket alone waits for the API to start the VM; with --demo or --kernel it starts at once.
+TEST(ParseCommandLine, ApiSocketAloneWaitsForTheApi) {
+    auto alone = parse({"--api-socket", "/tmp/vm.sock"});
+    ASSERT_TRUE(alone && alone->has_value());
+    EXPECT_EQ((*alone)->api_socket, "/tmp/vm.sock");
+    EXPECT_TRUE((*alone)->start_from_api);
+    auto demo = parse({"--demo", "hello", "--api-socket", "/tmp/vm.sock"});
+    ASSERT_TRUE(demo && demo->has_value());
+    EXPECT_FALSE((*demo)->start_from_api);
+    auto none = parse({});
+    ASSERT_TRUE(none && none->has_value());
+    EXPECT_FALSE((*none)->api_socket);
+    EXPECT_FALSE((*none)->start_from_api);
+    EXPECT_FALSE(parse({"--api-socket", "/tmp/vm.sock", "--dump-dtb", "/tmp/x.dtb"}));
+}
+
 // Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
 // --seccomp is still accepted (it names the default), and the two together are a usage error.
 TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {
