@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 #include "blk_pattern.hpp"
 #include "kvm_available.hpp"
 #include "pty_process.hpp"
@@ -22,6 +24,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::TempDir;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::progress_now;
 using minivmm::test::PtyProcess;
@@ -65,15 +68,6 @@ bool wait_for_socket(const fs::path& path, int timeout_ms) {
     return false;
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/minivmm-apit-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
-
 #define EXPECT_FAULT(answer, text)                                                                 \
     do {                                                                                           \
         const Answer a_ = (answer);                                                                \
@@ -85,7 +79,7 @@ struct TempDir {
 TEST(ApiSocket, EveryEndpointOnARunningGuestAndPauseStopsItsProgress) {
     REQUIRE_KVM();
     REQUIRE_CURL();
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     PtyProcess vm({MINIVMM_BINARY, "--demo", "spin", "--timeout", "60", "--api-socket", sock.string()});
     ASSERT_TRUE(vm.wait_for_output("spin demo: running", 10000)) << vm.output();
@@ -157,7 +151,7 @@ TEST(ApiSocket, AVmConfiguredAndStartedThroughTheApi) {
     REQUIRE_KVM();
     REQUIRE_CURL();
     using namespace minivmm::test::blk;
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     const fs::path image = dir.path / "disk.img";
     write_file(image, std::vector<uint8_t>(512 * 256, 0));
@@ -196,7 +190,7 @@ TEST(ApiSocket, AVmConfiguredAndStartedThroughTheApi) {
 
 TEST(ApiSocket, ALiveSocketIsNeverTakenOverAndSigtermEndsTheWait) {
     REQUIRE_KVM();
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     BackgroundProcess first({MINIVMM_BINARY, "--api-socket", sock.string()});
     ASSERT_TRUE(wait_for_socket(sock, 5000));

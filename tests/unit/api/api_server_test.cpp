@@ -14,19 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_dir.hpp"
+
 namespace minivmm::api {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/minivmm-api-XXXXXX";
-        path = ::mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using minivmm::test::TempDir;
 
 UniqueFd connect_to(const fs::path& path) {
     UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -67,7 +61,7 @@ struct Running {
 };
 
 TEST(ApiServer, ServesRequestsOnASocketOnlyItsOwnerCanUse) {
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     auto server = ApiServer::bind(sock);
     ASSERT_TRUE(server) << server.error().message();
@@ -99,7 +93,7 @@ TEST(ApiServer, ServesRequestsOnASocketOnlyItsOwnerCanUse) {
 }
 
 TEST(ApiServer, AStaleSocketIsReplacedAndOtherFilesAreNot) {
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     {   // a socket file nobody listens on, as a killed minivmm leaves it
         UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM, 0));
@@ -123,7 +117,7 @@ TEST(ApiServer, AStaleSocketIsReplacedAndOtherFilesAreNot) {
 }
 
 TEST(ApiServer, ConnectionsBeyondTheLimitWaitTheirTurn) {
-    TempDir dir;
+    TempDir dir("minivmm-api");
     const fs::path sock = dir.path / "api.sock";
     auto server = ApiServer::bind(sock);
     ASSERT_TRUE(server);
