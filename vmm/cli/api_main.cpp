@@ -89,7 +89,9 @@ int run_with_api(const MachineConfig& config) {
     std::thread api_thread([&server, &router, &filter] {
         // Confined from its first request: the thread reads clients' bytes.
         if (filter && !filter->load()) {
+            // Unconfined, no request is served: the whole process stops, as a SIGTERM does.
             std::fputs("minivmm: error: api: cannot load the seccomp filter\n", stderr);
+            ::kill(::getpid(), SIGTERM);
             return;
         }
         (*server)->serve([&router](const api::HttpRequest& r) { return router.handle(r); });
