@@ -6,6 +6,7 @@
 #include "block/block_registration.hpp"
 #include "console/console_registration.hpp"
 #include "net/net_registration.hpp"
+#include "p9/p9_registration.hpp"
 #include "rng/rng_registration.hpp"
 
 namespace minivmm {
@@ -17,6 +18,7 @@ const DeviceType* const TYPES[] = {
     &net::DEVICE_TYPE,
     &rng::DEVICE_TYPE,
     &console::DEVICE_TYPE,
+    &p9::DEVICE_TYPE,
 };
 } // namespace
 

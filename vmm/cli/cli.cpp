@@ -7,6 +7,7 @@
 #include "base/file.hpp"
 #include "demos.hpp"
 #include "memory/layout.hpp"
+#include "p9/p9_registration.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 namespace minivmm {
@@ -168,7 +169,10 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     }
     for (size_t i = 0; i < types.size(); ++i)
         for (const auto& text : device_texts[i])
-            MINIVMM_TRY(add_device_option(config.devices, types[i]->option, text));
+            // --share goes to MachineConfig::shares, where other code adds shares too.
+            MINIVMM_TRY(types[i] == &p9::DEVICE_TYPE
+                            ? p9::add_share(config.shares, text)
+                            : add_device_option(config.devices, types[i]->option, text));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

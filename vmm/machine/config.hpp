@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "device_registry.hpp"
+#include "p9/share_spec.hpp"
 
 namespace minivmm {
 
@@ -43,6 +44,9 @@ struct MachineConfig {
     // --disk, --net, --rng, ...: each type's in the order given (the plan orders them by
     // type, the registry's order, then by option within a type).
     std::vector<DeviceOption> devices;
+    // --share: host directories for the guest (virtio-9p), in order; other code may add its
+    // own (checked when the machine is planned). They follow the other devices' slots.
+    std::vector<p9::ShareSpec> shares;
 };
 
 } // namespace minivmm

@@ -5,6 +5,7 @@
 #include <linux/virtio_mmio.h>
 
 #include "memory/layout.hpp"
+#include "p9/p9_registration.hpp"
 
 namespace minivmm {
 
@@ -48,9 +49,13 @@ std::vector<acpi::VirtioMmioDeviceInfo> MachinePlan::virtio_mmio() const {
 
 Result<MachinePlan> plan_machine(const MachineConfig& config) {
     MachinePlan plan;
+    auto shares = p9::share_options(config.shares);   // the shares are virtio-9p devices
+    if (!shares) return shares.error();
+    std::vector<DeviceOption> options = config.devices;
+    options.insert(options.end(), shares->begin(), shares->end());
     for (const DeviceType* type : device_types()) {
         size_t index = 0;
-        for (const DeviceOption& o : config.devices)
+        for (const DeviceOption& o : options)
             if (o.type == type) MINIVMM_TRY(add_virtio(plan, *type, o.args, index++));
     }
     plan.irqchip = config.kernel.has_value() || !plan.virtio.empty();

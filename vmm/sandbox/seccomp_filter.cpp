@@ -97,17 +97,21 @@ Result<void> add_rule(scmp_filter_ctx ctx, const SyscallRule& rule) {
 
 } // namespace
 
-Result<SeccompFilter> SeccompFilter::build(ThreadKind kind) {
+Result<SeccompFilter> SeccompFilter::build(ThreadKind kind, Sharing sharing) {
     Context c{seccomp_init(SCMP_ACT_TRAP)};
     if (c.ctx == nullptr) return Error(ErrorCode::Host, "seccomp_init failed");
     // We set no_new_privs ourselves in load(), right before seccomp(2).
     int rc = seccomp_attr_set(c.ctx, SCMP_FLTATR_CTL_NNP, 0);
     if (rc < 0) return lib_error("seccomp_attr_set", rc);
     SeccompFilter filter(kind);
-    for (const auto& rule : seccomp_rules()) {
-        if ((rule.threads & kind) == 0) continue;
-        MINIVMM_TRY(add_rule(c.ctx, rule));
-        filter.syscalls_.emplace_back(rule.syscall);
+    for (auto rules : {seccomp_rules(), sharing == Sharing::HostDirectories
+                                            ? share_rules()
+                                            : std::span<const SyscallRule>()}) {
+        for (const auto& rule : rules) {
+            if ((rule.threads & kind) == 0) continue;
+            MINIVMM_TRY(add_rule(c.ctx, rule));
+            filter.syscalls_.emplace_back(rule.syscall);
+        }
     }
     std::sort(filter.syscalls_.begin(), filter.syscalls_.end());
     filter.syscalls_.erase(std::unique(filter.syscalls_.begin(), filter.syscalls_.end()),
@@ -159,12 +163,12 @@ Result<void> install_sigsys_handler() {
 
 namespace minivmm::sandbox {
 
-Result<ThreadFilters> ThreadFilters::build() {
+Result<ThreadFilters> ThreadFilters::build(Sharing sharing) {
     auto main = SeccompFilter::build(MAIN);
     if (!main) return main.error();
-    auto vcpu = SeccompFilter::build(VCPU);
+    auto vcpu = SeccompFilter::build(VCPU, sharing);
     if (!vcpu) return vcpu.error();
-    auto io = SeccompFilter::build(IO);
+    auto io = SeccompFilter::build(IO, sharing);
     if (!io) return io.error();
     MINIVMM_TRY(install_sigsys_handler());
     return ThreadFilters{std::move(*main), std::move(*vcpu), std::move(*io)};

@@ -36,7 +36,8 @@ class SeccompFilter {
 public:
     // Compiles the rules of `kind` (allow), everything else SECCOMP_RET_TRAP. Errors are
     // ErrorCode::Host (an unknown syscall name, libseccomp failing).
-    static Result<SeccompFilter> build(ThreadKind kind);
+    // With Sharing::HostDirectories, the share_rules() too.
+    static Result<SeccompFilter> build(ThreadKind kind, Sharing sharing = Sharing::None);
 
     // Loads the program into the calling thread (no_new_privs, then seccomp(2)); from now on
     // this thread and the threads it creates are confined. Makes no allocation, so it can run
@@ -72,7 +73,7 @@ struct ThreadFilters {
     SeccompFilter main, vcpu, io;
 
     // Compiles the three and installs the SIGSYS handler.
-    static Result<ThreadFilters> build();
+    static Result<ThreadFilters> build(Sharing sharing = Sharing::None);
 };
 
 } // namespace minivmm::sandbox

@@ -152,9 +152,36 @@ constexpr SyscallRule RULES[] = {
     {"exit", ALL_THREADS, NONE, 0, 0, "a thread returns from its function"},
     {"exit_group", ALL_THREADS, NONE, 0, 0, "the process ends (also the SIGSYS handler's _exit)"},
 };
+
+// The 9p server's calls (devices/p9, on the I/O thread, or a vCPU's when an exit lands in the
+// device). Every path it names is resolved inside a share by openat2 (RESOLVE_IN_ROOT or
+// RESOLVE_BENEATH, no symlinks); the *at calls name one component in a directory so resolved.
+constexpr SyscallRule SHARE_RULES[] = {
+    {"openat2", VCPU | IO, NONE, 0, 0,
+     "virtio-9p: every share path resolved inside its share (ShareRoot: RESOLVE_IN_ROOT or "
+     "RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS)"},
+    {"fstatfs", VCPU | IO, NONE, 0, 0, "virtio-9p: Tstatfs, and the pseudo-file-system checks"},
+    {"getdents64", VCPU | IO, NONE, 0, 0, "virtio-9p: Treaddir"},
+    {"lseek", VCPU | IO, NONE, 0, 0, "virtio-9p: Treaddir seeks to the client's offset"},
+    {"readlinkat", VCPU | IO, NONE, 0, 0, "virtio-9p: Treadlink"},
+    {"mkdirat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tmkdir (writable shares)"},
+    {"mknodat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tmknod of files, fifos, sockets"},
+    {"symlinkat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsymlink"},
+    {"linkat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tlink, never following a symlink"},
+    {"renameat", VCPU | IO, NONE, 0, 0, "virtio-9p: Trename, Trenameat"},
+    {"renameat2", VCPU | IO, NONE, 0, 0, "virtio-9p: Trename, where glibc uses renameat2"},
+    {"unlinkat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tunlinkat, Tremove"},
+    {"fchownat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr uid/gid on an O_PATH descriptor"},
+    {"fchmodat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr mode"},
+    {"utimensat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr times on an O_PATH descriptor"},
+    {"ftruncate", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr size"},
+    {"fsync", VCPU | IO, NONE, 0, 0, "virtio-9p: Tfsync"},
+};
 } // namespace
 
 std::span<const SyscallRule> seccomp_rules() { return RULES; }
+
+std::span<const SyscallRule> share_rules() { return SHARE_RULES; }
 
 const char* thread_kind_name(ThreadKind kind) {
     switch (kind) {

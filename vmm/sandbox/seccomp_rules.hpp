@@ -37,6 +37,11 @@ struct SyscallRule {
 // The whole table (seccomp_rules.cpp).
 std::span<const SyscallRule> seccomp_rules();
 
+// Whether the machine serves host directories (--share, virtio-9p): only then do the device
+// threads get share_rules(), the file-system calls of the 9p server (openat2 among them).
+enum class Sharing : uint8_t { None, HostDirectories };
+std::span<const SyscallRule> share_rules();
+
 const char* thread_kind_name(ThreadKind kind);
 
 } // namespace minivmm::sandbox
