@@ -96,5 +96,29 @@ TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
     }
 }
 
+// The 9p server's file-system calls (openat2 among them) reach the device threads only in a
+// machine that shares host directories; the main thread never gets them.
+TEST(SeccompRules, ShareRulesAreAddedOnlyForSharesAndOnlyToTheDeviceThreads) {
+    const std::vector<std::string> share = {
+        "fchmodat", "fchownat", "fstatfs",   "fsync",     "ftruncate", "getdents64",
+        "linkat",   "lseek",    "mkdirat",   "mknodat",   "openat2",   "readlinkat",
+        "renameat", "renameat2", "symlinkat", "unlinkat", "utimensat"};
+    for (ThreadKind kind : {VCPU, IO}) {
+        auto plain = SeccompFilter::build(kind);
+        auto sharing = SeccompFilter::build(kind, Sharing::HostDirectories);
+        ASSERT_TRUE(plain && sharing);
+        EXPECT_EQ(sharing->syscalls(), sorted(plain->syscalls(), share)) << thread_kind_name(kind);
+    }
+    auto main = SeccompFilter::build(MAIN, Sharing::HostDirectories);
+    ASSERT_TRUE(main);
+    EXPECT_EQ(main->syscalls(), SeccompFilter::build(MAIN)->syscalls());
+    for (const auto& r : share_rules()) {
+        EXPECT_GE(std::strlen(r.reason), 10u) << r.syscall;
+        EXPECT_EQ(r.threads, VCPU | IO) << r.syscall;
+        for (const char* bad : {"execve", "open", "openat", "socket", "ptrace", "mount"})
+            EXPECT_STRNE(r.syscall, bad);
+    }
+}
+
 } // namespace
 } // namespace minivmm::sandbox
