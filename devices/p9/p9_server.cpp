@@ -124,6 +124,14 @@ int P9Server::qid_of(const Fid& f, Qid& q) const {
     return qid_at(fd.get(), q);
 }
 
+int P9Server::resolve_fid(WireReader& in, UniqueFd& fd) {
+    const uint32_t fid = in.u32();
+    if (!in.ok()) return EINVAL;
+    Fid* f = find(fid);
+    if (f == nullptr) return EBADF;
+    return root_.resolve(f->path, fd);
+}
+
 int P9Server::version(WireReader& in, WireWriter& out) {
     const uint32_t msize = in.u32();
     const std::string_view version = in.str(64);

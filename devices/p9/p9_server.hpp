@@ -94,6 +94,10 @@ private:
     // The qid of `path` (or of the open fid's file).
     int qid_of(const Fid& f, Qid& q) const;
     int qid_at(int fd, Qid& q) const;
+    // A request that is only a fid (Tstatfs, Treadlink): decoded, and its path resolved.
+    int resolve_fid(WireReader& in, UniqueFd& fd);
+    // After a Tmkdir, Tmknod or Tsymlink: the qid of `name` in `dirfd` as the reply.
+    int reply_made(int dirfd, std::string_view name, WireWriter& out) const;
     // The directory fid `dfid` resolved, and `name` checked, for a change in it.
     int dir_for_change(uint32_t dfid, std::string_view name, UniqueFd& dir, std::string* path);
     int unlink_in(int dirfd, std::string_view name, int flags);

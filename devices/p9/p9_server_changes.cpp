@@ -22,6 +22,15 @@ timespec time_of(uint32_t valid, uint32_t given, uint32_t set, uint64_t sec, uin
 
 } // namespace
 
+int P9Server::reply_made(int dirfd, std::string_view name, WireWriter& out) const {
+    UniqueFd made;
+    Qid q;
+    if (int e = root_.lookup(dirfd, name, made)) return e;
+    if (int e = qid_at(made.get(), q)) return e;
+    out.qid(q);
+    return 0;
+}
+
 int P9Server::dir_for_change(uint32_t dfid, std::string_view name, UniqueFd& dir,
                              std::string* path) {
     if (!writable()) return EROFS;
@@ -97,15 +106,11 @@ int P9Server::mkdir(WireReader& in, WireWriter& out) {
     const uint32_t mode = in.u32();
     (void)in.u32();   // gid
     if (!in.ok()) return EINVAL;
-    UniqueFd dir, made;
+    UniqueFd dir;
     if (int e = dir_for_change(dfid, name, dir, nullptr)) return e;
     const std::string n(name);
     if (::mkdirat(dir.get(), n.c_str(), static_cast<mode_t>(mode & 07777)) != 0) return errno;
-    Qid q;
-    if (int e = root_.lookup(dir.get(), name, made)) return e;
-    if (int e = qid_at(made.get(), q)) return e;
-    out.qid(q);
-    return 0;
+    return reply_made(dir.get(), name, out);
 }
 
 // Regular files, fifos and sockets only: a device node made in the share would be the host's
@@ -118,18 +123,14 @@ int P9Server::mknod(WireReader& in, WireWriter& out) {
     (void)in.u32();   // minor
     (void)in.u32();   // gid
     if (!in.ok()) return EINVAL;
-    UniqueFd dir, made;
+    UniqueFd dir;
     if (int e = dir_for_change(dfid, name, dir, nullptr)) return e;
     const mode_t type = static_cast<mode_t>(mode) & S_IFMT;
     if (type == S_IFCHR || type == S_IFBLK) return EPERM;
     if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK) return EINVAL;
     const std::string n(name);
     if (::mknodat(dir.get(), n.c_str(), type | (mode & 07777), 0) != 0) return errno;
-    Qid q;
-    if (int e = root_.lookup(dir.get(), name, made)) return e;
-    if (int e = qid_at(made.get(), q)) return e;
-    out.qid(q);
-    return 0;
+    return reply_made(dir.get(), name, out);
 }
 
 // The target is the guest's text, stored as is: the host never follows it for the guest.
@@ -139,16 +140,12 @@ int P9Server::symlink(WireReader& in, WireWriter& out) {
     const std::string_view target = in.str(MAX_PATH);
     (void)in.u32();   // gid
     if (!in.ok()) return EINVAL;
-    UniqueFd dir, made;
+    UniqueFd dir;
     if (int e = dir_for_change(dfid, name, dir, nullptr)) return e;
     if (target.empty() || target.find('\0') != std::string_view::npos) return ENOENT;
     const std::string n(name), t(target);
     if (::symlinkat(t.c_str(), dir.get(), n.c_str()) != 0) return errno;
-    Qid q;
-    if (int e = root_.lookup(dir.get(), name, made)) return e;
-    if (int e = qid_at(made.get(), q)) return e;
-    out.qid(q);
-    return 0;
+    return reply_made(dir.get(), name, out);
 }
 
 // The source is a fid, so a file inside the share; linkat without AT_SYMLINK_FOLLOW links a

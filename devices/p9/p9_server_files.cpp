@@ -71,12 +71,8 @@ int P9Server::getattr(WireReader& in, WireWriter& out) {
 }
 
 int P9Server::statfs(WireReader& in, WireWriter& out) {
-    const uint32_t fid = in.u32();
-    if (!in.ok()) return EINVAL;
-    Fid* f = find(fid);
-    if (f == nullptr) return EBADF;
     UniqueFd fd;
-    if (int e = root_.resolve(f->path, fd)) return e;
+    if (int e = resolve_fid(in, fd)) return e;
     struct statfs s {};
     if (::fstatfs(fd.get(), &s) != 0) return errno;
     uint64_t fsid = 0;
@@ -94,12 +90,8 @@ int P9Server::statfs(WireReader& in, WireWriter& out) {
 }
 
 int P9Server::readlink(WireReader& in, WireWriter& out) {
-    const uint32_t fid = in.u32();
-    if (!in.ok()) return EINVAL;
-    Fid* f = find(fid);
-    if (f == nullptr) return EBADF;
     UniqueFd fd;
-    if (int e = root_.resolve(f->path, fd)) return e;
+    if (int e = resolve_fid(in, fd)) return e;
     char target[MAX_PATH + 1];
     const ssize_t n = ::readlinkat(fd.get(), "", target, sizeof target);
     if (n < 0) return errno;

@@ -21,16 +21,12 @@ namespace {
 
 class P9Escape : public ::testing::Test {
 protected:
-    void SetUp() override {
-        server = tree.server(Access::ReadWrite);
-        c = std::make_unique<P9Client>(*server);
-        ASSERT_EQ(c->start(), 0);
-    }
     void TearDown() override { EXPECT_TRUE(tree.outside_untouched()); }
 
-    ShareTree tree;
-    std::unique_ptr<P9Server> server;
-    std::unique_ptr<P9Client> c;
+    Session s{Access::ReadWrite};
+    ShareTree& tree = s.tree;
+    P9Server* server = s.server.get();
+    P9Client* c = &s.client;
 };
 
 TEST_F(P9Escape, DotDotAtTheRootStaysAtTheRoot) {

@@ -32,10 +32,8 @@ TEST(P9Server, NegotiatesTheVersionAndTheMessageSize) {
 }
 
 TEST(P9Server, TversionClunksEveryFid) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadOnly);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadOnly);
+    auto& [tree, server, c] = s;
     ASSERT_EQ(c.walk(0, 1, {"file"}), 0);
     EXPECT_EQ(server->fid_count(), 2u);
     ASSERT_EQ(c.version(8192, "9P2000.L"), 0);
@@ -44,10 +42,8 @@ TEST(P9Server, TversionClunksEveryFid) {
 }
 
 TEST(P9Server, WalksReadsAndListsTheTree) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadOnly);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadOnly);
+    auto& [tree, server, c] = s;
     std::vector<Qid> qids;
     ASSERT_EQ(c.walk(0, 1, {"dir", "inner"}, &qids), 0);
     ASSERT_EQ(qids.size(), 2u);
@@ -85,10 +81,8 @@ TEST(P9Server, WalksReadsAndListsTheTree) {
 }
 
 TEST(P9Server, APartialWalkGivesTheQidsSoFarAndNoNewFid) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadOnly);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadOnly);
+    auto& [tree, server, c] = s;
     std::vector<Qid> qids;
     ASSERT_EQ(c.walk(0, 1, {"dir", "missing", "x"}, &qids), 0);
     EXPECT_EQ(qids.size(), 1u);
@@ -101,10 +95,8 @@ TEST(P9Server, APartialWalkGivesTheQidsSoFarAndNoNewFid) {
 }
 
 TEST(P9Server, ARwShareChangesLandOnTheHost) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadWrite);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadWrite);
+    auto& [tree, server, c] = s;
     ASSERT_EQ(c.walk(0, 1, {}), 0);
     ASSERT_EQ(c.lcreate(1, "new", RDWR | CREATE, 0640), 0);
     uint32_t written = 0;
@@ -147,10 +139,8 @@ TEST(P9Server, ARwShareChangesLandOnTheHost) {
 }
 
 TEST(P9Server, AReadOnlyShareRefusesEveryChangeWithErofs) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadOnly);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadOnly);
+    auto& [tree, server, c] = s;
     ASSERT_EQ(c.walk(0, 1, {"file"}), 0);
     ASSERT_EQ(c.walk(0, 2, {"dir"}), 0);
     ASSERT_EQ(c.walk(0, 3, {}), 0);
@@ -205,10 +195,8 @@ TEST(P9Server, ReadsAreBoundedByTheReplyRoom) {
 }
 
 TEST(P9Server, MalformedRequestsGetEinval) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadWrite);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadWrite);
+    auto& [tree, server, c] = s;
     // A string longer than the message.
     EXPECT_EQ(c.call(TWALK, [](WireWriter& w) {
                    w.u32(0);
@@ -250,10 +238,8 @@ TEST(P9Server, MalformedRequestsGetEinval) {
 }
 
 TEST(P9Server, FidsAreBounded) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadOnly);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadOnly);
+    auto& [tree, server, c] = s;
     for (uint32_t fid = 1; fid < P9Server::MAX_FIDS; ++fid) ASSERT_EQ(c.walk(0, fid, {}), 0);
     EXPECT_EQ(server->fid_count(), P9Server::MAX_FIDS);
     EXPECT_EQ(c.walk(0, P9Server::MAX_FIDS, {}), ENFILE);
@@ -264,10 +250,8 @@ TEST(P9Server, FidsAreBounded) {
 }
 
 TEST(P9Server, LocksAreTheGuestsOwn) {
-    ShareTree tree;
-    auto server = tree.server(Access::ReadWrite);
-    P9Client c(*server);
-    ASSERT_EQ(c.start(), 0);
+    Session s(Access::ReadWrite);
+    auto& [tree, server, c] = s;
     auto lock = [&](uint32_t fid, uint8_t type) {
         return c.call(TLOCK, [&](WireWriter& w) {
             w.u32(fid);

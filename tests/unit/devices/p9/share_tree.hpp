@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "p9/p9_server.hpp"
+#include "p9_client.hpp"
 
 namespace minivmm::p9::test {
 
@@ -76,6 +77,16 @@ struct ShareTree {
     }
 
     std::string base;
+};
+
+// A tree, a server over its share and a client that has attached fid 0 to the root.
+struct Session {
+    explicit Session(Access access) : server(tree.server(access)), client(*server) {
+        if (client.start() != 0) throw std::runtime_error("Tversion/Tattach failed");
+    }
+    ShareTree tree;
+    std::unique_ptr<P9Server> server;
+    P9Client client;
 };
 
 } // namespace minivmm::p9::test
