@@ -139,6 +139,27 @@ TEST(ParseCommandLine, ApiSocketAloneWaitsForTheApi) {
     EXPECT_FALSE(parse({"--api-socket", "/tmp/vm.sock", "--dump-dtb", "/tmp/x.dtb"}));
 }
 
+// --share goes to MachineConfig::shares (where other code adds shares too), not to devices.
+TEST(ParseCommandLine, SharesGoToTheirOwnList) {
+    auto config = parse({"--share", "/tmp", "--rng", "--share", "/,tag=root,rw"});
+    ASSERT_TRUE(config && config->has_value()) << (config ? "" : config.error().message());
+    EXPECT_EQ((*config)->devices.size(), 1u);
+    const auto& shares = (*config)->shares;
+    ASSERT_EQ(shares.size(), 2u);
+    EXPECT_EQ(shares[0].dir, "/tmp");
+    EXPECT_EQ(shares[0].tag, "share0");
+    EXPECT_FALSE(shares[0].writable);
+    EXPECT_EQ(shares[1].dir, "/");
+    EXPECT_EQ(shares[1].tag, "root");
+    EXPECT_TRUE(shares[1].writable);
+    auto missing = parse({"--share", "/nonexistent-minivmm-dir"});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().code(), ErrorCode::Input);
+    auto twice = parse({"--share", "/tmp,tag=a", "--share", "/,tag=a"});
+    ASSERT_FALSE(twice);
+    EXPECT_EQ(twice.error().code(), ErrorCode::Usage);
+}
+
 // Seccomp is on unless --no-seccomp (off by default in sanitizer builds: SECCOMP_BY_DEFAULT);
 // --seccomp is still accepted (it names the default), and the two together are a usage error.
 TEST(ParseCommandLine, SeccompIsOnByDefaultAndNoSeccompTurnsItOff) {

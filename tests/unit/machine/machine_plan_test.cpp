@@ -44,6 +44,25 @@ TEST(MachinePlan, TwoDisksAndANetGetConsecutiveSlotsDisksFirst) {
     EXPECT_EQ(net0.label(), "virtio-net0 at 0xd0003000, irq 7 (tap0)");
 }
 
+// Shares (MachineConfig::shares, however they got there) are virtio-9p devices after the
+// others; a share another part of minivmm added is checked like one from the command line.
+TEST(MachinePlan, SharesTakeTheSlotsAfterTheOtherDevices) {
+    MachineConfig config = kernel_with(1, 0);
+    config.shares.push_back({"/", "minivmm-root", false});
+    config.shares.push_back({"/tmp", "tmp", true});
+    EXPECT_TRUE(add_device_option(config.devices, "rng", ""));
+    auto plan = plan_machine(config);
+    ASSERT_TRUE(plan) << plan.error().message();
+    ASSERT_EQ(plan->virtio.size(), 4u);
+    EXPECT_EQ(plan->virtio[1].type, find_device_type("rng"));
+    EXPECT_EQ(plan->virtio[2].type, find_device_type("share"));
+    EXPECT_EQ(plan->virtio[2].label(), "virtio-9p0 at 0xd0003000, irq 7 (/ as 'minivmm-root', read-only)");
+    EXPECT_EQ(plan->virtio[3].label(), "virtio-9p1 at 0xd0004000, irq 10 (/tmp as 'tmp', rw)");
+    EXPECT_EQ(plan->virtio[3].notify.size(), 1u);
+    config.shares.push_back({"/", "tmp", false});   // a tag used twice
+    EXPECT_FALSE(plan_machine(config));
+}
+
 TEST(MachinePlan, OneNotificationPerQueueOnTheQueueNotifyRegister) {
     auto plan = plan_machine(kernel_with(1, 1));
     ASSERT_TRUE(plan);

@@ -33,24 +33,24 @@ TEST(P9Server, NegotiatesTheVersionAndTheMessageSize) {
 
 TEST(P9Server, TversionClunksEveryFid) {
     Session s(Access::ReadOnly);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     ASSERT_EQ(c.walk(0, 1, {"file"}), 0);
-    EXPECT_EQ(server->fid_count(), 2u);
+    EXPECT_EQ(s.server->fid_count(), 2u);
     ASSERT_EQ(c.version(8192, "9P2000.L"), 0);
-    EXPECT_EQ(server->fid_count(), 0u);
+    EXPECT_EQ(s.server->fid_count(), 0u);
     EXPECT_EQ(c.getattr(1), EBADF);
 }
 
 TEST(P9Server, WalksReadsAndListsTheTree) {
     Session s(Access::ReadOnly);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     std::vector<Qid> qids;
     ASSERT_EQ(c.walk(0, 1, {"dir", "inner"}, &qids), 0);
     ASSERT_EQ(qids.size(), 2u);
     EXPECT_EQ(qids[0].type, QT_DIR);
     EXPECT_EQ(qids[1].type, QT_FILE);
     struct stat st {};
-    ASSERT_EQ(::stat((tree.share() + "/dir/inner").c_str(), &st), 0);
+    ASSERT_EQ(::stat((s.tree.share() + "/dir/inner").c_str(), &st), 0);
     EXPECT_EQ(qids[1].path, st.st_ino);
     ASSERT_EQ(c.lopen(1, RDONLY), 0);
     std::string data;
@@ -82,7 +82,7 @@ TEST(P9Server, WalksReadsAndListsTheTree) {
 
 TEST(P9Server, APartialWalkGivesTheQidsSoFarAndNoNewFid) {
     Session s(Access::ReadOnly);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     std::vector<Qid> qids;
     ASSERT_EQ(c.walk(0, 1, {"dir", "missing", "x"}, &qids), 0);
     EXPECT_EQ(qids.size(), 1u);
@@ -96,51 +96,51 @@ TEST(P9Server, APartialWalkGivesTheQidsSoFarAndNoNewFid) {
 
 TEST(P9Server, ARwShareChangesLandOnTheHost) {
     Session s(Access::ReadWrite);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     ASSERT_EQ(c.walk(0, 1, {}), 0);
     ASSERT_EQ(c.lcreate(1, "new", RDWR | CREATE, 0640), 0);
     uint32_t written = 0;
     ASSERT_EQ(c.write(1, 0, "written by the guest", &written), 0);
     EXPECT_EQ(written, 20u);
     EXPECT_EQ(c.fsync(1), 0);
-    EXPECT_EQ(ShareTree::get(tree.share() + "/new"), "written by the guest");
+    EXPECT_EQ(ShareTree::get(s.tree.share() + "/new"), "written by the guest");
     ASSERT_EQ(c.mkdir(0, "made", 0755), 0);
-    EXPECT_TRUE(std::filesystem::is_directory(tree.share() + "/made"));
+    EXPECT_TRUE(std::filesystem::is_directory(s.tree.share() + "/made"));
     ASSERT_EQ(c.renameat(0, "new", 0, "renamed"), 0);
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/new"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/new"));
     // The open fid followed the rename: its getattr and a rename of it use the new path.
     uint64_t size = 0;
     ASSERT_EQ(c.getattr(1, nullptr, &size), 0);
     EXPECT_EQ(size, 20u);
     ASSERT_EQ(c.walk(0, 2, {"made"}), 0);
     ASSERT_EQ(c.rename(1, 2, "moved"), 0);
-    EXPECT_EQ(ShareTree::get(tree.share() + "/made/moved"), "written by the guest");
+    EXPECT_EQ(ShareTree::get(s.tree.share() + "/made/moved"), "written by the guest");
     ASSERT_EQ(c.walk(2, 3, {"moved"}), 0);
     ASSERT_EQ(c.setattr(3, SETATTR_SIZE | SETATTR_MODE, 0600, 7), 0);
-    EXPECT_EQ(ShareTree::get(tree.share() + "/made/moved"), "written");
+    EXPECT_EQ(ShareTree::get(s.tree.share() + "/made/moved"), "written");
     struct stat st {};
-    ASSERT_EQ(::stat((tree.share() + "/made/moved").c_str(), &st), 0);
+    ASSERT_EQ(::stat((s.tree.share() + "/made/moved").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
     ASSERT_EQ(c.symlink(0, "ln", "made/moved"), 0);
-    EXPECT_EQ(std::filesystem::read_symlink(tree.share() + "/ln"), "made/moved");
+    EXPECT_EQ(std::filesystem::read_symlink(s.tree.share() + "/ln"), "made/moved");
     ASSERT_EQ(c.link(0, 3, "hard"), 0);
-    EXPECT_EQ(ShareTree::get(tree.share() + "/hard"), "written");
+    EXPECT_EQ(ShareTree::get(s.tree.share() + "/hard"), "written");
     ASSERT_EQ(c.mknod(0, "fifo", S_IFIFO | 0600), 0);
-    EXPECT_TRUE(std::filesystem::is_fifo(tree.share() + "/fifo"));
+    EXPECT_TRUE(std::filesystem::is_fifo(s.tree.share() + "/fifo"));
     ASSERT_EQ(c.unlinkat(0, "hard", 0), 0);
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/hard"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/hard"));
     EXPECT_EQ(c.unlinkat(2, "moved", DOTL_AT_REMOVEDIR), ENOTDIR);
     ASSERT_EQ(c.remove(3), 0);
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/made/moved"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/made/moved"));
     EXPECT_EQ(c.getattr(3), EBADF);   // Tremove clunked it
     ASSERT_EQ(c.unlinkat(0, "made", DOTL_AT_REMOVEDIR), 0);
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/made"));
-    EXPECT_TRUE(tree.outside_untouched());
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/made"));
+    EXPECT_TRUE(s.tree.outside_untouched());
 }
 
 TEST(P9Server, AReadOnlyShareRefusesEveryChangeWithErofs) {
     Session s(Access::ReadOnly);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     ASSERT_EQ(c.walk(0, 1, {"file"}), 0);
     ASSERT_EQ(c.walk(0, 2, {"dir"}), 0);
     ASSERT_EQ(c.walk(0, 3, {}), 0);
@@ -161,13 +161,13 @@ TEST(P9Server, AReadOnlyShareRefusesEveryChangeWithErofs) {
     EXPECT_EQ(c.remove(2), EROFS);
     ASSERT_EQ(c.lopen(1, RDONLY), 0);
     EXPECT_EQ(c.write(1, 0, "x"), EBADF);   // open for reading only
-    EXPECT_EQ(ShareTree::get(tree.share() + "/file"), "hello, share\n");
-    EXPECT_TRUE(std::filesystem::is_directory(tree.share() + "/dir"));
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/new"));
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/made"));
-    EXPECT_FALSE(ShareTree::exists(tree.share() + "/renamed"));
+    EXPECT_EQ(ShareTree::get(s.tree.share() + "/file"), "hello, share\n");
+    EXPECT_TRUE(std::filesystem::is_directory(s.tree.share() + "/dir"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/new"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/made"));
+    EXPECT_FALSE(ShareTree::exists(s.tree.share() + "/renamed"));
     struct stat st {};
-    ASSERT_EQ(::stat((tree.share() + "/file").c_str(), &st), 0);
+    ASSERT_EQ(::stat((s.tree.share() + "/file").c_str(), &st), 0);
     EXPECT_NE(st.st_mode & 07777, 0777u);
 }
 
@@ -196,7 +196,7 @@ TEST(P9Server, ReadsAreBoundedByTheReplyRoom) {
 
 TEST(P9Server, MalformedRequestsGetEinval) {
     Session s(Access::ReadWrite);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     // A string longer than the message.
     EXPECT_EQ(c.call(TWALK, [](WireWriter& w) {
                    w.u32(0);
@@ -234,14 +234,14 @@ TEST(P9Server, MalformedRequestsGetEinval) {
               EOPNOTSUPP);
     EXPECT_EQ(c.mknod(0, "dev", S_IFCHR | 0600), EPERM);
     EXPECT_EQ(c.mknod(0, "blk", S_IFBLK | 0600), EPERM);
-    EXPECT_TRUE(tree.outside_untouched());
+    EXPECT_TRUE(s.tree.outside_untouched());
 }
 
 TEST(P9Server, FidsAreBounded) {
     Session s(Access::ReadOnly);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     for (uint32_t fid = 1; fid < P9Server::MAX_FIDS; ++fid) ASSERT_EQ(c.walk(0, fid, {}), 0);
-    EXPECT_EQ(server->fid_count(), P9Server::MAX_FIDS);
+    EXPECT_EQ(s.server->fid_count(), P9Server::MAX_FIDS);
     EXPECT_EQ(c.walk(0, P9Server::MAX_FIDS, {}), ENFILE);
     EXPECT_EQ(c.attach(P9Server::MAX_FIDS + 1), ENFILE);
     EXPECT_EQ(c.walk(0, NOFID, {}), EBADF);
@@ -251,7 +251,7 @@ TEST(P9Server, FidsAreBounded) {
 
 TEST(P9Server, LocksAreTheGuestsOwn) {
     Session s(Access::ReadWrite);
-    auto& [tree, server, c] = s;
+    P9Client& c = s.client;
     auto lock = [&](uint32_t fid, uint8_t type) {
         return c.call(TLOCK, [&](WireWriter& w) {
             w.u32(fid);
