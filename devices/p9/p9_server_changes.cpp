@@ -58,16 +58,24 @@ int P9Server::setattr(WireReader& in, WireWriter&) {
     Fid* f = find(fid);
     if (f == nullptr) return EBADF;
     if (!writable()) return EROFS;
+    // An open fid acts on its own descriptor (the file may have been unlinked or renamed by
+    // the host since), any other on an O_PATH descriptor of its path.
     UniqueFd look;
-    if (int e = root_.resolve(f->path, look)) return e;
-    if (int e = ShareRoot::check_mutable(look.get())) return e;
-    if (valid & SETATTR_MODE) {
+    int target = f->fd.get();
+    if (!f->fd.valid()) {
+        if (int e = root_.resolve(f->path, look)) return e;
+        target = look.get();
+    }
+    if (int e = ShareRoot::check_mutable(target)) return e;
+    if ((valid & SETATTR_MODE) && f->fd.valid()) {
+        if (::fchmod(target, static_cast<mode_t>(mode & 07777)) != 0) return errno;
+    } else if (valid & SETATTR_MODE) {
         // chmod by name in its directory, after checking the file is not a symlink: fchmodat
         // follows one, and the O_PATH descriptor cannot be chmod-ed (fchmodat2 with
         // AT_SYMLINK_NOFOLLOW, Linux 6.6, is not in every host's kernel nor libseccomp). Only a
         // host process could swap a symlink in between: the guest's requests run one at a time.
         struct stat st {};
-        if (int e = stat_fd(look.get(), st)) return e;
+        if (int e = stat_fd(target, st)) return e;
         if (S_ISLNK(st.st_mode)) return EOPNOTSUPP;
         UniqueFd dir;
         const bool top = f->path.empty();
@@ -79,7 +87,7 @@ int P9Server::setattr(WireReader& in, WireWriter&) {
     if (valid & (SETATTR_UID | SETATTR_GID)) {
         const uid_t u = (valid & SETATTR_UID) ? uid : static_cast<uid_t>(-1);
         const gid_t g = (valid & SETATTR_GID) ? gid : static_cast<gid_t>(-1);
-        if (::fchownat(look.get(), "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
+        if (::fchownat(target, "", u, g, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
     }
     if (valid & SETATTR_SIZE) {
         if (size > INT64_MAX) return EINVAL;
@@ -95,7 +103,7 @@ int P9Server::setattr(WireReader& in, WireWriter&) {
         const timespec ts[2] = {
             time_of(valid, SETATTR_ATIME, SETATTR_ATIME_SET, atime_sec, atime_nsec),
             time_of(valid, SETATTR_MTIME, SETATTR_MTIME_SET, mtime_sec, mtime_nsec)};
-        if (::utimensat(look.get(), "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
+        if (::utimensat(target, "", ts, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0) return errno;
     }
     return 0;   // SETATTR_CTIME alone: the host updates ctime with any change
 }

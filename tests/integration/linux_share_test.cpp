@@ -5,6 +5,7 @@
 // Needs hardware virtualisation, like the LinuxGuest suites (tools/test runs it inside
 // tools/kvm-in-qemu on hosts without it). The run is confined (seccomp is on by default), so
 // the 9p server's calls pass the I/O thread's filter of a machine with shares.
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -107,7 +108,11 @@ TEST(LinuxGuestShare, LinuxReadsAReadOnlyShareAndWritesARwOne) {
     ASSERT_GE(big.size(), 64u);
     EXPECT_TRUE(has(r.out, "MINIVMM-P9-BIG " + big.substr(0, 64))) << r.out;
     EXPECT_EQ(fs::file_size(dirs.rw() / "big.bin"), 1048576u);
+    EXPECT_TRUE(has(r.out, "link -> dir/target")) << r.out;   // ls -l of the read-only share
     EXPECT_TRUE(has(r.err, "share0 (" + dirs.ro().string() + " as 'roshare')")) << r.err;
+    // For the log: the msize each mount got, and the device's counts.
+    std::printf("%s%s", lines_with(r.out, "roshare ").c_str(), lines_with(r.out, "rwshare ").c_str());
+    std::printf("%s", lines_with(r.err, "  ").c_str());
 }
 
 } // namespace

@@ -173,6 +173,7 @@ constexpr SyscallRule SHARE_RULES[] = {
     {"unlinkat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tunlinkat, Tremove"},
     {"fchownat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr uid/gid on an O_PATH descriptor"},
     {"fchmodat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr mode"},
+    {"fchmod", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr mode of an open fid"},
     {"utimensat", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr times on an O_PATH descriptor"},
     {"ftruncate", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr size"},
     {"fsync", VCPU | IO, NONE, 0, 0, "virtio-9p: Tfsync"},

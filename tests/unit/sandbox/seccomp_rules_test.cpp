@@ -100,7 +100,7 @@ TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
 // machine that shares host directories; the main thread never gets them.
 TEST(SeccompRules, ShareRulesAreAddedOnlyForSharesAndOnlyToTheDeviceThreads) {
     const std::vector<std::string> share = {
-        "fchmodat", "fchownat", "fstatfs",   "fsync",     "ftruncate", "getdents64",
+        "fchmod",   "fchmodat", "fchownat", "fstatfs",   "fsync",     "ftruncate", "getdents64",
         "linkat",   "lseek",    "mkdirat",   "mknodat",   "openat2",   "readlinkat",
         "renameat", "renameat2", "symlinkat", "unlinkat", "utimensat"};
     for (ThreadKind kind : {VCPU, IO}) {

@@ -32,6 +32,7 @@ void every_request(P9Server& server) {
     check(c.lcreate(3, "new", RDWR | CREATE, 0644), 19);
     check(c.write(3, 0, "data"), 20);
     check(c.fsync(3), 21);
+    check(c.setattr(3, SETATTR_MODE | SETATTR_SIZE, 0640, 1), 40);   // on the open fid
     check(c.mkdir(0, "made", 0755), 22);
     check(c.renameat(0, "new", 0, "renamed"), 23);
     check(c.walk(0, 4, {"renamed"}), 24);

@@ -138,6 +138,26 @@ TEST(P9Server, ARwShareChangesLandOnTheHost) {
     EXPECT_TRUE(s.tree.outside_untouched());
 }
 
+// Linux truncates and chmods an open file through its open fid: that works on the file the fid
+// opened, even once the host has removed its name.
+TEST(P9Server, AnOpenFidKeepsItsFileAfterTheHostUnlinksIt) {
+    Session s(Access::ReadWrite);
+    P9Client& c = s.client;
+    ASSERT_EQ(c.walk(0, 1, {}), 0);
+    ASSERT_EQ(c.lcreate(1, "tmp", RDWR | CREATE, 0644), 0);
+    ASSERT_EQ(c.write(1, 0, "abcdef"), 0);
+    ASSERT_EQ(::unlink((s.tree.share() + "/tmp").c_str()), 0);
+    ASSERT_EQ(c.setattr(1, SETATTR_SIZE | SETATTR_MODE | SETATTR_MTIME, 0600, 2), 0);
+    uint32_t mode = 0;
+    uint64_t size = 0;
+    ASSERT_EQ(c.getattr(1, &mode, &size), 0);
+    EXPECT_EQ(size, 2u);
+    EXPECT_EQ(mode & 07777, 0600u);
+    std::string data;
+    ASSERT_EQ(c.read(1, 0, 100, data), 0);
+    EXPECT_EQ(data, "ab");
+}
+
 TEST(P9Server, AReadOnlyShareRefusesEveryChangeWithErofs) {
     Session s(Access::ReadOnly);
     P9Client& c = s.client;
