@@ -4,13 +4,21 @@
 #include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "p9/p9_protocol.hpp"
 
 namespace minivmm::p9 {
 
-P9Server::P9Server(ShareRoot root, Access access) : root_(std::move(root)), access_(access) {}
+size_t P9Server::default_max_open() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 1024;
+    return std::max<size_t>(64, static_cast<size_t>(limit.rlim_cur) / 4);
+}
+
+P9Server::P9Server(ShareRoot root, Access access, size_t max_open)
+    : root_(std::move(root)), access_(access), max_open_(max_open) {}
 
 bool P9Server::handle(std::span<const uint8_t> request, std::vector<uint8_t>& reply,
                       size_t capacity) {
@@ -77,6 +85,7 @@ int P9Server::dispatch(uint8_t type, WireReader& in, WireWriter& out) {
 void P9Server::end_session() {
     fids_.clear();
     path_bytes_ = 0;
+    open_ = 0;
 }
 
 P9Server::Fid* P9Server::find(uint32_t id) {
@@ -96,6 +105,7 @@ void P9Server::drop_fid(uint32_t id) {
     auto it = fids_.find(id);
     if (it == fids_.end()) return;
     path_bytes_ -= it->second.path.size();
+    if (it->second.fd.valid()) --open_;
     fids_.erase(it);
 }
 

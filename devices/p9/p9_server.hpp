@@ -3,7 +3,9 @@
 // served to completion before the next (Tflush has nothing to cancel).
 //
 // Bounds (guest-controlled input): a message is at most msize bytes (negotiated by Tversion,
-// at most MAX_MSIZE); at most MAX_FIDS fids whose paths total at most MAX_PATH_BYTES; a walk
+// at most MAX_MSIZE); at most MAX_FIDS fids whose paths total at most MAX_PATH_BYTES, and at
+// most `max_open` of them open (each holds a host descriptor: the guest must not take the
+// descriptors the rest of minivmm needs; past it EMFILE); a walk
 // has at most 16 names; every count, string length and name is checked against the message
 // and msize before it is used; reads, directory listings and link targets are bounded by the
 // reply's room. Errors are Rlerror with the host's errno (Linux's values).
@@ -33,7 +35,10 @@ public:
     static constexpr size_t MAX_PATH_BYTES = size_t{32} << 20;
     static constexpr size_t MAX_PATH = 4095;       // one share-relative path (PATH_MAX - 1)
 
-    P9Server(ShareRoot root, Access access);
+    // A quarter of the process's descriptor limit (RLIMIT_NOFILE), at least 64.
+    static size_t default_max_open();
+
+    P9Server(ShareRoot root, Access access, size_t max_open = default_max_open());
 
     // Serves `request` (one whole message: its size field matches request.size(), checked by
     // the caller) and writes the reply into `reply`, at most `capacity` bytes. Returns false
@@ -47,6 +52,7 @@ public:
     // The negotiated message size (MAX_MSIZE before Tversion).
     uint32_t msize() const { return msize_; }
     size_t fid_count() const { return fids_.size(); }
+    size_t open_count() const { return open_; }
     bool writable() const { return access_ == Access::ReadWrite; }
 
 private:
@@ -107,6 +113,8 @@ private:
     uint32_t msize_ = MAX_MSIZE;
     std::unordered_map<uint32_t, Fid> fids_;
     size_t path_bytes_ = 0;
+    size_t max_open_;
+    size_t open_ = 0;   // fids with a descriptor
     std::vector<uint8_t> dirents_;   // Treaddir's host buffer
 };
 

@@ -110,12 +110,14 @@ int P9Server::lopen(WireReader& in, WireWriter& out) {
     const int flags = host_open_flags(dotl);
     if (flags < 0) return EINVAL;
     if (writes(flags) && !writable()) return EROFS;
+    if (open_ >= max_open_) return EMFILE;
     UniqueFd fd;
     if (int e = root_.open_file(f->path, flags, fd)) return e;
     Qid q;
     if (int e = qid_at(fd.get(), q)) return e;
     f->fd = std::move(fd);
     f->flags = flags;
+    ++open_;
     out.qid(q);
     out.u32(0);   // iounit: the client uses msize
     return 0;
@@ -138,6 +140,7 @@ int P9Server::lcreate(WireReader& in, WireWriter& out) {
     std::string path = join_path(f->path, name);
     if (path.size() > MAX_PATH) return ENAMETOOLONG;
     if (path.size() - f->path.size() > MAX_PATH_BYTES - path_bytes_) return ENFILE;
+    if (open_ >= max_open_) return EMFILE;
     UniqueFd dir, fd;
     if (int e = root_.resolve_dir(f->path, dir)) return e;
     if (int e = root_.create_file(dir.get(), name, flags, static_cast<mode_t>(mode), fd)) return e;
@@ -147,6 +150,7 @@ int P9Server::lcreate(WireReader& in, WireWriter& out) {
     f->path = std::move(path);
     f->fd = std::move(fd);
     f->flags = flags;
+    ++open_;
     out.qid(q);
     out.u32(0);
     return 0;

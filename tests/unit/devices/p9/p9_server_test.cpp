@@ -269,6 +269,30 @@ TEST(P9Server, FidsAreBounded) {
     EXPECT_EQ(c.walk(0, 5, {}), 0);
 }
 
+TEST(P9Server, OpenFilesAreBounded) {
+    ShareTree tree;
+    auto root = ShareRoot::open(tree.share());
+    ASSERT_TRUE(root);
+    P9Server server(std::move(*root), Access::ReadWrite, 2);
+    P9Client c(server);
+    ASSERT_EQ(c.start(), 0);
+    for (uint32_t fid = 1; fid <= 4; ++fid) ASSERT_EQ(c.walk(0, fid, {"file"}), 0);
+    EXPECT_EQ(c.lopen(1, RDONLY), 0);
+    EXPECT_EQ(c.lopen(2, RDONLY), 0);
+    EXPECT_EQ(c.lopen(3, RDONLY), EMFILE);
+    ASSERT_EQ(c.walk(0, 5, {}), 0);
+    EXPECT_EQ(c.lcreate(5, "new", RDWR | CREATE, 0644), EMFILE);
+    EXPECT_EQ(server.open_count(), 2u);
+    ASSERT_EQ(c.clunk(1), 0);
+    EXPECT_EQ(c.lopen(3, RDONLY), 0);
+    ASSERT_EQ(c.remove(2), 0);   // a removed open fid gives its descriptor back too
+    ASSERT_EQ(c.walk(0, 6, {"dir", "inner"}), 0);
+    EXPECT_EQ(c.lopen(6, RDONLY), 0);
+    EXPECT_EQ(server.open_count(), 2u);
+    ASSERT_EQ(c.version(8192, "9P2000.L"), 0);
+    EXPECT_EQ(server.open_count(), 0u);
+}
+
 TEST(P9Server, LocksAreTheGuestsOwn) {
     Session s(Access::ReadWrite);
     P9Client& c = s.client;
