@@ -12,6 +12,9 @@
 //  - nothing outside the share changes: the secret keeps its bytes, nothing appears next to it
 //    or next to the share.
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -37,11 +40,21 @@ constexpr uint64_t MEM_SIZE = 2u << 20;
 constexpr size_t MAX_RECORDS = 16;
 constexpr size_t MAX_BODY = 4096;
 
+// The tree lives in /tmp/minivmm-p9-fuzz-PID for the process (libFuzzer ends without running
+// static destructors); trees of processes that are gone are removed when the next one starts.
 struct Tree {
     Tree() {
-        char tmpl[] = "/tmp/minivmm-p9-fuzz-XXXXXX";
-        if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
-        base = tmpl;
+        const std::string prefix = "minivmm-p9-fuzz-";
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator("/tmp", ec)) {
+            const std::string name = e.path().filename().string();
+            if (name.rfind(prefix, 0) != 0) continue;
+            const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+            if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+                fs::remove_all(e.path(), ec);
+        }
+        base = "/tmp/" + prefix + std::to_string(::getpid());
+        fs::remove_all(base, ec);
         fs::create_directories(base + "/outside");
         std::ofstream(base + "/outside/secret") << "SECRET";
         reset();
