@@ -75,7 +75,9 @@ Result<std::vector<DeviceOption>> share_options(std::span<const ShareSpec> share
         MINIVMM_TRY(check_share(shares[i], shares.first(i)));
         auto args = std::make_shared<ShareArgs>();
         args->spec = shares[i];
-        options.push_back({&DEVICE_TYPE, std::move(args)});
+        options.push_back({&DEVICE_TYPE, std::move(args),
+                           fmt::format("{},tag={}{}", shares[i].dir, shares[i].tag,
+                                       shares[i].writable ? ",rw" : "")});
     }
     return options;
 }

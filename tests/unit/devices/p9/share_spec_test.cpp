@@ -59,6 +59,8 @@ TEST(ShareSpec, SharesAddedByOtherCodeAreCheckedWhenPlanned) {
     ASSERT_EQ(options->size(), 2u);
     EXPECT_EQ((*options)[0].type, &DEVICE_TYPE);
     EXPECT_EQ((*options)[1].args->host_end(), "/tmp as 'tmp', rw");
+    EXPECT_EQ((*options)[1].text, "/tmp,tag=tmp,rw");
+    EXPECT_EQ((*options)[0].text, "/,tag=minivmm-root");
     shares[1].dir = "tmp";   // not absolute
     EXPECT_FALSE(share_options(shares));
 }
