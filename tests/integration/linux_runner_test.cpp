@@ -81,14 +81,18 @@ TEST(LinuxGuestRunner, CommandNotFoundIs127WithOneLine) {
 }
 
 // 1 MiB on each stream, written at the same time, each compared byte for byte: nothing lost
-// at the end, nothing crossed over, no "\n" turned into "\r\n".
+// at the end, nothing crossed over, no "\n" turned into "\r\n". The data is made in the
+// guest's /tmp first and written with cat, in large writes: each write to a console is a
+// virtio chain the guest's hvc driver waits for (about 11 ms each under nested emulation, so
+// seq's line-sized writes would take minutes).
 TEST(LinuxGuestRunner, StdoutAndStderrAreSeparateAndComplete) {
     REQUIRE_FULL_LINUX();
     const size_t mib = 1 << 20;
     auto r = run({"--mem", "256M"},
                  {"sh", "-c",
-                  "seq 1 200000 | head -c 1048576 & seq 300000 500000 | head -c 1048576 >&2 & "
-                  "wait"});
+                  "seq 1 200000 | head -c 1048576 > /tmp/o && "
+                  "seq 300000 500000 | head -c 1048576 > /tmp/e && "
+                  "{ cat /tmp/o & cat /tmp/e >&2 & wait; }"});
     ASSERT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
     const std::string out = sequence(1, 200000, mib), err = sequence(300000, 500000, mib);
