@@ -29,6 +29,7 @@ GuestAddress low_ram_top(const GuestMemory& mem) {
 Result<void> Machine::load_kernel() {
     auto file = read_file(*config_.kernel, "kernel");
     if (!file) return file.error();
+    if (!config_.command.empty()) MINIVMM_TRY(check_runner_kernel(*file));
     MINIVMM_TRY(is_elf(*file) ? load_pvh_kernel(*file) : load_bzimage_kernel(*file));
     MINIVMM_TRY(load_symbols(*file));
     // The user's part of the command line must fit now; the device parameters are checked when

@@ -7,6 +7,7 @@
 #include "base/log.hpp"
 #include "legacy/pvpanic.hpp"
 #include "machine/machine.hpp"
+#include "runner/ikconfig.hpp"
 #include "runner/job.hpp"
 
 namespace minivmm {
@@ -34,6 +35,25 @@ Result<void> Machine::prepare_runner() {
     if (!archive) return archive.error().with_context("-- CMD");
     runner_archive_ = std::move(*archive);
     return {};
+}
+
+// A kernel that embeds its config must have every option the runner needs, else one line
+// names the missing ones. One without (or one not gzip-compressed) is not checked: info line.
+Result<void> Machine::check_runner_kernel(std::span<const uint8_t> kernel_file) const {
+    const std::string& path = *config_.kernel;
+    auto config = runner::embedded_config(kernel_file);
+    if (!config) return config.error().with_context(fmt::format("Kernel {}", path));
+    if (!config->text) {
+        log(LogLevel::Info, "kernel {}: its options are not checked: {}", path, config->why_none);
+        return {};
+    }
+    const auto missing = runner::missing_options(*config->text, runner::runner_needed_options(false));
+    if (missing.empty()) return {};
+    std::string names;
+    for (const std::string& m : missing) names += (names.empty() ? "" : " ") + m;
+    return Error(ErrorCode::Input,
+                 fmt::format("Kernel {} lacks what the command runner needs (see "
+                             "guest-images/runner.config): {}", path, names));
 }
 
 // Called on a vCPU thread (the port writes); only atomics and the VmControl.
