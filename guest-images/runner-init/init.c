@@ -67,7 +67,34 @@ static void mount_one(const char* source, const char* dir, const char* type, uns
     fail(126, what);
 }
 
-// mkdir -p, for a share's mount point on the initramfs.
+#define NINEP_OPTIONS "trans=virtio,version=9p2000.L"
+
+static void mount_base(void) {
+    mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+}
+
+// The share TAG (the host's root) becomes the guest's root: read-only, with a tmpfs overlay
+// that takes the writes (gone with the VM), moved over the initramfs as switch_root does.
+static void switch_to_root(const char* tag) {
+    mount_one(tag, "/minivmm/lower", "9p", MS_RDONLY, NINEP_OPTIONS);
+    mount_one("tmpfs", "/minivmm/rw", "tmpfs", 0, "mode=0755");
+    mkdir("/minivmm/rw/upper", 0755);
+    mkdir("/minivmm/rw/work", 0755);
+    mount_one("overlay", "/minivmm/root", "overlay", 0,
+              "lowerdir=/minivmm/lower,upperdir=/minivmm/rw/upper,workdir=/minivmm/rw/work");
+    if (chdir("/minivmm/root") != 0 || mount(".", "/", NULL, MS_MOVE, NULL) != 0 ||
+        chroot(".") != 0 || chdir("/") != 0) {
+        char what[128];
+        snprintf(what, sizeof what, "cannot make the host's root the guest's: %s", strerror(errno));
+        fail(126, what);
+    }
+}
+
+// mkdir -p, for a share's mount point.
 static void make_dirs(const char* path) {
     char buf[4096];
     size_t len = strlen(path);
@@ -96,15 +123,25 @@ static int open_console(const char* path) {
     return fd;
 }
 
+#define MAX_SHARES 64
+
+struct share {
+    const char* tag;
+    const char* dir;
+    int writable;
+};
+
 struct job {
+    const char* root_tag;   // the guest's root: this share, read-only, under a tmpfs overlay
     char* argv[MAX_FIELDS + 1];
     char* env[MAX_FIELDS + 1];
-    size_t argc, envc;
+    size_t argc, envc, nshares;
+    struct share shares[MAX_SHARES];
     const char* cwd;
 };
 
 // Reads and checks the job file: every field is NUL-terminated, the order is the one
-// runner/job.hpp gives, shares are mounted as they come.
+// runner/job.hpp gives.
 static void read_job(struct job* job) {
     int fd = open(JOB_FILE, O_RDONLY | O_CLOEXEC);
     if (fd < 0) fail(126, "cannot open " JOB_FILE);
@@ -127,8 +164,12 @@ static void read_job(struct job* job) {
     char* end = buf + size;
     if (strcmp(p, JOB_MAGIC) != 0) fail(126, JOB_FILE ": not a version 1 job");
     p += strlen(p) + 1;
-    job->argc = job->envc = 0;
-    job->cwd = NULL;
+    job->argc = job->envc = job->nshares = 0;
+    job->cwd = job->root_tag = NULL;
+    if (p < end && strncmp(p, "root=", 5) == 0) {
+        job->root_tag = p + 5;
+        p += strlen(p) + 1;
+    }
     for (; p < end; p += strlen(p) + 1) {
         if (strncmp(p, "arg=", 4) == 0 && job->envc == 0 && job->cwd == NULL) {
             if (job->argc == MAX_FIELDS) fail(126, JOB_FILE ": too many arguments");
@@ -145,9 +186,8 @@ static void read_job(struct job* job) {
             *dir++ = '\0';
             int rw = strcmp(mode, "rw") == 0;
             if (!rw && strcmp(mode, "ro") != 0) fail(126, JOB_FILE ": bad share mode");
-            make_dirs(dir);
-            mount_one(tag, dir, "9p", rw ? 0 : MS_RDONLY,
-                      "trans=virtio,version=9p2000.L");
+            if (job->nshares == MAX_SHARES) fail(126, JOB_FILE ": too many shares");
+            job->shares[job->nshares++] = (struct share){tag, dir, rw};
         } else if (strncmp(p, "cwd=", 4) == 0 && job->cwd == NULL && p[4] == '/') {
             job->cwd = p + 4;
         } else {
@@ -172,11 +212,7 @@ int main(void) {
     }
     outb(1, INIT_STARTED_PORT);
 
-    mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
-    mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
-    mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    mount_base();
 
     int out_fd = open_console("/dev/hvc0");
     err_fd = open_console("/dev/hvc1");
@@ -188,6 +224,15 @@ int main(void) {
     struct job* job = calloc(1, sizeof *job);
     if (job == NULL) fail(126, "out of memory");
     read_job(job);
+    if (job->root_tag) {
+        switch_to_root(job->root_tag);
+        mount_base();   // the same file systems again, in the new root
+    }
+    for (size_t i = 0; i < job->nshares; ++i) {
+        const struct share* s = &job->shares[i];
+        make_dirs(s->dir);
+        mount_one(s->tag, s->dir, "9p", s->writable ? 0 : MS_RDONLY, NINEP_OPTIONS);
+    }
     if (chdir(job->cwd) != 0) {
         char what[256];
         snprintf(what, sizeof what, "cannot enter %s: %s", job->cwd, strerror(errno));

@@ -52,6 +52,11 @@ Result<std::vector<uint8_t>> encode_job(const Job& job) {
         return Error(ErrorCode::Usage, "the command after -- is missing");
     std::vector<uint8_t> out;
     field(out, JOB_MAGIC);
+    if (!job.root_tag.empty()) {
+        if (!valid_tag(job.root_tag))
+            return Error(ErrorCode::Usage, fmt::format("root share tag '{}' is not valid", job.root_tag));
+        field(out, "root=" + job.root_tag);
+    }
     for (const std::string& a : job.argv) {
         if (has_nul(a)) return Error(ErrorCode::Usage, "a command argument holds a NUL byte");
         field(out, "arg=" + a);

@@ -2,7 +2,8 @@
 // how, encoded for the file /minivmm/job of the initramfs minivmm appends.
 //
 // Format (version 1): a sequence of NUL-terminated fields, the first "minivmm-job 1", then
-// "KEY=VALUE" fields in this order: "arg=" (CMD and each argument, at least one), "env=NAME=VALUE"
+// "KEY=VALUE" fields in this order: "root=TAG" (optional: the guest's root is the 9p share TAG,
+// read-only, under a tmpfs overlay), "arg=" (CMD and each argument, at least one), "env=NAME=VALUE"
 // (the whole environment CMD gets), "share=ro|rw TAG DIR" (mount the 9p share TAG at the
 // absolute DIR; TAG has no space), "cwd=DIR" (the guest directory CMD starts in). The init
 // treats the file as its only input and refuses anything else; minivmm never reads it back.
@@ -27,6 +28,7 @@ struct JobShare {
 };
 
 struct Job {
+    std::string root_tag;            // non-empty: the root share (see the format above)
     std::vector<std::string> argv;   // CMD and its arguments
     std::vector<std::string> env;    // NAME=VALUE
     std::vector<JobShare> shares;

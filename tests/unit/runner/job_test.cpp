@@ -39,6 +39,18 @@ TEST(Job, FieldsInOrder) {
                               "share=rw out /tmp/out", "cwd=/home/u/src dir"}));
 }
 
+TEST(Job, TheRootShareComesFirst) {
+    Job job;
+    job.root_tag = "minivmm-root";
+    job.argv = {"true"};
+    auto e = encode_job(job);
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(fields(*e), (std::vector<std::string>{"minivmm-job 1", "root=minivmm-root", "arg=true",
+                                                    "cwd=/"}));
+    job.root_tag = "bad tag";
+    EXPECT_FALSE(encode_job(job).has_value());
+}
+
 TEST(Job, EmptyArgumentsAreKept) {
     Job job;
     job.argv = {"printf", ""};
@@ -53,17 +65,17 @@ TEST(Job, RefusesWhatTheInitCouldNotRead) {
         return !e.has_value() && e.error().code() == ErrorCode::Usage;
     };
     EXPECT_TRUE(refused(Job{}));                                   // no command
-    EXPECT_TRUE(refused(Job{{""}, {}, {}, "/"}));                  // an empty command
-    EXPECT_TRUE(refused(Job{{std::string("a\0b", 3)}, {}, {}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {"NOEQUALS"}, {}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {"=x"}, {}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {{"a b", "/x", false}}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {{"", "/x", false}}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {{std::string(32, 't'), "/x", false}}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {{"t", "relative", false}}, "/"}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {}, ""}));
-    EXPECT_TRUE(refused(Job{{"true"}, {}, {}, "rel"}));
-    EXPECT_FALSE(refused(Job{{"true"}, {}, {{std::string(31, 't'), "/x", false}}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {""}, {}, {}, "/"}));                  // an empty command
+    EXPECT_TRUE(refused(Job{"", {std::string("a\0b", 3)}, {}, {}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {"NOEQUALS"}, {}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {"=x"}, {}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {{"a b", "/x", false}}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {{"", "/x", false}}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {{std::string(32, 't'), "/x", false}}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {{"t", "relative", false}}, "/"}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {}, ""}));
+    EXPECT_TRUE(refused(Job{"", {"true"}, {}, {}, "rel"}));
+    EXPECT_FALSE(refused(Job{"", {"true"}, {}, {{std::string(31, 't'), "/x", false}}, "/"}));
 }
 
 TEST(Job, DefaultEnvironmentIsSaneAndOwn) {
