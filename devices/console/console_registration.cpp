@@ -3,6 +3,7 @@
 #include "console/console_registration.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include "console/console_spec.hpp"
 #include "console/fd_host.hpp"
@@ -22,6 +23,13 @@ Result<std::unique_ptr<ConsoleHost>> open_host_end(const ConsoleSpec& spec) {
     switch (spec.kind) {
     case ConsoleSpec::Kind::Stdio: {
         auto h = FdHost::stdio();
+        if (!h) return h.error();
+        return std::unique_ptr<ConsoleHost>(std::move(*h));
+    }
+    case ConsoleSpec::Kind::Stdout:
+    case ConsoleSpec::Kind::Stderr: {
+        const bool out = spec.kind == ConsoleSpec::Kind::Stdout;
+        auto h = FdHost::output_only(out ? STDOUT_FILENO : STDERR_FILENO, spec.text());
         if (!h) return h.error();
         return std::unique_ptr<ConsoleHost>(std::move(*h));
     }
@@ -103,8 +111,8 @@ std::string format_console_counters(const std::string& name, const ConsoleDevice
 
 const DeviceType DEVICE_TYPE = {
     "console",
-    "virtio-console (hvc0): stdio, file=PATH (output appended) or socket=PATH (a unix socket "
-    "minivmm listens on, one client at a time)",
+    "virtio-console (hvc0): stdio, stdout or stderr (output only), file=PATH (output appended) "
+    "or socket=PATH (a unix socket minivmm listens on, one client at a time)",
     false, "virtio-console", ConsoleDevice::NUM_QUEUES, parse, prepare,
 };
 

@@ -9,6 +9,8 @@ namespace minivmm::console {
 std::string ConsoleSpec::text() const {
     switch (kind) {
     case Kind::Stdio: return "stdio";
+    case Kind::Stdout: return "stdout";
+    case Kind::Stderr: return "stderr";
     case Kind::File: return "file=" + path;
     case Kind::Socket: return "socket=" + path;
     }
@@ -18,6 +20,10 @@ std::string ConsoleSpec::text() const {
 Result<ConsoleSpec> parse_console_spec(const std::string& text) {
     ConsoleSpec spec;
     if (text == "stdio") return spec;
+    if (text == "stdout" || text == "stderr") {
+        spec.kind = text == "stdout" ? ConsoleSpec::Kind::Stdout : ConsoleSpec::Kind::Stderr;
+        return spec;
+    }
     for (auto [prefix, kind] : {std::pair{"file=", ConsoleSpec::Kind::File},
                                 std::pair{"socket=", ConsoleSpec::Kind::Socket}}) {
         const std::string_view p = prefix;
@@ -32,7 +38,7 @@ Result<ConsoleSpec> parse_console_spec(const std::string& text) {
         return spec;
     }
     return Error(ErrorCode::Usage,
-                 fmt::format("--console '{}': expected stdio, file=PATH or socket=PATH", text));
+                 fmt::format("--console '{}': expected stdio, stdout, stderr, file=PATH or socket=PATH", text));
 }
 
 } // namespace minivmm::console

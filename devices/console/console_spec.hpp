@@ -1,4 +1,5 @@
-// --console HOST_END: stdio, file=PATH or socket=PATH, parsed and checked (nothing opened).
+// --console HOST_END: stdio, stdout, stderr, file=PATH or socket=PATH, parsed and checked
+// (nothing opened).
 #pragma once
 
 #include <string>
@@ -8,7 +9,8 @@
 namespace minivmm::console {
 
 struct ConsoleSpec {
-    enum class Kind { Stdio, File, Socket };
+    // Stdout and Stderr: output only, to minivmm's own (the command runner's hvc0 and hvc1).
+    enum class Kind { Stdio, Stdout, Stderr, File, Socket };
     Kind kind = Kind::Stdio;
     std::string path;   // File, Socket
 

@@ -39,6 +39,12 @@ Result<std::unique_ptr<FdHost>> FdHost::stdio() {
     return std::make_unique<FdHost>(std::move(*out), std::move(*in), "stdio");
 }
 
+Result<std::unique_ptr<FdHost>> FdHost::output_only(int fd, std::string name) {
+    auto out = SerialOutput::for_fd(fd);
+    if (!out) return out.error();
+    return std::make_unique<FdHost>(std::move(*out), UniqueFd(), std::move(name));
+}
+
 Result<std::unique_ptr<FdHost>> FdHost::append_file(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644));
     if (!fd.valid())

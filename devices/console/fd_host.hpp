@@ -1,5 +1,5 @@
 // FdHost: a console host end on plain descriptors: --console stdio (output to stdout, input
-// from stdin) and --console file=PATH (output appended to PATH, no input).
+// from stdin), stdout and stderr (output only) and file=PATH (output appended to PATH, no input).
 #pragma once
 
 #include <memory>
@@ -16,6 +16,8 @@ public:
     // stdout through its own non-blocking open (SerialOutput::for_fd), stdin likewise where it
     // is a tty, pipe or FIFO (a regular file is read as it is: it is always readable).
     static Result<std::unique_ptr<FdHost>> stdio();
+    // Output only, to minivmm's stdout or stderr (FD), through its own non-blocking open.
+    static Result<std::unique_ptr<FdHost>> output_only(int fd, std::string name);
     // PATH created (0644) or appended to. Errors name it (ErrorCode::Input).
     static Result<std::unique_ptr<FdHost>> append_file(const std::string& path);
     // For tests: output to `out`, input from `in` (may be invalid: no input).

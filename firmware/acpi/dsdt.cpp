@@ -22,6 +22,14 @@ AmlBytes com1_device() {
                                              aml_irq_no_flags(layout::COM1_IRQ)}))});
 }
 
+// QEMU's ISA pvpanic device, as QEMU describes it: Linux's pvpanic-mmio driver binds to
+// QEMU0001 and takes its IO resource.
+AmlBytes pvpanic_device() {
+    return aml_device("PEVT", {aml_name("_HID", aml_string("QEMU0001")),
+                               aml_name("_CRS", aml_resource_template(
+                                                    {aml_io(layout::PVPANIC_PORT, 1)}))});
+}
+
 Result<AmlBytes> virtio_device(size_t index, const VirtioMmioDeviceInfo& d) {
     if (d.size == 0 || d.base >= FOUR_GIB || d.size > FOUR_GIB - d.base)
         return Error(ErrorCode::Invalid,
@@ -41,7 +49,7 @@ Result<std::vector<uint8_t>> build_dsdt(const std::vector<VirtioMmioDeviceInfo>&
     if (devices.size() > DSDT_MAX_VIRTIO_DEVICES)
         return Error(ErrorCode::Invalid, fmt::format("DSDT: {} virtio-mmio devices, at most {}",
                                                      devices.size(), DSDT_MAX_VIRTIO_DEVICES));
-    AmlTerms sb{com1_device()};
+    AmlTerms sb{com1_device(), pvpanic_device()};
     for (size_t i = 0; i < devices.size(); ++i) {
         auto dev = virtio_device(i, devices[i]);
         if (!dev) return dev.error();

@@ -1,5 +1,5 @@
 // Differentiated System Description Table, ACPI 6.5 §5.2.11.1: the header followed by AML that
-// describes COM1, one virtio-mmio device per entry and the \_S5 (soft off) sleep package.
+// describes COM1, the pvpanic port, one virtio-mmio device per entry and the \_S5 (soft off) sleep package.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,7 @@ constexpr size_t DSDT_MAX_VIRTIO_DEVICES = 256;
 
 // The sealed DSDT:
 //   \_SB.COM1  _HID PNP0501, _CRS IO 0x3f8-0x3ff and IRQ 4
+//   \_SB.PEVT  _HID "QEMU0001" (pvpanic), _CRS IO 0x505
 //   \_SB.Vnnn  _HID "LNRO0005", _UID n, _CRS Memory32Fixed(base, size) and Interrupt(irq)
 //   \_S5       Package {ACPI_S5_SLP_TYP, 0, 0, 0}
 // Returns ErrorCode::Invalid for more than DSDT_MAX_VIRTIO_DEVICES devices, or a device with

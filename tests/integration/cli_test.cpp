@@ -276,6 +276,17 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--net", "mvdup", "--net", "mvdup"}, 2, "--net: tap mvdup given twice"},
         {{"--net", "tap=a,mac=02:00:00:00:00:01", "--net", "tap=b,mac=02:00:00:00:00:01"}, 2,
          "MAC 02:00:00:00:00:01 given twice"},
+        // The command runner (-- CMD).
+        {{"--", "true"}, 2, "-- CMD needs --kernel"},
+        {{"--demo", "status", "--", "true"}, 2, "-- CMD needs --kernel"},
+        {{"--kernel", pvh, "--"}, 2, "-- must be followed by a command"},
+        {{"--kernel", pvh, "--boot-timeout", "5"}, 2, "--boot-timeout needs a command"},
+        {{"--kernel", pvh, "--boot-timeout", "-1", "--", "true"}, 2, "--boot-timeout"},
+        {{"--kernel", pvh, "--console", "stdio", "--", "true"}, 2,
+         "--console stdio cannot be used with -- CMD"},
+        {{"--kernel", pvh, "--console", "stdout", "--", "true"}, 2, "--console stdout given twice"},
+        {{"--kernel", pvh, "--console", "tty"}, 2, "expected stdio, stdout, stderr, file=PATH"},
+        {{"--kernel", path("missing"), "--", "true"}, 3, "Cannot open kernel " + path("missing")},
     };
     if (!unreadable_.empty()) {
         cases.push_back({{"--kernel", unreadable_}, 3,

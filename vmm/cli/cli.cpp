@@ -73,8 +73,30 @@ Result<void> check_kernel_file(const std::string& path) {
                              path));
 }
 
+// -- CMD: a kernel to run it under, and stdout, stderr and stdin kept for CMD. Without
+// --serial the kernel's log is discarded (the serial's host end is none).
+Result<void> check_runner_options(MachineConfig& config, bool serial_given) {
+    if (!config.kernel) return Error(ErrorCode::Usage, "-- CMD needs --kernel");
+    if (!serial_given) config.serial.kind = SerialConfig::Kind::None;
+    for (const DeviceOption& d : config.devices)
+        if (d.args->takes_stdin())
+            return Error(ErrorCode::Usage,
+                         "--console stdio cannot be used with -- CMD (stdout is CMD's)");
+    return {};
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
+    // Everything after the first "--" is the command the runner runs in the guest, never an
+    // option of ours.
+    for (int i = 1; i < argc; ++i) {
+        if (std::string_view(argv[i]) != "--") continue;
+        config.command.assign(argv + i + 1, argv + argc);
+        if (config.command.empty())
+            return Error(ErrorCode::Usage, "-- must be followed by a command to run in the guest");
+        argc = i;
+        break;
+    }
     config.demo = std::string(DEFAULT_DEMO);
     std::string mem_text, log_level = "warning", serial_text = "stdio";
     bool version = false, no_seccomp = false;
@@ -113,7 +135,12 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                  "Print the memory slots and the guest-physical layout at start");
     app.add_option("--timeout", config.timeout_seconds, "Stop the VM after SECONDS (exit code 124)")
         ->check(CLI::Range(0u, MAX_TIMEOUT_SECONDS));
-    app.add_option("--serial", serial_text,
+    auto* boot_timeout =
+        app.add_option("--boot-timeout", config.boot_timeout_seconds,
+                       "With -- CMD: end the VM (exit code 118) when the guest's init has not "
+                       "started after SECONDS (default 60; 0: no limit)")
+            ->check(CLI::Range(0u, MAX_TIMEOUT_SECONDS));
+    auto* serial_option = app.add_option("--serial", serial_text,
                    "COM1's host end: stdio (default; on a terminal, Ctrl-a x quits), "
                    "file:PATH (output only) or none");
     app.add_option("--log-level", log_level, "debug, info, warning, error or off");
@@ -158,6 +185,10 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     auto serial = parse_serial(serial_text);
     if (!serial) return serial.error();
     config.serial = *serial;
+    if (config.command.empty() && boot_timeout->count() > 0)
+        return Error(ErrorCode::Usage, "--boot-timeout needs a command (-- CMD)");
+    if (!config.command.empty() && boot_timeout->count() == 0)
+        config.boot_timeout_seconds = DEFAULT_BOOT_TIMEOUT_SECONDS;
     if (mem->count() > 0) {   // given, even empty: "--mem ''" is an error, not the default
         auto size = parse_size(mem_text);
         if (!size) return size.error().with_context("--mem");
@@ -167,12 +198,18 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                                      layout::MIN_RAM_SIZE >> 20, layout::MAX_RAM_SIZE >> 30));
         config.mem_size = *size;
     }
+    // The runner's stdout and stderr consoles come first among the consoles: hvc0 and hvc1.
+    if (!config.command.empty()) {
+        MINIVMM_TRY(add_device_option(config.devices, "console", "stdout"));
+        MINIVMM_TRY(add_device_option(config.devices, "console", "stderr"));
+    }
     for (size_t i = 0; i < types.size(); ++i)
         for (const auto& text : device_texts[i])
             // --share goes to MachineConfig::shares, where other code adds shares too.
             MINIVMM_TRY(types[i] == &p9::DEVICE_TYPE
                             ? p9::add_share(config.shares, text)
                             : add_device_option(config.devices, types[i]->option, text));
+    if (!config.command.empty()) MINIVMM_TRY(check_runner_options(config, serial_option->count() > 0));
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

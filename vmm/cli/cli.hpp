@@ -15,6 +15,10 @@ namespace minivmm {
 // --cpus: the most vCPUs minivmm creates (the CPUID topology fields hold up to 64 cores).
 constexpr uint32_t MAX_VCPUS = 64;
 
+// --boot-timeout's default with a command (-- CMD): a kernel that has not started the
+// runner's init by then will not (nested emulation boots the minimal kernel in about 5 s).
+constexpr uint32_t DEFAULT_BOOT_TIMEOUT_SECONDS = 60;
+
 // --timeout's limit: the main thread's poll takes milliseconds in an int (24 days).
 constexpr uint32_t MAX_TIMEOUT_SECONDS = 2'147'483;
 
@@ -31,6 +35,10 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv);
 // Checks a --kernel file before anything else starts (missing, not a file, empty, unreadable,
 // not a kernel). Returns ErrorCode::Input errors naming the file.
 Result<void> check_kernel_file(const std::string& path);
+
+// With a command (-- CMD): --kernel is required, --console stdio is refused (stdout is CMD's),
+// and without --serial (SERIAL_GIVEN false) the serial's host end becomes none.
+Result<void> check_runner_options(MachineConfig& config, bool serial_given);
 
 // The line printed for a host or usage error: "minivmm: error: <message>\n", always one line.
 // Control characters in the message (a file name or an argument may hold a newline) are shown

@@ -41,6 +41,10 @@ struct MachineConfig {
     // VM waits for the API to configure and start it (start_from_api).
     std::optional<std::string> api_socket;
     bool start_from_api = false;
+    // minivmm --kernel K ... -- CMD [ARGS...]: the command runner (vmm/runner/job.hpp) runs
+    // CMD in the guest and the VM ends with its status. Empty: no runner.
+    std::vector<std::string> command;
+    uint32_t boot_timeout_seconds = 0;   // runner: its init must start within this (0: no limit)
     // --disk, --net, --rng, ...: each type's in the order given (the plan orders them by
     // type, the registry's order, then by option within a type).
     std::vector<DeviceOption> devices;

@@ -48,6 +48,7 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     if (!channel) return channel.error();
     m->channel_ = std::move(*channel);
     MINIVMM_TRY(m->prepare_devices());
+    if (!config.command.empty()) MINIVMM_TRY(m->prepare_runner());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     return m;
 }
@@ -95,6 +96,7 @@ Result<void> Machine::add_legacy_devices() {
     auto exit_port = std::make_shared<ExitPort>(
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
+    MINIVMM_TRY(add_runner_ports());   // pvpanic for every guest; the runner's started port
     if (!config_.kernel) MINIVMM_TRY(add_explain_port());
     MINIVMM_TRY(pio_.insert({layout::PCI_CONFIG_PORT, PciHostBridge::PORT_COUNT},
                             std::make_shared<PciHostBridge>(), "pci-host"));
@@ -131,15 +133,29 @@ Result<void> Machine::add_serial() {
 // the FADT points at (poweroff through \_S5, reboot through the reset register).
 Result<void> Machine::add_power_devices() {
     VmControl* control = control_.get();
-    auto reboot = [control](const char* how) {
-        control->finish({Ending::Reboot, 0, fmt::format("the guest rebooted ({}); exiting", how)});
+    // The runner's guest ends through its init's status write; a power-off or reboot before
+    // it (CMD ran poweroff, the kernel rebooted on a panic) is no status, never a 0.
+    const bool runner = !config_.command.empty();
+    auto reboot = [control, runner](const char* how) {
+        if (runner)
+            control->finish({Ending::NoStatus, 0,
+                             fmt::format("the guest rebooted ({}) before its init reported the "
+                                         "command's status", how)});
+        else
+            control->finish({Ending::Reboot, 0, fmt::format("the guest rebooted ({}); exiting", how)});
     };
     auto i8042 = std::make_shared<I8042>([reboot] { reboot("i8042 reset"); });
     MINIVMM_TRY(pio_.insert({layout::I8042_DATA_PORT, 1}, I8042::data_port(i8042), "i8042"));
     MINIVMM_TRY(pio_.insert({layout::I8042_COMMAND_PORT, 1}, I8042::command_port(i8042), "i8042"));
     auto acpi = std::make_shared<AcpiPowerDevice>(
         AcpiPowerDevice::Values{acpi::ACPI_S5_SLP_TYP, acpi::ACPI_RESET_VALUE},
-        [control] { control->finish({Ending::PowerOff, 0, "the guest powered off"}); },
+        [control, runner] {
+            if (runner)
+                control->finish({Ending::NoStatus, 0, "the guest powered off before its init "
+                                                      "reported the command's status"});
+            else
+                control->finish({Ending::PowerOff, 0, "the guest powered off"});
+        },
         [reboot] { reboot("ACPI reset register"); });
     static_assert(layout::ACPI_SLEEP_STATUS_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 1 &&
                   layout::ACPI_RESET_PORT == layout::ACPI_SLEEP_CONTROL_PORT + 2);
@@ -253,6 +269,7 @@ Result<Outcome> Machine::run() {
 
     timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    run_start_ns_.store(monotonic_ns(), std::memory_order_relaxed);
     VcpuLoop::install_kick_handler();
     std::thread io_thread([this, f, &confine] {
         if (confine(f ? &f->io : nullptr)) loop_->run();
@@ -282,15 +299,29 @@ Result<Outcome> Machine::run() {
                      {signal_fd.get(), POLLIN, 0},
                      {channel_->fd(), POLLIN, 0}};
     const int64_t deadline_ms = static_cast<int64_t>(config_.timeout_seconds) * 1000;
+    // The runner's --boot-timeout counts until its init writes the started port.
+    const int64_t boot_deadline_ms =
+        config_.command.empty() ? 0 : static_cast<int64_t>(config_.boot_timeout_seconds) * 1000;
+    auto elapsed_ms = [&] { return static_cast<int64_t>(seconds_since_start() * 1000); };
     while (!control_->finished()) {
-        int timeout_ms = -1;   // what is left of --timeout (SIGUSR2 wakes the wait early)
+        // What is left of --timeout and --boot-timeout (SIGUSR2 wakes the wait early).
+        int timeout_ms = -1;
         if (deadline_ms > 0)
-            timeout_ms = static_cast<int>(std::max<int64_t>(
-                0, deadline_ms - static_cast<int64_t>(seconds_since_start() * 1000)));
+            timeout_ms = static_cast<int>(std::max<int64_t>(0, deadline_ms - elapsed_ms()));
+        const bool boot_watch = boot_deadline_ms > 0 && !init_started();
+        if (boot_watch) {
+            int left = static_cast<int>(std::max<int64_t>(0, boot_deadline_ms - elapsed_ms()));
+            timeout_ms = timeout_ms < 0 ? left : std::min(timeout_ms, left);
+        }
         int n = ::poll(fds, 3, timeout_ms);
         if (n == 0) {
-            control_->finish({Ending::Timeout, 0,
-                              fmt::format("timeout: stopped after {} s", config_.timeout_seconds)});
+            if (boot_watch && !init_started() && elapsed_ms() >= boot_deadline_ms)
+                control_->finish({Ending::BootTimeout, 0,
+                                  fmt::format("boot timeout: the guest's init did not start "
+                                              "within {} s", config_.boot_timeout_seconds)});
+            else if (deadline_ms > 0 && elapsed_ms() >= deadline_ms)
+                control_->finish({Ending::Timeout, 0, fmt::format("timeout: stopped after {} s",
+                                                                  config_.timeout_seconds)});
         } else if (n > 0 && (fds[2].revents & POLLIN)) {
             channel_->run_pending([this](Command command) { return execute(command); });
         } else if (n > 0 && (fds[1].revents & POLLIN)) {
@@ -310,7 +341,8 @@ Result<Outcome> Machine::run() {
     // A stop from outside (the guest did not end by itself): say where everything was, while
     // the vCPU threads still answer.
     const Ending ending = control_->outcome().ending;
-    if (ending == Ending::Timeout || ending == Ending::Terminated || ending == Ending::Interrupted)
+    if (ending == Ending::Timeout || ending == Ending::Terminated ||
+        ending == Ending::Interrupted || ending == Ending::BootTimeout)
         control_->add_to_report("\n" + state_report(threads, seconds_since_start()));
 
     // Stop: every vCPU leaves KVM_RUN, sees the finished flag and, released, ends its thread.

@@ -39,6 +39,9 @@
 
 namespace minivmm {
 
+// CLOCK_MONOTONIC in nanoseconds.
+int64_t monotonic_ns();
+
 class Machine {
 public:
     static Result<std::unique_ptr<Machine>> create(const MachineConfig& config);
@@ -79,6 +82,13 @@ private:
     Result<void> add_virtio_device(size_t slot);
     void devices_at_exit();
     Result<void> load_demo();
+    // machine_runner.cpp: the command runner (-- CMD): its archive (step 1), the pvpanic
+    // port (every guest) and the init's started port, the kernel's command line.
+    Result<void> prepare_runner();
+    Result<void> add_runner_ports();
+    std::string kernel_cmdline() const;
+    Result<void> check_runner_kernel(std::span<const uint8_t> kernel_file) const;
+    bool init_started() const { return init_started_ns_.load(std::memory_order_acquire) != 0; }
     // machine_memory.cpp: the explain port (demos) and the memory map (--show-memory).
     Result<void> add_explain_port();
     std::vector<MemoryMapRegion> memory_layout() const;
@@ -132,6 +142,9 @@ private:
     uint64_t kernel_end_ = 0;                      // the kernel's footprint ends here (from 1 MiB)
     std::unique_ptr<AddressExplainer> explainer_;  // demos: the explain port's walk
     ExitStats stats_;
+    std::vector<uint8_t> runner_archive_;          // -- CMD: appended to the initrd
+    std::atomic<int64_t> run_start_ns_{0};         // CLOCK_MONOTONIC at run()'s start
+    std::atomic<int64_t> init_started_ns_{0};      // when the runner's init said so (0: not yet)
     // Every virtio device's core with its report label ("virtio-blk0 at 0x..., irq 5 (vm.img)").
     struct VirtioSlot {
         std::string label;

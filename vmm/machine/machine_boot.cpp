@@ -29,13 +29,14 @@ GuestAddress low_ram_top(const GuestMemory& mem) {
 Result<void> Machine::load_kernel() {
     auto file = read_file(*config_.kernel, "kernel");
     if (!file) return file.error();
+    if (!config_.command.empty()) MINIVMM_TRY(check_runner_kernel(*file));
     MINIVMM_TRY(is_elf(*file) ? load_pvh_kernel(*file) : load_bzimage_kernel(*file));
     MINIVMM_TRY(load_symbols(*file));
     // The user's part of the command line must fit now; the device parameters are checked when
     // they are appended (describe_guest).
-    if (config_.cmdline.size() > cmdline_capacity_)
+    if (kernel_cmdline().size() > cmdline_capacity_)
         return Error(ErrorCode::Usage, fmt::format("--cmdline is {} bytes, the limit is {}",
-                                                   config_.cmdline.size(), cmdline_capacity_));
+                                                   kernel_cmdline().size(), cmdline_capacity_));
     return {};
 }
 
@@ -94,23 +95,40 @@ Result<void> Machine::load_pvh_kernel(std::span<const uint8_t> file) {
 }
 
 // --initrd: read straight into guest RAM at the highest page-aligned address below the
-// kernel's initrd_addr_max and the end of low RAM, above the kernel.
+// kernel's initrd_addr_max and the end of low RAM, above the kernel. The runner's archive
+// (-- CMD) follows it at the next multiple of 4 bytes, the gap zeroed: Linux unpacks
+// concatenated archives, skips zeros between them and wants a cpio header 4-byte aligned.
 Result<void> Machine::load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_end) {
-    if (!config_.initrd) return {};
-    const std::string& path = *config_.initrd;
-    auto file = open_regular_file(path, "initrd");
-    if (!file) return file.error();
-    if (file->size >= memory_.total_size())
+    if (!config_.initrd && runner_archive_.empty()) return {};
+    const std::string path = config_.initrd ? *config_.initrd : "(the runner's archive)";
+    std::optional<OpenedFile> file;
+    uint64_t file_size = 0;
+    if (config_.initrd) {
+        auto opened = open_regular_file(path, "initrd");
+        if (!opened) return opened.error();
+        file_size = opened->size;
+        file.emplace(std::move(*opened));
+    }
+    const uint64_t archive_at = (file_size + 3) & ~uint64_t{3};
+    const uint64_t total = archive_at + runner_archive_.size();
+    if (total >= memory_.total_size())
         return Error(ErrorCode::Usage,
                      fmt::format("Initrd {} is {} bytes, more than the guest's {} bytes of RAM "
                                  "(raise --mem)",
-                                 path, file->size, memory_.total_size()));
-    auto addr = place_initrd(low_ram_top(memory_), initrd_addr_max, file->size, kernel_end);
+                                 path, total, memory_.total_size()));
+    auto addr = place_initrd(low_ram_top(memory_), initrd_addr_max, total, kernel_end);
     if (!addr)
         return Error(ErrorCode::Usage, fmt::format("Initrd {}: {} (raise --mem)", path,
                                                    addr.error().message()));
-    auto dest = memory_.slice(*addr, file->size);
+    auto dest = memory_.slice(*addr, total);
     if (!dest) return dest.error().with_context(fmt::format("Initrd {}", path));
+    std::fill(dest->begin() + static_cast<ptrdiff_t>(file_size),
+              dest->begin() + static_cast<ptrdiff_t>(archive_at), uint8_t{0});
+    std::copy(runner_archive_.begin(), runner_archive_.end(),
+              dest->begin() + static_cast<ptrdiff_t>(archive_at));
+    initrd_addr_ = addr->value();
+    initrd_size_ = total;
+    if (!file) return {};
     uint64_t done = 0;
     while (done < file->size) {
         ssize_t n = ::pread(file->fd.get(), dest->data() + done, file->size - done,
@@ -120,8 +138,6 @@ Result<void> Machine::load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_
         if (n == 0) return Error(ErrorCode::Input, fmt::format("Initrd {} shrank while read", path));
         done += static_cast<uint64_t>(n);
     }
-    initrd_addr_ = addr->value();
-    initrd_size_ = file->size;
     return {};
 }
 
@@ -129,7 +145,7 @@ Result<void> Machine::describe_guest() {
     GuestDescription desc;
     desc.bzimage_header = setup_header_;
     desc.cmdline_capacity = cmdline_capacity_;
-    desc.user_cmdline = config_.cmdline;
+    desc.user_cmdline = kernel_cmdline();
     desc.num_vcpus = config_.cpus;
     desc.virtio_devices = plan_.virtio_mmio();
     desc.initrd_addr = initrd_addr_;

@@ -16,6 +16,9 @@ int Outcome::process_exit_code() const {
     case Ending::PowerOff: return exit_code::POWER_OFF;
     case Ending::Reboot: return exit_code::REBOOT;
     case Ending::ConsoleQuit: return exit_code::CONSOLE_QUIT;
+    case Ending::Panic: return exit_code::PANIC;
+    case Ending::BootTimeout: return exit_code::BOOT_TIMEOUT;
+    case Ending::NoStatus: return exit_code::NO_STATUS;
     }
     return exit_code::HOST;
 }

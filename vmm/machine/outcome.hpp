@@ -19,6 +19,9 @@ enum class Ending {
     PowerOff,       // the guest powered off (ACPI S5 through the sleep control register)
     Reboot,         // the guest reset the machine (i8042 0xFE, ACPI reset register); not restarted
     ConsoleQuit,    // the user typed Ctrl-a x on the serial console
+    Panic,          // the guest kernel reported a panic through the pvpanic device
+    BootTimeout,    // command runner: its init did not start within --boot-timeout
+    NoStatus,       // command runner: the guest powered off or rebooted before init reported
 };
 
 // The endings the guest or the user asked for: reported on stderr at info level, not as errors.
@@ -30,6 +33,9 @@ constexpr int USAGE = 2;           // bad command line
 constexpr int INPUT = 3;           // a file given on the command line is missing or malformed
 constexpr int KVM_UNUSABLE = 4;    // /dev/kvm missing, no permission, API or capability
 constexpr int HOST = 5;            // any other host failure
+constexpr int NO_STATUS = 117;     // the runner's guest ended without CMD's status
+constexpr int BOOT_TIMEOUT = 118;  // the runner's init not reached within --boot-timeout
+constexpr int PANIC = 119;         // a kernel panic (pvpanic)
 constexpr int TRIPLE_FAULT = 120;
 constexpr int INTERNAL_ERROR = 121;
 constexpr int FAIL_ENTRY = 122;

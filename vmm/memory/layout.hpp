@@ -52,7 +52,9 @@ constexpr uint32_t COM1_IRQ = 4;                    // ISA IRQ of COM1 (edge, ac
 constexpr uint16_t I8042_DATA_PORT = 0x60;         // i8042 keyboard controller: data
 constexpr uint16_t I8042_COMMAND_PORT = 0x64;      // i8042 status (read) / command (write): 0xFE resets
 constexpr uint16_t PCI_CONFIG_PORT = 0xcf8;         // PCI mechanism #1: address 0xcf8, data 0xcfc
+constexpr uint16_t PVPANIC_PORT = 0x505;            // QEMU's ISA pvpanic (DSDT QEMU0001): bit 0 = panic
 constexpr uint16_t EXIT_PORT = 0x510;               // 1-byte write: the VM ends with that status
+constexpr uint16_t INIT_STARTED_PORT = 0x511;       // command runner: its init has started
 constexpr uint16_t EXPLAIN_PORT = 0x518;            // 8 ports: a GVA (low dword, then high) to explain
 constexpr uint16_t ACPI_SLEEP_CONTROL_PORT = 0x600; // FADT SLEEP_CONTROL_REG (8-bit): poweroff
 constexpr uint16_t ACPI_SLEEP_STATUS_PORT = 0x601;  // FADT SLEEP_STATUS_REG (8-bit)

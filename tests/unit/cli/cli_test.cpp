@@ -222,5 +222,73 @@ TEST(ParseDiskOption, RefusesEmptyPathUnknownOptionAndLongSerial) {
     EXPECT_TRUE(parse_disk_option("vm.img,serial=12345678901234567890"));   // exactly 20
 }
 
+// A file check_kernel_file accepts (an ELF header; the loader checks the rest), removed at the end.
+struct FakeKernel {
+    FakeKernel() {
+        int fd = ::mkstemp(path);
+        const char elf[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+        EXPECT_EQ(::write(fd, elf, sizeof elf), static_cast<ssize_t>(sizeof elf));
+        ::close(fd);
+    }
+    ~FakeKernel() { ::unlink(path); }
+    char path[32] = "/tmp/minivmm-kernel-XXXXXX";
+};
+
+std::vector<std::string> console_texts(const MachineConfig& c) {
+    std::vector<std::string> out;
+    for (const DeviceOption& d : c.devices)
+        if (d.type->option == "console") out.push_back(d.args->host_end());
+    return out;
+}
+
+TEST(ParseCommandLine, EverythingAfterDashDashIsTheCommand) {
+    FakeKernel k;
+    auto c = parse({"--kernel", k.path, "--", "ls", "--help", "-l", "--", "--kernel"});
+    ASSERT_TRUE(c && c->has_value()) << (c ? "" : c.error().message());
+    const MachineConfig& config = **c;
+    EXPECT_EQ(config.command, (std::vector<std::string>{"ls", "--help", "-l", "--", "--kernel"}));
+    EXPECT_EQ(config.boot_timeout_seconds, DEFAULT_BOOT_TIMEOUT_SECONDS);
+    // The kernel's log is discarded unless --serial says otherwise.
+    EXPECT_EQ(config.serial.kind, SerialConfig::Kind::None);
+    // CMD's stdout and stderr are the first consoles (hvc0, hvc1), the user's after them.
+    EXPECT_EQ(console_texts(config), (std::vector<std::string>{"stdout", "stderr"}));
+}
+
+TEST(ParseCommandLine, RunnerKeepsAnExplicitSerialAndTheUsersConsolesAfterItsOwn) {
+    FakeKernel k;
+    auto c = parse({"--kernel", k.path, "--serial", "file:/tmp/log", "--console", "file=/tmp/c",
+                    "--boot-timeout", "0", "--", "true"});
+    ASSERT_TRUE(c && c->has_value()) << (c ? "" : c.error().message());
+    EXPECT_EQ((*c)->serial.kind, SerialConfig::Kind::File);
+    EXPECT_EQ((*c)->boot_timeout_seconds, 0u);
+    EXPECT_EQ(console_texts(**c), (std::vector<std::string>{"stdout", "stderr", "file=/tmp/c"}));
+}
+
+TEST(ParseCommandLine, WithoutDashDashNothingChanges) {
+    FakeKernel k;
+    auto c = parse({"--kernel", k.path});
+    ASSERT_TRUE(c && c->has_value());
+    EXPECT_TRUE((*c)->command.empty());
+    EXPECT_EQ((*c)->boot_timeout_seconds, 0u);
+    EXPECT_EQ((*c)->serial.kind, SerialConfig::Kind::Stdio);
+    EXPECT_TRUE(console_texts(**c).empty());
+}
+
+TEST(ParseCommandLine, RunnerMisuseIsAUsageError) {
+    FakeKernel k;
+    const std::string kernel = k.path;
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"--", "true"},
+             {"--kernel", kernel, "--"},
+             {"--kernel", kernel, "--boot-timeout", "3"},
+             {"--kernel", kernel, "--console", "stdio", "--", "true"},
+             {"--kernel", kernel, "--console", "stderr", "--", "true"},
+         }) {
+        auto c = parse(args);
+        ASSERT_FALSE(c) << args.size();
+        EXPECT_EQ(c.error().code(), ErrorCode::Usage);
+    }
+}
+
 } // namespace
 } // namespace minivmm

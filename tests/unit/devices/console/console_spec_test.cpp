@@ -19,6 +19,19 @@ TEST(ConsoleSpec, ParsesTheThreeHostEnds) {
     EXPECT_EQ(s->text(), "socket=/run/c.sock");
 }
 
+TEST(ConsoleSpec, StdoutAndStderrAreOutputOnlyEnds) {
+    auto s = parse_console_spec("stdout");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->kind, ConsoleSpec::Kind::Stdout);
+    EXPECT_EQ(s->text(), "stdout");
+    s = parse_console_spec("stderr");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->kind, ConsoleSpec::Kind::Stderr);
+    EXPECT_EQ(s->text(), "stderr");
+    EXPECT_FALSE(parse_console_spec("stdout=x"));
+    EXPECT_FALSE(parse_console_spec("STDERR"));
+}
+
 TEST(ConsoleSpec, RefusesOtherTextEmptyPathsAndOverlongSocketPaths) {
     for (const char* bad : {"", "stdin", "file=", "socket=", "file:/x", "tcp=1.2.3.4"}) {
         auto s = parse_console_spec(bad);

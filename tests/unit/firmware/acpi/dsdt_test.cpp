@@ -1,4 +1,4 @@
-// Tests of firmware/acpi/dsdt: COM1, one LNRO0005 per virtio-mmio device, \_S5.
+// Tests of firmware/acpi/dsdt: COM1, the pvpanic port, one LNRO0005 per virtio-mmio device, \_S5.
 #include "acpi/dsdt.hpp"
 
 #include <gtest/gtest.h>
@@ -37,6 +37,14 @@ TEST(Dsdt, HasS5AndCom1) {
     EXPECT_EQ(count_bytes(*dsdt, bytes_of(aml_io(0x3f8, 8))), 1u);
     EXPECT_EQ(count_bytes(*dsdt, bytes_of(aml_irq_no_flags(4))), 1u);
     EXPECT_EQ(count_bytes(*dsdt, "LNRO0005"), 0u);
+}
+
+TEST(Dsdt, HasThePvpanicPortAsQemu0001) {
+    auto dsdt = build_dsdt(devices(1));
+    ASSERT_TRUE(dsdt.has_value());
+    EXPECT_EQ(count_bytes(*dsdt, "PEVT"), 1u);
+    EXPECT_EQ(count_bytes(*dsdt, "QEMU0001"), 1u);
+    EXPECT_EQ(count_bytes(*dsdt, bytes_of(aml_io(0x505, 1))), 1u);
 }
 
 TEST(Dsdt, OneLnro0005DevicePerVirtioEntryWithItsResources) {
