@@ -4,6 +4,8 @@
 // busybox applet of that initramfs. Needs hardware virtualisation, like the LinuxGuest suites
 // (tools/test runs it inside tools/kvm-in-qemu on hosts without it).
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "kvm_available.hpp"
 #include "linux_images.hpp"
 #include "run_process.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -172,6 +175,33 @@ TEST(LinuxGuestRunner, PowerOffWithoutAStatusIs117) {
     ASSERT_FALSE(r.timed_out);
     EXPECT_EQ(r.exit_code, 117) << r.err;
     EXPECT_TRUE(has(r.err, "before its init reported the command's status")) << r.err;
+}
+
+// No --initrd: the guest's root is the host's, read-only under a tmpfs overlay (virtio-9p);
+// CMD starts in the host's current directory and sees its files; its writes there stay in
+// the guest's overlay, while a --share DIR,rw takes them to the host.
+TEST(LinuxGuestRunner, WithoutAnInitrdTheHostsRootIsTheGuestsAndSharesWriteBack) {
+    REQUIRE_FULL_LINUX();
+    minivmm::test::TempDir here("minivmm-runner-cwd"), out("minivmm-runner-rw");
+    ASSERT_FALSE(here.path.empty() || out.path.empty());
+    std::ofstream(here.path / "hello.txt") << "hello from the host\n";
+    const std::string cmd =
+        "cat hello.txt; pwd; echo guest-only > hello.txt; cat hello.txt; "
+        "echo written > " + out.path.string() + "/out.txt; "
+        "echo overlay > /etc/minivmm-overlay-test && cat /etc/minivmm-overlay-test";
+    std::ostringstream line;
+    line << "cd " << here.path.string() << " && exec " << MINIVMM_BINARY << " --kernel "
+         << (images_dir() / "kernel/bzImage").string() << " --timeout " << TIMEOUT_S
+         << " --share " << out.path.string() << ",rw -- sh -c '" << cmd << "'";
+    auto r = minivmm::test::run_process({"/bin/sh", "-c", line.str()}, TIMEOUT_S + 30);
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, "hello from the host\n" + here.path.string() + "\nguest-only\noverlay\n")
+        << r.err;
+    // The host's files are as they were; the rw share got the write.
+    EXPECT_EQ(minivmm::test::file_bytes(here.path / "hello.txt"), "hello from the host\n");
+    EXPECT_FALSE(std::filesystem::exists("/etc/minivmm-overlay-test"));
+    EXPECT_EQ(minivmm::test::file_bytes(out.path / "out.txt"), "written\n");
 }
 
 } // namespace

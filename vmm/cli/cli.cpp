@@ -8,6 +8,8 @@
 #include "demos.hpp"
 #include "memory/layout.hpp"
 #include "p9/p9_registration.hpp"
+#include "p9/share_spec.hpp"
+#include "runner/job.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
 namespace minivmm {
@@ -82,6 +84,14 @@ Result<void> check_runner_options(MachineConfig& config, bool serial_given) {
         if (d.args->takes_stdin())
             return Error(ErrorCode::Usage,
                          "--console stdio cannot be used with -- CMD (stdout is CMD's)");
+    // Without --initrd the guest has no programs of its own: its root is the host's, shared
+    // read-only (virtio-9p), under a tmpfs overlay the init puts on it.
+    if (!config.initrd) {
+        p9::ShareSpec root{"/", runner::ROOT_TAG, false};
+        if (auto ok = p9::check_share(root, config.shares); !ok)
+            return ok.error().with_context("-- CMD without --initrd shares the host's root");
+        config.shares.push_back(std::move(root));
+    }
     return {};
 }
 

@@ -88,6 +88,8 @@ private:
     Result<void> add_runner_ports();
     std::string kernel_cmdline() const;
     Result<void> check_runner_kernel(std::span<const uint8_t> kernel_file) const;
+    // Whether the host's root is shared as the guest's (-- CMD without --initrd).
+    bool root_shared() const;
     bool init_started() const { return init_started_ns_.load(std::memory_order_acquire) != 0; }
     // machine_memory.cpp: the explain port (demos) and the memory map (--show-memory).
     Result<void> add_explain_port();

@@ -30,11 +30,26 @@ Result<void> Machine::prepare_runner() {
     runner::Job job;
     job.argv = config_.command;
     job.env = runner::default_environment();
-    job.cwd = runner::guest_directory(host_cwd, job.shares);
+    // The shares (--share, and the host's root: see check_runner_options) go into the job: the
+    // init mounts them at their host paths, the root one as its root.
+    for (const p9::ShareSpec& s : config_.shares) {
+        if (s.tag == runner::ROOT_TAG && s.dir == "/")
+            job.root_tag = s.tag;
+        else
+            job.shares.push_back({s.tag, s.dir, s.writable});
+    }
+    // On the host's root every host directory is there (read-only); else only shared ones.
+    job.cwd = job.root_tag.empty() ? runner::guest_directory(host_cwd, job.shares) : host_cwd;
     auto archive = runner::job_archive(job);
     if (!archive) return archive.error().with_context("-- CMD");
     runner_archive_ = std::move(*archive);
     return {};
+}
+
+bool Machine::root_shared() const {
+    for (const p9::ShareSpec& s : config_.shares)
+        if (s.tag == runner::ROOT_TAG && s.dir == "/") return true;
+    return false;
 }
 
 // A kernel that embeds its config must have every option the runner needs, else one line
@@ -47,7 +62,7 @@ Result<void> Machine::check_runner_kernel(std::span<const uint8_t> kernel_file) 
         log(LogLevel::Info, "kernel {}: its options are not checked: {}", path, config->why_none);
         return {};
     }
-    const auto missing = runner::missing_options(*config->text, runner::runner_needed_options(false));
+    const auto missing = runner::missing_options(*config->text, runner::runner_needed_options(!config_.shares.empty(), root_shared()));
     if (missing.empty()) return {};
     std::string names;
     for (const std::string& m : missing) names += (names.empty() ? "" : " ") + m;

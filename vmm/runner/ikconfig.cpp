@@ -147,7 +147,7 @@ Result<EmbeddedConfig> embedded_config(std::span<const uint8_t> file) {
     return config_from_body(scan);
 }
 
-std::vector<std::string> runner_needed_options(bool shares) {
+std::vector<std::string> runner_needed_options(bool shares, bool host_root) {
     std::vector<std::string> needed = {
         "CONFIG_BLK_DEV_INITRD", "CONFIG_BINFMT_ELF",    "CONFIG_PROC_FS",
         "CONFIG_SYSFS",          "CONFIG_DEVTMPFS",      "CONFIG_TMPFS",
@@ -158,6 +158,7 @@ std::vector<std::string> runner_needed_options(bool shares) {
     if (shares)
         for (const char* o : {"CONFIG_NET_9P", "CONFIG_NET_9P_VIRTIO", "CONFIG_9P_FS"})
             needed.push_back(o);
+    if (host_root) needed.push_back("CONFIG_OVERLAY_FS");
     return needed;
 }
 

@@ -32,8 +32,8 @@ struct EmbeddedConfig {
 Result<EmbeddedConfig> embedded_config(std::span<const uint8_t> kernel_file);
 
 // The runner's needed options (guest-images/runner.config), with the 9p ones when shares
-// are used.
-std::vector<std::string> runner_needed_options(bool shares);
+// are used and overlayfs when the host's root is the guest's.
+std::vector<std::string> runner_needed_options(bool shares, bool host_root = false);
 
 // The options of NEEDED that CONFIG (a .config's text) does not set to y.
 std::vector<std::string> missing_options(std::string_view config,

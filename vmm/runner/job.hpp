@@ -20,6 +20,8 @@ namespace minivmm::runner {
 constexpr const char* JOB_MAGIC = "minivmm-job 1";
 constexpr const char* INIT_PATH = "/minivmm/init";   // rdinit= points here
 constexpr const char* JOB_PATH = "/minivmm/job";
+// The tag of the host's root, shared read-only when -- CMD has no --initrd: the guest's root.
+constexpr const char* ROOT_TAG = "minivmm-root";
 
 struct JobShare {
     std::string tag;   // the virtio-9p mount tag: [A-Za-z0-9_.-], 1 to 31 bytes

@@ -1,4 +1,5 @@
 #include "cli/cli.hpp"
+#include "runner/job.hpp"
 #include "block/block_registration.hpp"
 #include "sandbox/seccomp_filter.hpp"
 
@@ -288,6 +289,29 @@ TEST(ParseCommandLine, RunnerMisuseIsAUsageError) {
         ASSERT_FALSE(c) << args.size();
         EXPECT_EQ(c.error().code(), ErrorCode::Usage);
     }
+}
+
+// Without --initrd the guest's root is the host's: "/" shared read-only under the runner's
+// tag; with one, only the user's shares.
+TEST(ParseCommandLine, RunnerWithoutAnInitrdSharesTheHostsRootReadOnly) {
+    FakeKernel k;
+    auto c = parse({"--kernel", k.path, "--share", "/tmp,tag=work,rw", "--", "true"});
+    ASSERT_TRUE(c && c->has_value()) << (c ? "" : c.error().message());
+    const auto& shares = (*c)->shares;
+    ASSERT_EQ(shares.size(), 2u);
+    EXPECT_EQ(shares[0].tag, "work");
+    EXPECT_EQ(shares[1].dir, "/");
+    EXPECT_EQ(shares[1].tag, runner::ROOT_TAG);
+    EXPECT_FALSE(shares[1].writable);
+
+    auto with_initrd = parse({"--kernel", k.path, "--initrd", k.path, "--", "true"});
+    ASSERT_TRUE(with_initrd && with_initrd->has_value());
+    EXPECT_TRUE((*with_initrd)->shares.empty());
+
+    auto clash = parse({"--kernel", k.path, "--share", "/tmp,tag=minivmm-root", "--", "true"});
+    ASSERT_FALSE(clash);
+    EXPECT_NE(clash.error().message().find("host's root"), std::string::npos)
+        << clash.error().message();
 }
 
 } // namespace
