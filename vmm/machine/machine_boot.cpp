@@ -109,7 +109,9 @@ Result<void> Machine::load_initrd(uint64_t initrd_addr_max, GuestAddress kernel_
         file_size = opened->size;
         file.emplace(std::move(*opened));
     }
-    const uint64_t archive_at = (file_size + 3) & ~uint64_t{3};
+    // (Without the runner's archive the initrd is the file exactly, its size unrounded.)
+    const uint64_t archive_at =
+        runner_archive_.empty() ? file_size : (file_size + 3) & ~uint64_t{3};
     const uint64_t total = archive_at + runner_archive_.size();
     if (total >= memory_.total_size())
         return Error(ErrorCode::Usage,
