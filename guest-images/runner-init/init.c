@@ -69,10 +69,14 @@ static void mount_one(const char* source, const char* dir, const char* type, uns
 
 #define NINEP_OPTIONS "trans=virtio,version=9p2000.L"
 
-static void mount_base(void) {
+static void mount_kernel_fs(void) {
     mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+}
+
+static void mount_base(void) {
+    mount_kernel_fs();
     mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
     mount_one("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
 }
@@ -170,7 +174,9 @@ static void read_job(struct job* job) {
         job->root_tag = p + 5;
         p += strlen(p) + 1;
     }
-    for (; p < end; p += strlen(p) + 1) {
+    // (The next field is found before a share field's spaces are cut into NULs.)
+    for (char* next; p < end; p = next) {
+        next = p + strlen(p) + 1;
         if (strncmp(p, "arg=", 4) == 0 && job->envc == 0 && job->cwd == NULL) {
             if (job->argc == MAX_FIELDS) fail(126, JOB_FILE ": too many arguments");
             job->argv[job->argc++] = p + 4;
@@ -226,7 +232,10 @@ int main(void) {
     read_job(job);
     if (job->root_tag) {
         switch_to_root(job->root_tag);
-        mount_base();   // the same file systems again, in the new root
+        // proc, sys and dev again in the new root; its /tmp and /run are the host's, as every
+        // other directory (writable through the overlay): the host's current directory may be
+        // in /tmp.
+        mount_kernel_fs();
     }
     for (size_t i = 0; i < job->nshares; ++i) {
         const struct share* s = &job->shares[i];
