@@ -81,7 +81,7 @@ TEST(HttpRequest, HeadersOverTheLimitAreRefused) {
 }
 
 TEST(HttpRequest, GarbageAndUnknownMethodsAreBadRequests) {
-    for (std::string text : {std::string("\x00\x01\x02 / HTTP/1.1\r\n\r\n", 20),
+    for (std::string text : {std::string("\x00\x01\x02 / HTTP/1.1\r\n\r\n", 18),
                              std::string("FOO / HTTP/1.1\r\n\r\n"),
                              std::string("GET / HTTP/9\r\n\r\n"),
                              std::string("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"),
