@@ -1,6 +1,7 @@
 // Machine: the command runner (minivmm --kernel K -- CMD) and the pvpanic port. Step 1 builds
 // the archive appended to the initrd (the guest init and its job); step 3 adds the ports; the
 // kernel's command line starts the init.
+#include <algorithm>
 #include <ctime>
 #include <unistd.h>
 
@@ -13,6 +14,9 @@
 namespace minivmm {
 
 namespace {
+// The host's root as the guest's (check_runner_options adds it for -- CMD without --initrd).
+bool is_root_share(const p9::ShareSpec& s) { return s.tag == runner::ROOT_TAG && s.dir == "/"; }
+
 double seconds_between(int64_t from_ns, int64_t to_ns) {
     return static_cast<double>(to_ns - from_ns) / 1e9;
 }
@@ -33,7 +37,7 @@ Result<void> Machine::prepare_runner() {
     // The shares (--share, and the host's root: see check_runner_options) go into the job: the
     // init mounts them at their host paths, the root one as its root.
     for (const p9::ShareSpec& s : config_.shares) {
-        if (s.tag == runner::ROOT_TAG && s.dir == "/")
+        if (is_root_share(s))
             job.root_tag = s.tag;
         else
             job.shares.push_back({s.tag, s.dir, s.writable});
@@ -47,9 +51,7 @@ Result<void> Machine::prepare_runner() {
 }
 
 bool Machine::root_shared() const {
-    for (const p9::ShareSpec& s : config_.shares)
-        if (s.tag == runner::ROOT_TAG && s.dir == "/") return true;
-    return false;
+    return std::any_of(config_.shares.begin(), config_.shares.end(), is_root_share);
 }
 
 // A kernel that embeds its config must have every option the runner needs, else one line
