@@ -15,6 +15,17 @@ uint64_t StateReader::get(size_t n) {
     return v;
 }
 
+std::span<const uint8_t> StateReader::blob(size_t max_length) {
+    const uint64_t length = get(4);
+    if (failed_ || length > max_length || length > remaining()) {
+        failed_ = true;
+        return {};
+    }
+    auto bytes = bytes_.subspan(pos_, static_cast<size_t>(length));
+    pos_ += static_cast<size_t>(length);
+    return bytes;
+}
+
 Result<StateReader::Section> StateReader::section(uint32_t tag, uint16_t max_version,
                                                   const char* what) {
     if (remaining() < StateWriter::SECTION_HEADER) {

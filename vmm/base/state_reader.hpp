@@ -20,6 +20,9 @@ public:
     uint16_t u16() { return static_cast<uint16_t>(get(2)); }
     uint32_t u32() { return static_cast<uint32_t>(get(4)); }
     uint64_t u64() { return get(8); }
+    // A blob (StateWriter::blob): its length is checked against `max_length` and what is left
+    // before a byte is read; past either the reader fails and the span is empty.
+    std::span<const uint8_t> blob(size_t max_length);
 
     struct Section {
         uint16_t version = 0;

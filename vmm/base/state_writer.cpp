@@ -12,6 +12,12 @@ void StateWriter::patch32(size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) bytes_[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v >> (8 * i));
 }
 
+void StateWriter::blob(std::span<const uint8_t> bytes) {
+    MINIVMM_ASSERT(bytes.size() <= UINT32_MAX);
+    u32(static_cast<uint32_t>(bytes.size()));
+    bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+}
+
 void StateWriter::begin_section(uint32_t tag, uint16_t version) {
     open_.push_back(bytes_.size());
     u32(tag);

@@ -28,6 +28,8 @@ public:
     void u16(uint16_t v) { put(v, 2); }
     void u32(uint32_t v) { put(v, 4); }
     void u64(uint64_t v) { put(v, 8); }
+    // A length (u32) and that many bytes: what StateReader::blob reads back.
+    void blob(std::span<const uint8_t> bytes);
     // Opens a section; its length is filled in by end_section(). Sections nest.
     void begin_section(uint32_t tag, uint16_t version);
     void end_section();

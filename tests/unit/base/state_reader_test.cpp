@@ -75,5 +75,23 @@ TEST(StateReader, ReadPastTheEndOrBytesLeftOverFailFinish) {
     EXPECT_FALSE(left.finish("x"));
 }
 
+TEST(StateReader, BlobReadsBackAndRefusesALengthPastItsBoundOrTheEnd) {
+    StateWriter w;
+    const uint8_t data[] = {1, 2, 3};
+    w.blob(data);
+    const auto bytes = w.take();
+    StateReader ok(bytes);
+    auto got = ok.blob(3);
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[2], 3);
+    EXPECT_TRUE(ok.finish("x"));
+    StateReader bound(bytes);
+    EXPECT_TRUE(bound.blob(2).empty());
+    EXPECT_FALSE(bound.finish("x"));
+    StateReader cut{std::span<const uint8_t>(bytes).first(bytes.size() - 1)};
+    EXPECT_TRUE(cut.blob(3).empty());
+    EXPECT_FALSE(cut.finish("x"));
+}
+
 } // namespace
 } // namespace minivmm
