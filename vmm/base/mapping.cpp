@@ -35,4 +35,15 @@ Result<Mapping> Mapping::shared(int fd, size_t size) {
     return Mapping(p, size);
 }
 
+Result<Mapping> Mapping::private_file(int fd, size_t size, uint64_t offset) {
+    if (size == 0) return Error(ErrorCode::Invalid, "Cannot map 0 bytes");
+    void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd,
+                     static_cast<off_t>(offset));
+    if (p == MAP_FAILED) return sys_error(ErrorCode::Host, fmt::format("mmap {} bytes of fd {}", size, fd));
+    Mapping m(p, size);
+    if (::madvise(p, size, MADV_DONTDUMP) != 0)
+        return sys_error(ErrorCode::Host, "madvise(MADV_DONTDUMP)");
+    return m;
+}
+
 } // namespace minivmm

@@ -23,6 +23,9 @@ public:
     static Result<Mapping> anonymous(size_t size);
     // A shared mapping of `fd` (e.g. the kvm_run page of a vCPU).
     static Result<Mapping> shared(int fd, size_t size);
+    // Copy-on-write read/write memory backed by `size` bytes of `fd` from `offset`: pages are
+    // read from the file when first touched, writes stay private (a snapshot's memory file).
+    static Result<Mapping> private_file(int fd, size_t size, uint64_t offset);
 
     uint8_t* data() const { return static_cast<uint8_t*>(addr_); }
     size_t size() const { return size_; }

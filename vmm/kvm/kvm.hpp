@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 #include "base/unique_fd.hpp"
@@ -19,6 +20,8 @@ public:
     int vcpu_mmap_size() const { return vcpu_mmap_size_; }
     // KVM_CHECK_EXTENSION; 0 when absent.
     int check_extension(long cap) const;
+    // KVM_GET_MSR_INDEX_LIST: the MSRs KVM saves and restores for a guest.
+    Result<std::vector<uint32_t>> msr_index_list() const;
 
 private:
     Kvm(UniqueFd fd, int mmap_size) : fd_(std::move(fd)), vcpu_mmap_size_(mmap_size) {}

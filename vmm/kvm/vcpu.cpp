@@ -170,6 +170,11 @@ Result<void> Vcpu::set_lapic(const kvm_lapic_state& lapic) {
     return {};
 }
 
+Result<void> Vcpu::state_ioctl(unsigned long request, void* arg, const char* name) const {
+    if (::ioctl(fd_.get(), request, arg) < 0) return sys_error(ErrorCode::Host, name);
+    return {};
+}
+
 std::string Vcpu::dump_registers() const {
     auto regs = get_regs();
     auto sregs = get_sregs();

@@ -64,10 +64,24 @@ public:
     Result<kvm_lapic_state> get_lapic() const;
     Result<void> set_lapic(const kvm_lapic_state& lapic);
 
+    // The state ioctls a snapshot uses (KVM_GET_/SET_FPU, _XSAVE, _XCRS, _DEBUGREGS,
+    // _VCPU_EVENTS, ...): `request` is the ioctl number for a T, `name` names it in the error.
+    template <class T> Result<T> get_state(unsigned long request, const char* name) const {
+        T value{};
+        MINIVMM_TRY(state_ioctl(request, &value, name));
+        return value;
+    }
+    template <class T> Result<void> set_state(unsigned long request, const T& value, const char* name) {
+        T copy = value;   // KVM's SET ioctls take a pointer they do not write through
+        return state_ioctl(request, &copy, name);
+    }
+
     // Registers and segment state on several lines, for crash reports.
     std::string dump_registers() const;
 
 private:
+    Result<void> state_ioctl(unsigned long request, void* arg, const char* name) const;
+
     uint32_t index_;
     UniqueFd fd_;
     Mapping run_;

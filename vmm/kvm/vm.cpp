@@ -57,6 +57,11 @@ Result<void> Vm::create_irqchip_and_pit() {
     return {};
 }
 
+Result<void> Vm::state_ioctl(unsigned long request, void* arg, const char* name) const {
+    if (::ioctl(fd_.get(), request, arg) < 0) return sys_error(ErrorCode::Host, name);
+    return {};
+}
+
 Result<void> Vm::register_irqfd(int eventfd, uint32_t gsi) {
     kvm_irqfd irqfd{};
     irqfd.fd = static_cast<uint32_t>(eventfd);

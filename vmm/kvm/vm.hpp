@@ -36,10 +36,22 @@ public:
                                     std::optional<uint64_t> datamatch);
     // KVM_IRQ_LINE: drives interrupt line `gsi` high or low (level-triggered devices).
     Result<void> set_irq_line(uint32_t gsi, bool high);
+    // The VM-wide state a snapshot saves and restores (KVM_GET_/SET_IRQCHIP, _PIT2, _CLOCK):
+    // `request` is the ioctl number for a T, `name` names it in the error.
+    template <class T> Result<T> get_state(unsigned long request, const char* name, T value = {}) const {
+        MINIVMM_TRY(state_ioctl(request, &value, name));
+        return value;
+    }
+    template <class T> Result<void> set_state(unsigned long request, const T& value, const char* name) {
+        T copy = value;
+        return state_ioctl(request, &copy, name);
+    }
     // KVM_CREATE_VCPU with the given index (used as the APIC ID).
     Result<Vcpu> create_vcpu(const Kvm& kvm, uint32_t index);
 
 private:
+    Result<void> state_ioctl(unsigned long request, void* arg, const char* name) const;
+
     explicit Vm(UniqueFd fd) : fd_(std::move(fd)) {}
     UniqueFd fd_;
     std::vector<MemorySlot> slots_;

@@ -11,8 +11,9 @@ constexpr uint64_t PAGE_SIZE = 4096;
 }
 
 Result<GuestMemory> GuestMemory::create(
-    const std::vector<std::pair<GuestAddress, uint64_t>>& ranges) {
+    const std::vector<std::pair<GuestAddress, uint64_t>>& ranges, int backing_fd) {
     GuestMemory mem;
+    uint64_t file_offset = 0;
     for (const auto& [base, size] : ranges) {
         if (size == 0 || base.value() % PAGE_SIZE != 0 || size % PAGE_SIZE != 0)
             return Error(ErrorCode::Invalid,
@@ -28,7 +29,9 @@ Result<GuestMemory> GuestMemory::create(
                              fmt::format("Guest RAM region {:#x} overlaps {:#x}", base.value(),
                                          r.base.value()));
         }
-        auto m = Mapping::anonymous(size);
+        auto m = backing_fd < 0 ? Mapping::anonymous(size)
+                                : Mapping::private_file(backing_fd, size, file_offset);
+        file_offset += size;
         if (!m) return m.error().with_context("Failed to allocate guest RAM");
         mem.regions_.push_back({base, size, m->data()});
         mem.mappings_.push_back(std::move(*m));
@@ -38,7 +41,7 @@ Result<GuestMemory> GuestMemory::create(
     return mem;
 }
 
-Result<GuestMemory> GuestMemory::create_x86(uint64_t ram_size) {
+Result<GuestMemory> GuestMemory::create_x86(uint64_t ram_size, int backing_fd) {
     if (ram_size < layout::MIN_RAM_SIZE || ram_size > layout::MAX_RAM_SIZE)
         return Error(ErrorCode::Invalid,
                      fmt::format("Guest RAM size {} MiB is outside {} MiB..{} GiB", ram_size >> 20,
@@ -47,7 +50,7 @@ Result<GuestMemory> GuestMemory::create_x86(uint64_t ram_size) {
     uint64_t low = std::min(ram_size, layout::MMIO_HOLE_START);
     ranges.emplace_back(GuestAddress(layout::RAM_START), low);
     if (ram_size > low) ranges.emplace_back(GuestAddress(layout::MMIO_HOLE_END), ram_size - low);
-    return create(ranges);
+    return create(ranges, backing_fd);
 }
 
 uint64_t GuestMemory::total_size() const {

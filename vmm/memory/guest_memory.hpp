@@ -25,9 +25,12 @@ class GuestMemory {
 public:
     // Allocates anonymous memory for each (base, size) range. Ranges must be non-empty,
     // page-aligned, must not wrap and must not overlap.
-    static Result<GuestMemory> create(const std::vector<std::pair<GuestAddress, uint64_t>>& ranges);
+    // With `backing_fd` (a snapshot's memory file), the ranges are mapped copy-on-write from it
+    // instead, one after the other from offset 0 in address order (Mapping::private_file).
+    static Result<GuestMemory> create(const std::vector<std::pair<GuestAddress, uint64_t>>& ranges,
+                                      int backing_fd = -1);
     // The x86 layout for `ram_size` bytes: [0, min(size, hole)) and the rest from 4 GiB.
-    static Result<GuestMemory> create_x86(uint64_t ram_size);
+    static Result<GuestMemory> create_x86(uint64_t ram_size, int backing_fd = -1);
 
     const std::vector<MemoryRegion>& regions() const { return regions_; }
     uint64_t total_size() const;
