@@ -18,6 +18,16 @@ struct SerialConfig {
     std::string path;          // Kind::File: guest output goes to this file; no input
 };
 
+// --restore STATE,MEM[,resume] and PUT /snapshot/load: the machine is rebuilt from a snapshot
+// (vmm/snapshot) instead of a guest image: its size, vCPUs, devices and guest come from the
+// state file (the options above that say otherwise are replaced), its RAM is MEM mapped
+// copy-on-write. It starts paused unless `resume`.
+struct RestoreConfig {
+    std::string state;
+    std::string memory;
+    bool resume = false;
+};
+
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
     std::optional<std::string> kernel; // --kernel PATH: a bzImage or a PVH ELF vmlinux
@@ -51,6 +61,7 @@ struct MachineConfig {
     // --share: host directories for the guest (virtio-9p), in order; other code may add its
     // own (checked when the machine is planned). They follow the other devices' slots.
     std::vector<p9::ShareSpec> shares;
+    std::optional<RestoreConfig> restore;
 };
 
 } // namespace minivmm

@@ -1,5 +1,7 @@
 #include "machine/control_channel.hpp"
 
+#include <optional>
+
 namespace minivmm {
 
 namespace {
@@ -18,7 +20,7 @@ std::future<Reply> ControlChannel::post(Command command) {
     {
         std::lock_guard lock(mutex_);
         if (!closed_) {
-            pending_.push_back({command, std::move(reply)});
+            pending_.push_back({std::move(command), std::move(reply)});
             wake_.signal();
             return answer;
         }
@@ -27,18 +29,18 @@ std::future<Reply> ControlChannel::post(Command command) {
     return answer;
 }
 
-void ControlChannel::run_pending(const std::function<Reply(Command)>& execute) {
+void ControlChannel::run_pending(const std::function<Reply(const Command&)>& execute) {
     wake_.consume();
     for (;;) {
-        Pending p;
+        std::optional<Pending> p;
         {
             std::lock_guard lock(mutex_);
             if (pending_.empty()) return;
-            p = std::move(pending_.front());
+            p.emplace(std::move(pending_.front()));
             pending_.pop_front();
         }
         // Outside the lock: a command may take a while (parking vCPUs), posts go on meanwhile.
-        p.reply.set_value(execute(p.command));
+        p->reply.set_value(execute(p->command));
     }
 }
 

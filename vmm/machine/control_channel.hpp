@@ -17,11 +17,27 @@
 
 namespace minivmm {
 
-enum class Command {
-    Pause,         // every vCPU parked, every device paused
-    Resume,        // the reverse
-    TogglePause,   // Ctrl-a p: whichever of the two applies
-    ResetLine,     // the API's SendCtrlAltDel: the i8042 reset line pulsed, the VM ends
+// Where a snapshot's two files go (PUT /snapshot/create, minivmm ctl SOCKET snapshot).
+struct SnapshotPaths {
+    std::string state;    // the state file (vmm/snapshot/snapshot_codec.hpp)
+    std::string memory;   // the guest's RAM, raw
+    bool operator==(const SnapshotPaths&) const = default;
+};
+
+struct Command {
+    enum Kind {
+        Pause,         // every vCPU parked, every device paused
+        Resume,        // the reverse
+        TogglePause,   // Ctrl-a p: whichever of the two applies
+        ResetLine,     // the API's SendCtrlAltDel: the i8042 reset line pulsed, the VM ends
+        Snapshot,      // paused only: the state and memory files written to `snapshot`
+    };
+    Kind kind;
+    SnapshotPaths snapshot;   // Snapshot only
+
+    Command(Kind k) : kind(k) {}   // NOLINT: a plain command is its kind
+    explicit Command(SnapshotPaths paths) : kind(Snapshot), snapshot(std::move(paths)) {}
+    bool operator==(const Command&) const = default;
 };
 
 struct Reply {
@@ -40,7 +56,7 @@ public:
     // Readable while commands wait (for poll).
     int fd() const { return wake_.fd(); }
     // The main loop: runs every waiting command through `execute`, in order, and answers it.
-    void run_pending(const std::function<Reply(Command)>& execute);
+    void run_pending(const std::function<Reply(const Command&)>& execute);
     // The VM has ended: the commands still waiting, and any posted later, are refused.
     void close();
 

@@ -30,10 +30,13 @@ namespace minivmm {
 // 1. Guest RAM, and the guest image in it: the demo, or the kernel's segments and the initrd.
 //    Everything the user gave is checked here, before /dev/kvm is opened, so a bad option or
 //    file is reported as such on any host.
-Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
+//    Restoring (`restore`): the RAM is the snapshot's memory file, already holding the guest.
+Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config,
+                                                  const SnapshotState* restore) {
     uint64_t default_mem = config.kernel ? layout::KERNEL_DEFAULT_RAM : layout::DEMO_DEFAULT_RAM;
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
-    auto memory = GuestMemory::create_x86(mem_size);
+    auto memory = restore ? restore_memory(*config.restore, mem_size)
+                          : GuestMemory::create_x86(mem_size);
     if (!memory) return Error(ErrorCode::Usage, memory.error().message());
     auto plan = plan_machine(config);
     if (!plan) return plan.error();
@@ -48,13 +51,21 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config) {
     if (!channel) return channel.error();
     m->channel_ = std::move(*channel);
     MINIVMM_TRY(m->prepare_devices());
+    if (restore) return m;
     if (!config.command.empty()) MINIVMM_TRY(m->prepare_runner());
     MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     return m;
 }
 
-Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
-    auto prepared = prepare(config);
+Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& given) {
+    MachineConfig config = given;
+    std::optional<SnapshotState> restore;
+    if (config.restore) {
+        auto state = restore_config(config);
+        if (!state) return state.error();
+        restore = std::move(*state);
+    }
+    auto prepared = prepare(config, restore ? &*restore : nullptr);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
     // The devices' host ends too, e.g. taps (not in prepare(): --dump-dtb describes a --net
@@ -72,6 +83,9 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
     if (!kvm) return kvm.error();
     auto vm = Vm::create(*kvm);
     if (!vm) return vm.error();
+    auto support = VcpuStateSupport::query(*kvm);
+    if (!support) return support.error();
+    m->state_support_ = std::move(*support);
     m->kvm_.emplace(std::move(*kvm));
     m->vm_.emplace(std::move(*vm));
     MINIVMM_TRY(m->vm_->map_memory(m->memory_));
@@ -83,8 +97,13 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& config) {
 
     // 4. The guest's description of all of it, the virtio devices from the plan: command
     //    line, ACPI tables, boot_params or hvm_start_info. 5. The vCPUs in their entry state.
-    if (config.kernel) MINIVMM_TRY(m->describe_guest());
+    if (config.kernel && !restore) MINIVMM_TRY(m->describe_guest());
     MINIVMM_TRY(m->add_vcpus());
+    if (restore) {
+        MINIVMM_TRY(m->apply_snapshot(*restore));
+        // Run from the start: the main loop takes the command once run() polls.
+        if (config.restore->resume) (void)m->channel_->post(Command::Resume);
+    }
     m->report_memory();
     return m;
 }
@@ -145,6 +164,7 @@ Result<void> Machine::add_power_devices() {
             control->finish({Ending::Reboot, 0, fmt::format("the guest rebooted ({}); exiting", how)});
     };
     auto i8042 = std::make_shared<I8042>([reboot] { reboot("i8042 reset"); });
+    i8042_ = i8042;
     MINIVMM_TRY(pio_.insert({layout::I8042_DATA_PORT, 1}, I8042::data_port(i8042), "i8042"));
     MINIVMM_TRY(pio_.insert({layout::I8042_COMMAND_PORT, 1}, I8042::command_port(i8042), "i8042"));
     auto acpi = std::make_shared<AcpiPowerDevice>(
@@ -323,7 +343,7 @@ Result<Outcome> Machine::run() {
                 control_->finish({Ending::Timeout, 0, fmt::format("timeout: stopped after {} s",
                                                                   config_.timeout_seconds)});
         } else if (n > 0 && (fds[2].revents & POLLIN)) {
-            channel_->run_pending([this](Command command) { return execute(command); });
+            channel_->run_pending([this](const Command& command) { return execute(command); });
         } else if (n > 0 && (fds[1].revents & POLLIN)) {
             signalfd_siginfo info{};
             if (::read(signal_fd.get(), &info, sizeof info) != sizeof info) continue;

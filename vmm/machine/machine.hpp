@@ -19,6 +19,7 @@
 #include "bus/bus.hpp"
 #include "kvm/kvm.hpp"
 #include "kvm/vm.hpp"
+#include "legacy/i8042.hpp"
 #include "legacy/serial.hpp"
 #include "machine/address_explainer.hpp"
 #include "machine/config.hpp"
@@ -29,9 +30,11 @@
 #include "machine/outcome.hpp"
 #include "machine/serial_console.hpp"
 #include "machine/vcpu_loop.hpp"
+#include "machine/vcpu_snapshot.hpp"
 #include "machine/vm_control.hpp"
 #include "memory/guest_memory.hpp"
 #include "memory/layout.hpp"
+#include "snapshot/snapshot_state.hpp"
 #include "virtio/mmio_transport.hpp"
 #include "virtio/virtio_core.hpp"
 #include "virtio/virtio_device.hpp"
@@ -70,7 +73,8 @@ private:
     Machine(const MachineConfig& config, GuestMemory memory, VmControl* control,
             std::unique_ptr<EventLoop> loop)
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
-    static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config);
+    static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config,
+                                                    const SnapshotState* restore);
     Result<void> add_legacy_devices();
     Result<void> add_serial();
     Result<void> add_power_devices();
@@ -110,9 +114,18 @@ private:
     // machine_pause.cpp, on the main loop while run() waits: one command of the control
     // channel; pause parks every vCPU (kicked out of KVM_RUN) and then pauses every device,
     // resume does the reverse and has every queue looked at again.
-    Reply execute(Command command);
+    Reply execute(const Command& command);
     Reply pause();
     Reply resume();
+    // machine_snapshot.cpp: paused only, the state and memory files (vmm/snapshot); and
+    // machine_restore.cpp: the files' state put back into a machine built from their config.
+    Reply snapshot(const SnapshotPaths& paths);
+    Result<SnapshotState> capture_snapshot() const;
+    Result<void> apply_snapshot(const SnapshotState& state);
+    // --restore: `config` given the snapshot's machine (size, vCPUs, guest, devices); its
+    // memory file as the RAM, checked against the size.
+    static Result<SnapshotState> restore_config(MachineConfig& config);
+    static Result<GuestMemory> restore_memory(const RestoreConfig& from, uint64_t size);
 
     MachineConfig config_;
     MachinePlan plan_;         // made in step 1 from config_; the guest's description uses it
@@ -154,6 +167,8 @@ private:
     };
     std::vector<VirtioSlot> virtio_slots_;
     std::shared_ptr<Serial16550> serial_;   // COM1, for the state report
+    std::shared_ptr<I8042> i8042_;          // its state goes into snapshots
+    VcpuStateSupport state_support_;        // what KVM saves and restores here (create())
     SymbolTable symbols_;                   // names for RIP in state reports (may be empty)
 };
 

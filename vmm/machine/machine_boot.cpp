@@ -169,7 +169,7 @@ Result<std::vector<uint8_t>> Machine::device_tree() const {
 // Only step 1 runs here (no /dev/kvm, no tap opened): the tree lists every virtio device of the
 // plan, with the window and interrupt the guest would get.
 Result<void> Machine::dump_device_tree(const MachineConfig& config) {
-    auto m = prepare(config);
+    auto m = prepare(config, nullptr);
     if (!m) return m.error();
     auto blob = (*m)->device_tree();
     if (!blob) return blob.error();

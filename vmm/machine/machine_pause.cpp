@@ -16,9 +16,9 @@ namespace {
 constexpr std::chrono::milliseconds PARK_WAIT{2000};
 } // namespace
 
-Reply Machine::execute(Command command) {
+Reply Machine::execute(const Command& command) {
     Reply reply;
-    switch (command) {
+    switch (command.kind) {
     case Command::Pause: reply = pause(); break;
     case Command::Resume: reply = resume(); break;
     case Command::TogglePause: reply = paused_ ? resume() : pause(); break;
@@ -29,6 +29,7 @@ Reply Machine::execute(Command command) {
         control_->finish({Ending::Reboot, 0, "SendCtrlAltDel: the i8042 reset line; exiting"});
         reply = {true, "reset line pulsed: the VM ends"};
         break;
+    case Command::Snapshot: reply = snapshot(command.snapshot); break;
     }
     // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
     // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.

@@ -23,6 +23,7 @@ constexpr uint32_t SNAPSHOT_MAX_MSRS = 1024;
 constexpr size_t SNAPSHOT_MAX_STRING = 4096;
 constexpr size_t SNAPSHOT_MAX_DEVICE_STATE = 1 << 20;
 constexpr uint64_t SNAPSHOT_MAX_MEM = 1ULL << 40;
+constexpr uint64_t SNAPSHOT_MAX_FILE = 64ULL << 20;   // a state file is read whole
 
 // The whole file: header, CRC, payload.
 std::vector<uint8_t> encode_snapshot(const SnapshotState& state);

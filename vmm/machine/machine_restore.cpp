@@ -1,0 +1,91 @@
+// Machine: a snapshot's files back into a machine (--restore, PUT /snapshot/load). create()
+// takes the machine's shape from the state file (restore_config), maps the memory file
+// copy-on-write as the RAM (prepare), builds the same devices and vCPUs as a boot would, and
+// then puts the saved state over them (apply_snapshot). The machine starts paused.
+#include <sys/stat.h>
+
+#include "base/file.hpp"
+#include "machine/machine.hpp"
+#include "machine/vcpu_snapshot.hpp"
+#include "snapshot/snapshot_codec.hpp"
+
+namespace minivmm {
+
+Result<SnapshotState> Machine::restore_config(MachineConfig& config) {
+    const RestoreConfig& from = *config.restore;
+    auto bytes = read_file(from.state, "snapshot state file", SNAPSHOT_MAX_FILE);
+    if (!bytes) return bytes.error();
+    auto state = decode_snapshot(*bytes);
+    if (!state) return state.error().with_context(from.state);
+    const MachineRecord& m = state->machine;
+    config.mem_size = m.mem_size;
+    config.cpus = m.cpus;
+    config.demo = m.demo;
+    config.kernel = m.kernel.empty() ? std::nullopt : std::optional<std::string>(m.kernel);
+    config.initrd.reset();
+    config.devices.clear();
+    for (const MachineRecord::Device& d : m.devices)
+        MINIVMM_TRY(add_device_option(config.devices, d.option, d.text));
+    return state;
+}
+
+Result<GuestMemory> Machine::restore_memory(const RestoreConfig& from, uint64_t size) {
+    auto file = open_regular_file(from.memory, "snapshot memory file");
+    if (!file) return file.error();
+    if (file->size != size)
+        return Error(ErrorCode::Input,
+                     fmt::format("Snapshot memory file {} is {} bytes, the snapshot's RAM is {}",
+                                 from.memory, file->size, size));
+    auto memory = GuestMemory::create_x86(size, file->fd.get());
+    if (!memory) return memory.error().with_context(from.memory);
+    return memory;   // the mappings keep the file; its descriptor closes here
+}
+
+Result<void> Machine::apply_snapshot(const SnapshotState& s) {
+    if (s.machine.irqchip != plan_.irqchip)
+        return Error(ErrorCode::Input, "Snapshot state: its irqchip does not match the machine's");
+    for (size_t i = 0; i < vcpus_.size(); ++i)
+        MINIVMM_TRY(restore_vcpu(vcpus_[i]->vcpu(), s.vcpus[i], state_support_));
+    if (s.irqchip) {
+        MINIVMM_TRY(vm_->set_state(KVM_SET_IRQCHIP, s.irqchip->pic_master, "KVM_SET_IRQCHIP"));
+        MINIVMM_TRY(vm_->set_state(KVM_SET_IRQCHIP, s.irqchip->pic_slave, "KVM_SET_IRQCHIP"));
+        MINIVMM_TRY(vm_->set_state(KVM_SET_IRQCHIP, s.irqchip->ioapic, "KVM_SET_IRQCHIP"));
+        MINIVMM_TRY(vm_->set_state(KVM_SET_PIT2, s.irqchip->pit, "KVM_SET_PIT2"));
+    }
+    if (s.clock) {
+        if (!state_support_.clock)
+            return Error(ErrorCode::Input, "The snapshot holds kvmclock state, which this host's "
+                                           "KVM cannot restore (no KVM_CAP_ADJUST_CLOCK)");
+        // The guest's clock goes on from the saved value: no flags, so the time the snapshot
+        // spent on disk is not added (KVM_CLOCK_REALTIME would add it).
+        kvm_clock_data clock{};
+        clock.clock = s.clock->clock;
+        MINIVMM_TRY(vm_->set_state(KVM_SET_CLOCK, clock, "KVM_SET_CLOCK"));
+    }
+    // Every device of the file is this machine's, and every device with state is in the file.
+    size_t found = 0;
+    for (const DeviceRecord& d : s.devices) {
+        Result<void> r = Error(ErrorCode::Input, "Snapshot state: unknown device " + d.name);
+        if (d.name == "i8042") {
+            StateReader in(d.bytes);
+            r = i8042_->restore_state(in, d.version);
+        }
+        for (size_t i = 0; i < plan_.virtio.size(); ++i) {
+            if (plan_.virtio[i].name != d.name) continue;
+            virtio_slots_[i].core->pause();
+            r = d.version == 1 ? virtio_slots_[i].core->restore_state(d.bytes)
+                               : Error(ErrorCode::Input, "Snapshot state: device version");
+        }
+        if (!r) return r.error().with_context(d.name);
+        ++found;
+    }
+    if (found != plan_.virtio.size() + 1)
+        return Error(ErrorCode::Input, "Snapshot state: a device's state is missing");
+    // Paused, as pause() leaves a machine: resume() starts the cores and the vCPUs.
+    for (const VirtioSlot& slot : virtio_slots_) slot.core->pause();
+    for (auto& v : vcpus_) v->request_pause();
+    paused_ = true;
+    return {};
+}
+
+} // namespace minivmm
