@@ -13,6 +13,7 @@ MINIVMM_DEMO_SYMBOLS(reboot)
 MINIVMM_DEMO_SYMBOLS(echo)
 MINIVMM_DEMO_SYMBOLS(paging)
 MINIVMM_DEMO_SYMBOLS(uart_vs_console)
+MINIVMM_DEMO_SYMBOLS(count)
 }
 
 namespace minivmm {
@@ -48,6 +49,8 @@ const std::vector<Demo>& demos() {
         {"uart-vs-console",
          "64 KiB through the UART (an exit a byte), then virtio-console: needs --console; --stats",
          blob(demo_uart_vs_console_start, demo_uart_vs_console_end)},
+        {"count", "counts to 300 with a nonce kept in RAM (~20 ms a line): for snapshot/restore",
+         blob(demo_count_start, demo_count_end)},
     };
     return list;
 }
