@@ -100,6 +100,8 @@ TEST(ApiSocket, EveryEndpointOnARunningGuestAndPauseStopsItsProgress) {
     // Refusals: wrong method, unknown path, bad JSON, unknown field, too large, wrong state.
     EXPECT_FAULT(curl(sock, "DELETE", "/vm"), "Invalid request method and/or path: DELETE /vm.");
     EXPECT_FAULT(curl(sock, "GET", "/snapshot/create"), "Invalid request method and/or path");
+    EXPECT_FAULT(curl(sock, "PUT", "/snapshot/create", R"({"snapshot_path":"/tmp/s","mem_file_path":"/tmp/m"})"),
+                 "snapshot refused: the VM is not paused");
     EXPECT_FAULT(curl(sock, "PATCH", "/vm", "{\"state\":"), "not valid JSON");
     EXPECT_FAULT(curl(sock, "PATCH", "/vm", R"({"state":"Paused","when":"now"})"), "unknown field `when`");
     Answer big = curl(sock, "PUT", "/boot-source",

@@ -59,12 +59,15 @@ ApiResponse ApiRouter::handle(const HttpRequest& request) {
         return {200, body_of(resources_.machine_config_json())};
     const bool known_put = path == "/actions" || path == "/boot-source" ||
                            path == "/machine-config" || !path_id(path, "/drives/").empty() ||
-                           !path_id(path, "/network-interfaces/").empty();
+                           !path_id(path, "/network-interfaces/").empty() ||
+                           path == "/snapshot/create" || path == "/snapshot/load";
     if ((method == "PUT" && known_put) || (method == "PATCH" && path == "/vm")) {
         json body;
         if (MaybeError e = parse_json_object(request.body, body)) return from(e);
         if (path == "/actions") return put_actions(body);
         if (path == "/vm") return patch_vm(body);
+        if (path == "/snapshot/create") return put_snapshot_create(body);
+        if (path == "/snapshot/load") return put_snapshot_load(body);
         return pre_boot(path, body);
     }
     return fault(400, fmt::format("Invalid request method and/or path: {} {}.", method, path));

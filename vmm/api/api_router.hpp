@@ -42,6 +42,9 @@ private:
     ApiResponse put_actions(const nlohmann::json& body);
     ApiResponse patch_vm(const nlohmann::json& body);
     ApiResponse pre_boot(const std::string& path, const nlohmann::json& body);
+    // api_snapshot.cpp
+    ApiResponse put_snapshot_create(const nlohmann::json& body);
+    ApiResponse put_snapshot_load(const nlohmann::json& body);
 
     VmResources resources_;
     VmmControl& vmm_;

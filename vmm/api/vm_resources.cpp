@@ -256,6 +256,12 @@ MaybeError VmResources::check() const {
 
 Result<MachineConfig> VmResources::machine_config() const { return build(true); }
 
+MachineConfig VmResources::restore_config(const RestoreConfig& restore) const {
+    MachineConfig config = base_;
+    config.restore = restore;
+    return config;
+}
+
 json VmResources::machine_config_json() const {
     return {{"vcpu_count", base_.cpus},
             {"mem_size_mib", default_mem(base_) >> 20},

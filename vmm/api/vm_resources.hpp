@@ -54,6 +54,9 @@ public:
     // The configuration to build the VM from; ErrorCode::Usage errors (a device the registry
     // refuses, a missing kernel).
     Result<MachineConfig> machine_config() const;
+    // PUT /snapshot/load: the command line's host settings (serial, seccomp, ...) and the
+    // snapshot to restore; the machine itself comes from the snapshot (Machine::create).
+    MachineConfig restore_config(const RestoreConfig& restore) const;
     // FullVmConfiguration: boot-source, drives, network-interfaces, machine-config (and entropy
     // when the command line gave --rng), as far as minivmm has the fields.
     nlohmann::json full_config() const;

@@ -95,6 +95,26 @@ Result<void> check_runner_options(MachineConfig& config, bool serial_given) {
     return {};
 }
 
+// --restore STATE,MEM[,resume].
+static Result<RestoreConfig> parse_restore(const std::string& text) {
+    RestoreConfig r;
+    const size_t comma = text.find(',');
+    if (comma == std::string::npos || comma == 0)
+        return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
+    r.state = text.substr(0, comma);
+    std::string rest = text.substr(comma + 1);
+    const size_t second = rest.find(',');
+    if (second != std::string::npos) {
+        if (rest.substr(second + 1) != "resume")
+            return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
+        r.resume = true;
+        rest.resize(second);
+    }
+    if (rest.empty()) return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
+    r.memory = rest;
+    return r;
+}
+
 Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     MachineConfig config;
     // Everything after the first "--" is the command the runner runs in the guest, never an
@@ -160,6 +180,11 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                                "Serve the management API (a subset of Firecracker's REST API) on "
                                "this unix socket; without --kernel or --demo, the VM waits for "
                                "the API to configure and start it");
+    std::string restore_text;
+    auto* restore = app.add_option("--restore", restore_text,
+                                   "STATE,MEM[,resume]: start the VM a snapshot's files describe "
+                                   "(PUT /snapshot/create, minivmm ctl SOCKET snapshot), paused "
+                                   "unless ',resume' (ctl resume runs it)");
     bool seccomp_on = false;   // --seccomp: the default, accepted for scripts that name it
     auto* seccomp = app.add_flag("--seccomp", seccomp_on,
                                  sandbox::SECCOMP_BY_DEFAULT
@@ -181,7 +206,7 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
     config.seccomp = seccomp_on || (sandbox::SECCOMP_BY_DEFAULT && !no_seccomp);
     if (api->count() > 0) {
         config.api_socket = api_socket;
-        config.start_from_api = !config.kernel && demo->count() == 0;
+        config.start_from_api = !config.kernel && demo->count() == 0 && restore->count() == 0;
         if (config.dump_dtb) return Error(ErrorCode::Usage, "--dump-dtb runs no VM: no --api-socket");
     }
     if (version) {
@@ -220,6 +245,19 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                             ? p9::add_share(config.shares, text)
                             : add_device_option(config.devices, types[i]->option, text));
     if (!config.command.empty()) MINIVMM_TRY(check_runner_options(config, serial_option->count() > 0));
+    if (restore->count() > 0) {
+        auto r = parse_restore(restore_text);
+        if (!r) return r.error();
+        // The machine's shape is the snapshot's; an option that would say otherwise is refused.
+        if (config.kernel || demo->count() > 0 || mem->count() > 0 || config.cpus != 1 ||
+            config.initrd || !config.cmdline.empty() || !config.devices.empty() ||
+            !config.shares.empty() || !config.command.empty())
+            return Error(ErrorCode::Usage, "--restore takes the guest, its size and its devices "
+                                           "from the snapshot: no --kernel, --demo, --mem, --cpus, "
+                                           "device options or command with it");
+        config.restore = *r;
+        return std::optional<MachineConfig>(config);
+    }
     if (config.kernel) {
         auto k = check_kernel_file(*config.kernel);
         if (!k) return k.error();

@@ -1,8 +1,9 @@
-// minivmm ctl SOCKET pause|resume|stop|status: a client of the management API for people. It
+// minivmm ctl SOCKET pause|resume|stop|status|snapshot STATE MEM: a client of the management API for people. It
 // sends one request (Connection: close) and prints the answer: status prints the InstanceInfo,
 // the others print what happened; a refusal prints the API's fault_message on stderr.
 // stop is PUT /actions SendCtrlAltDel: minivmm ends the VM as a guest reboot would (README,
-// "Managing a VM"). Exit codes: 0 done, 1 the API refused, 2 usage, 5 no answer.
+// "Managing a VM"). snapshot is PUT /snapshot/create (a paused VM; the paths are made absolute
+// here, since minivmm may run in another directory). Exit codes: 0 done, 1 the API refused, 2 usage, 5 no answer.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,7 +24,17 @@ namespace minivmm {
 
 namespace {
 
-constexpr const char* USAGE = "usage: minivmm ctl SOCKET pause|resume|stop|status\n";
+constexpr const char* USAGE =
+    "usage: minivmm ctl SOCKET pause|resume|stop|status\n"
+    "       minivmm ctl SOCKET snapshot STATE_FILE MEMORY_FILE   (the VM paused)\n";
+
+// `path` relative to this process's directory made absolute (minivmm resolves it in its own).
+std::string absolute(const std::string& path) {
+    if (!path.empty() && path[0] == '/') return path;
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+    return std::string(cwd) + "/" + path;
+}
 constexpr size_t MAX_ANSWER = 1 << 20;
 
 struct Answer {
@@ -94,14 +105,22 @@ bool request(const std::string& socket_path, std::string_view method, std::strin
 } // namespace
 
 int ctl_main(int argc, char** argv) {
-    if (argc != 2) {
+    const std::string_view command = argc >= 2 ? argv[1] : "";
+    if (argc != (command == "snapshot" ? 4 : 2)) {
         std::fputs(USAGE, stderr);
         return exit_code::USAGE;
     }
     const std::string socket = argv[0];
-    const std::string_view command = argv[1];
     std::string method = "PATCH", path = "/vm", body, done;
-    if (command == "pause") {
+    if (command == "snapshot") {
+        method = "PUT";
+        path = "/snapshot/create";
+        const nlohmann::json j = {{"snapshot_type", "Full"},
+                                  {"snapshot_path", absolute(argv[2])},
+                                  {"mem_file_path", absolute(argv[3])}};
+        body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        done = "snapshot written";
+    } else if (command == "pause") {
         body = R"({"state":"Paused"})";
         done = "paused";
     } else if (command == "resume") {

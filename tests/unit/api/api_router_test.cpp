@@ -77,10 +77,8 @@ TEST(ApiRouter, UnknownPathsAndWrongMethodsAreBadRequests) {
     expect_fault(rig.call("PUT", "/vm", R"({"state":"Paused"})"), "Invalid request method");
     expect_fault(rig.call("PUT", "/drives/", "{}"), "Invalid request method");
     expect_fault(rig.call("PUT", "/drives/a/b", "{}"), "Invalid request method");
-    // Not here yet: snapshots (README, "Managing a VM").
-    expect_fault(rig.call("PUT", "/snapshot/create", R"({"snapshot_path":"a","mem_file_path":"b"})"),
-                 "Invalid request method and/or path");
-    expect_fault(rig.call("PUT", "/snapshot/load", "{}"), "Invalid request method and/or path");
+    expect_fault(rig.call("GET", "/snapshot/create"), "Invalid request method and/or path");
+    expect_fault(rig.call("PATCH", "/snapshot/load", "{}"), "Invalid request method and/or path");
     EXPECT_TRUE(rig.vmm.commands.empty());
 }
 
@@ -254,6 +252,55 @@ TEST(ApiRouter, ClientBytesThatAreNotUtf8StillGiveJson) {
     expect_fault(r, "Invalid request method");
     ASSERT_EQ(rig.call("PUT", "/boot-source", "{\"kernel_image_path\":\"/k\\u00ff\"}").status, 204);
     EXPECT_EQ(rig.call("GET", "/vm/config").status, 200);
+}
+
+TEST(ApiRouter, SnapshotCreateTakesFirecrackersFieldsAndPostsTheCommand) {
+    Rig rig;
+    const std::string ok = R"({"snapshot_type":"Full","snapshot_path":"/s","mem_file_path":"/m"})";
+    expect_fault(rig.call("PUT", "/snapshot/create", ok), "before starting the microVM");
+    rig.vmm.state_ = InstanceState::Paused;
+    expect_fault(rig.call("PUT", "/snapshot/create", R"({"snapshot_path":"/s"})"),
+                 "missing field `mem_file_path`");
+    expect_fault(rig.call("PUT", "/snapshot/create",
+                          R"({"snapshot_path":"/s","mem_file_path":"/m","colour":1})"),
+                 "unknown field `colour`");
+    expect_fault(rig.call("PUT", "/snapshot/create",
+                          R"({"snapshot_type":"Diff","snapshot_path":"/s","mem_file_path":"/m"})"),
+                 "Full snapshots only");
+    expect_fault(rig.call("PUT", "/snapshot/create", R"({"snapshot_path":1,"mem_file_path":"/m"})"),
+                 "must be a string");
+    EXPECT_TRUE(rig.vmm.commands.empty());
+    EXPECT_EQ(rig.call("PUT", "/snapshot/create", ok).status, 204);
+    ASSERT_EQ(rig.vmm.commands.size(), 1u);
+    EXPECT_EQ(rig.vmm.commands[0], Command(SnapshotPaths{"/s", "/m"}));
+}
+
+TEST(ApiRouter, SnapshotLoadStartsFromTheFilesAndRefusesWhatItLacks) {
+    Rig rig;
+    expect_fault(rig.call("PUT", "/snapshot/load", R"({"snapshot_path":"/s"})"),
+                 "exactly one of `mem_file_path` and `mem_backend`");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          R"({"snapshot_path":"/s","mem_file_path":"/m","mem_backend":{}})"),
+                 "exactly one of");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          R"({"snapshot_path":"/s","mem_backend":{"backend_type":"Uffd","backend_path":"/u"}})"),
+                 "Uffd");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          R"({"snapshot_path":"/s","mem_file_path":"/m","track_dirty_pages":true})"),
+                 "track_dirty_pages");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          R"({"snapshot_path":"/s","mem_file_path":"/m","network_overrides":[]})"),
+                 "overrides");
+    EXPECT_FALSE(rig.vmm.started_with);
+    auto r = rig.call("PUT", "/snapshot/load",
+                      R"({"snapshot_path":"/s","mem_backend":{"backend_type":"File","backend_path":"/m"},"resume_vm":true})");
+    EXPECT_EQ(r.status, 204) << r.body;
+    ASSERT_TRUE(rig.vmm.started_with && rig.vmm.started_with->restore);
+    EXPECT_EQ(rig.vmm.started_with->restore->state, "/s");
+    EXPECT_EQ(rig.vmm.started_with->restore->memory, "/m");
+    EXPECT_TRUE(rig.vmm.started_with->restore->resume);
+    expect_fault(rig.call("PUT", "/snapshot/load", R"({"snapshot_path":"/s","mem_file_path":"/m"})"),
+                 "not allowed after");
 }
 
 } // namespace
