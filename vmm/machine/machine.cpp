@@ -59,6 +59,7 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config,
 
 Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& given) {
     MachineConfig config = given;
+    const int64_t start_ns = monotonic_ns();
     std::optional<SnapshotState> restore;
     if (config.restore) {
         auto state = restore_config(config);
@@ -101,6 +102,10 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& given) {
     MINIVMM_TRY(m->add_vcpus());
     if (restore) {
         MINIVMM_TRY(m->apply_snapshot(*restore));
+        log(LogLevel::Info, "snapshot {} restored in {:.1f} ms (the machine built, its state "
+            "applied; {} MiB of RAM mapped from {})", config.restore->state,
+            static_cast<double>(monotonic_ns() - start_ns) / 1e6, m->memory_.total_size() >> 20,
+            config.restore->memory);
         // Run from the start: the main loop takes the command once run() polls.
         if (config.restore->resume) (void)m->channel_->post(Command::Resume);
     }

@@ -90,9 +90,12 @@ Result<IrqchipRecord> read_irqchip(StateReader& r) {
     if (c.pic_master.chip_id != KVM_IRQCHIP_PIC_MASTER ||
         c.pic_slave.chip_id != KVM_IRQCHIP_PIC_SLAVE || c.ioapic.chip_id != KVM_IRQCHIP_IOAPIC)
         return bad("an irqchip has the wrong chip id");
+    // Modes 0..5, or 0xff: a channel never programmed (KVM's reset value).
     for (const kvm_pit_channel_state& ch : c.pit.channels)
-        if (ch.mode > 5 || ch.rw_mode > 4 || ch.read_state > 4 || ch.write_state > 4)
-            return bad("a PIT channel is out of range");
+        if ((ch.mode > 5 && ch.mode != 0xff) || ch.rw_mode > 4 || ch.read_state > 4 || ch.write_state > 4)
+            return bad(fmt::format("a PIT channel is out of range (mode {}, rw_mode {}, read "
+                                   "state {}, write state {})", ch.mode, ch.rw_mode,
+                                   ch.read_state, ch.write_state));
     return c;
 }
 

@@ -1,0 +1,182 @@
+// Snapshot and restore end to end (README, "Managing a VM"): a guest paused through the API
+// (`minivmm ctl`), written to a state and a memory file, its process killed, and a new minivmm
+// started from the files (--restore, paused) and resumed. The count demo keeps a nonce only in
+// its RAM and prints a counter: the two runs' serial output joined is exactly one run's (the
+// same nonce, no line lost or repeated, not a reboot). The virtio-blk guest is paused with disk
+// I/O in flight: after the restore its requests complete and the disk holds its pattern. A
+// corrupted state file and a memory file of the wrong size are refused with one line. Needs
+// /dev/kvm.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <sys/stat.h>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "blk_pattern.hpp"
+#include "kvm_available.hpp"
+#include "run_process.hpp"
+#include "temp_dir.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using minivmm::test::BackgroundProcess;
+using minivmm::test::run_process;
+using minivmm::test::TempDir;
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+bool wait_for_file_text(const fs::path& p, const std::string& text, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        if (slurp(p).find(text) != std::string::npos) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+bool wait_for_socket(const fs::path& path, int timeout_ms) {
+    for (int waited = 0; waited < timeout_ms; waited += 20) {
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+}
+
+minivmm::test::ProcessResult ctl(const fs::path& socket, std::vector<std::string> args) {
+    std::vector<std::string> argv = {MINIVMM_BINARY, "ctl", socket.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, 30);
+}
+
+// Pauses the VM behind `socket` and snapshots it into dir/state, dir/mem.
+void pause_and_snapshot(const fs::path& socket, const fs::path& dir) {
+    auto paused = ctl(socket, {"pause"});
+    ASSERT_EQ(paused.exit_code, 0) << paused.out << paused.err;
+    auto snap = ctl(socket, {"snapshot", (dir / "state").string(), (dir / "mem").string()});
+    ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
+}
+
+// The restored VM: paused (status says so, the guest prints nothing), then resumed.
+void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
+    ASSERT_TRUE(wait_for_socket(socket, 10000));
+    auto status = ctl(socket, {"status"});
+    EXPECT_NE(status.out.find("\"Paused\""), std::string::npos) << status.out << status.err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(slurp(serial), "") << "the restored guest ran before the resume";
+    auto resumed = ctl(socket, {"resume"});
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
+}
+
+std::string expected_count_output(const std::string& nonce) {
+    std::string out = "count demo: nonce " + nonce + "\n";
+    for (int n = 1; n <= 300; ++n)
+        out += "count " + std::to_string(n) + " nonce " + nonce + "\n";
+    return out + "count done nonce " + nonce + "\n";
+}
+
+TEST(Snapshot, CountingDemoRestoredInANewProcessGoesOnWithItsNonce) {
+    REQUIRE_KVM();
+    TempDir dir("minivmm-snapshot");
+    const fs::path out1 = dir.path / "out1", out2 = dir.path / "out2";
+    const fs::path sock1 = dir.path / "api1", sock2 = dir.path / "api2";
+    BackgroundProcess first({MINIVMM_BINARY, "--demo", "count", "--no-seccomp", "--timeout", "120",
+                             "--api-socket", sock1.string(), "--serial", "file:" + out1.string()});
+    ASSERT_TRUE(wait_for_socket(sock1, 10000));
+    ASSERT_TRUE(wait_for_file_text(out1, "count 20 ", 60000)) << slurp(out1);
+    pause_and_snapshot(sock1, dir.path);
+    auto ended = first.finish(SIGKILL, 30);
+    EXPECT_EQ(ended.signal, SIGKILL);
+    const std::string before = slurp(out1);
+    ASSERT_EQ(before.find("count done"), std::string::npos) << "the guest finished before the snapshot";
+
+    BackgroundProcess second({MINIVMM_BINARY, "--restore",
+                              (dir.path / "state").string() + "," + (dir.path / "mem").string(),
+                              "--no-seccomp", "--timeout", "120", "--api-socket", sock2.string(),
+                              "--serial", "file:" + out2.string()});
+    check_paused_then_resume(sock2, out2);
+    auto r = second.finish(0, 120);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::string after = slurp(out2);
+    EXPECT_EQ(after.find("count demo:"), std::string::npos) << "a reboot, not a restore:\n" << after;
+    const size_t at = before.find("nonce ");
+    ASSERT_NE(at, std::string::npos);
+    const std::string nonce = before.substr(at + 6, 16);
+    EXPECT_EQ(before + after, expected_count_output(nonce)) << "before:\n" << before << "\nafter:\n" << after;
+}
+
+TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {
+    REQUIRE_KVM();
+    using namespace minivmm::test::blk;
+    TempDir dir("minivmm-snapshot-blk");
+    constexpr uint64_t SECTORS = 32768;   // 16 MiB, in 512-byte requests
+    const fs::path image = dir.path / "disk.img", out1 = dir.path / "out1", out2 = dir.path / "out2";
+    const fs::path sock1 = dir.path / "api1", sock2 = dir.path / "api2";
+    write_file(image, std::vector<uint8_t>(SECTORS * 512, 0xa5));
+    const uint64_t seed = random_seed();
+    BackgroundProcess first({MINIVMM_BINARY, "--kernel", MINIVMM_BLK_GUEST, "--mem", "64M",
+                             "--no-seccomp", "--timeout", "120", "--api-socket", sock1.string(),
+                             "--serial", "file:" + out1.string(), "--disk", image.string(),
+                             "--cmdline", "acpi=off seed=" + std::to_string(seed) +
+                                              " sectors=" + std::to_string(SECTORS) +
+                                              " chunk=1 depth=2"});
+    ASSERT_TRUE(wait_for_socket(sock1, 10000));
+    ASSERT_TRUE(wait_for_file_text(out1, "VBLK-DISK 0 rw", 30000)) << slurp(out1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));   // writes under way
+    pause_and_snapshot(sock1, dir.path);
+    first.finish(SIGKILL, 30);
+    ASSERT_EQ(slurp(out1).find("VBLK-OK"), std::string::npos) << "nothing was in flight";
+
+    BackgroundProcess second({MINIVMM_BINARY, "--restore",
+                              (dir.path / "state").string() + "," + (dir.path / "mem").string(),
+                              "--no-seccomp", "--timeout", "120", "--api-socket", sock2.string(),
+                              "--serial", "file:" + out2.string()});
+    check_paused_then_resume(sock2, out2);
+    auto r = second.finish(0, 120);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << slurp(out2);
+    EXPECT_NE(slurp(out2).find("VBLK-OK disks=1"), std::string::npos) << slurp(out2);
+    EXPECT_EQ(compare(read_file(image), pattern(seed, 0, 0, SECTORS * 512), 0), "") << "seed " << seed;
+}
+
+TEST(Snapshot, CorruptStateAndWrongSizeMemoryAreRefusedWithOneLine) {
+    REQUIRE_KVM();
+    TempDir dir("minivmm-snapshot-bad");
+    const fs::path out = dir.path / "out", sock = dir.path / "api";
+    BackgroundProcess vm({MINIVMM_BINARY, "--demo", "count", "--no-seccomp", "--timeout", "60",
+                          "--api-socket", sock.string(), "--serial", "file:" + out.string()});
+    ASSERT_TRUE(wait_for_socket(sock, 10000));
+    ASSERT_TRUE(wait_for_file_text(out, "count 2 ", 30000));
+    auto running = ctl(sock, {"snapshot", (dir.path / "s").string(), (dir.path / "m").string()});
+    EXPECT_EQ(running.exit_code, 1);
+    EXPECT_NE(running.err.find("not paused"), std::string::npos) << running.err;
+    pause_and_snapshot(sock, dir.path);
+    vm.finish(SIGKILL, 30);
+
+    const std::string state = (dir.path / "state").string(), mem = (dir.path / "mem").string();
+    auto restore = [&](const std::string& s, const std::string& m) {
+        return run_process({MINIVMM_BINARY, "--restore", s + "," + m, "--no-seccomp",
+                            "--serial", "none", "--timeout", "5"}, 30);
+    };
+    std::string bytes = slurp(state);
+    bytes[bytes.size() / 2] ^= 0x40;
+    const fs::path bad = dir.path / "bad-state";
+    std::ofstream(bad, std::ios::binary) << bytes;
+    auto corrupt = restore(bad.string(), mem);
+    EXPECT_NE(corrupt.exit_code, 0);
+    EXPECT_NE(corrupt.err.find("CRC"), std::string::npos) << corrupt.err;
+    fs::resize_file(dir.path / "mem", fs::file_size(dir.path / "mem") - 4096);
+    auto short_mem = restore(state, mem);
+    EXPECT_NE(short_mem.exit_code, 0);
+    EXPECT_NE(short_mem.err.find("bytes, the snapshot's RAM is"), std::string::npos) << short_mem.err;
+}
+
+} // namespace
