@@ -140,6 +140,24 @@ TEST(ParseCommandLine, ApiSocketAloneWaitsForTheApi) {
     EXPECT_FALSE(parse({"--api-socket", "/tmp/vm.sock", "--dump-dtb", "/tmp/x.dtb"}));
 }
 
+TEST(ParseCommandLine, RestoreTakesStateMemAndResumeAndNothingThatShapesTheMachine) {
+    auto paused = parse({"--restore", "/s,/m", "--api-socket", "/tmp/vm.sock"});
+    ASSERT_TRUE(paused && paused->has_value());
+    ASSERT_TRUE((*paused)->restore);
+    EXPECT_EQ((*paused)->restore->state, "/s");
+    EXPECT_EQ((*paused)->restore->memory, "/m");
+    EXPECT_FALSE((*paused)->restore->resume);
+    EXPECT_FALSE((*paused)->start_from_api);
+    auto running = parse({"--restore", "/s,/m,resume"});
+    ASSERT_TRUE(running && running->has_value());
+    EXPECT_TRUE((*running)->restore->resume);
+    for (const char* bad : {"/s", ",/m", "/s,", "/s,/m,go"})
+        EXPECT_FALSE(parse({"--restore", bad})) << bad;
+    EXPECT_FALSE(parse({"--restore", "/s,/m", "--demo", "hello"}));
+    EXPECT_FALSE(parse({"--restore", "/s,/m", "--mem", "64M"}));
+    EXPECT_FALSE(parse({"--restore", "/s,/m", "--rng"}));
+}
+
 // --share goes to MachineConfig::shares (where other code adds shares too), not to devices.
 TEST(ParseCommandLine, SharesGoToTheirOwnList) {
     auto config = parse({"--share", "/tmp", "--rng", "--share", "/,tag=root,rw"});
