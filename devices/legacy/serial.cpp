@@ -221,4 +221,34 @@ std::string Serial16550::describe() {
                        rx_count_, irq_high_ ? "high" : "low");
 }
 
+void Serial16550::save_state(StateWriter& out) const {
+    std::lock_guard lock(mutex_);
+    for (uint8_t r : {ier_, lcr_, mcr_, scr_, dll_, dlm_, fcr_, lsr_errors_}) out.u8(r);
+    out.u8(thr_pending_ ? 1 : 0);
+    out.u16(static_cast<uint16_t>(rx_count_));
+    for (size_t i = 0; i < rx_count_; ++i) out.u8(rx_[(rx_head_ + i) % RX_FIFO_LIMIT]);
+}
+
+Result<void> Serial16550::restore_state(StateReader& in, uint16_t version) {
+    uint8_t r[8];
+    for (uint8_t& v : r) v = in.u8();
+    const uint8_t thr = in.u8();
+    const uint16_t count = in.u16();
+    std::array<uint8_t, RX_FIFO_LIMIT> rx{};
+    const bool valid = version == 1 && (r[0] & ~0x0f) == 0 && (r[2] & ~0x1f) == 0 &&
+                       (r[7] & ~LSR_OE) == 0 && thr <= 1 && count <= RX_FIFO_LIMIT;
+    for (size_t i = 0; valid && i < count; ++i) rx[i] = in.u8();
+    if (!valid) return Error(ErrorCode::Input, "Saved state: the UART's state is out of range");
+    MINIVMM_TRY(in.finish("UART state"));
+    std::lock_guard lock(mutex_);
+    ier_ = r[0], lcr_ = r[1], mcr_ = r[2], scr_ = r[3], dll_ = r[4], dlm_ = r[5], fcr_ = r[6];
+    lsr_errors_ = r[7];
+    thr_pending_ = thr == 1;
+    rx_ = rx;
+    rx_head_ = 0;
+    rx_count_ = count;
+    update_irq();
+    return {};
+}
+
 } // namespace minivmm

@@ -5,6 +5,8 @@
 // Reference: TI/National PC16550D datasheet, registers at offsets 0-7, §8.6 (IIR priorities).
 #pragma once
 
+#include "device_state.hpp"
+
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -18,7 +20,7 @@
 
 namespace minivmm {
 
-class Serial16550 : public BusDevice {
+class Serial16550 : public BusDevice, public DeviceState {
 public:
     // Receives every byte the guest transmits, in order, on a vCPU thread, with the UART's lock
     // held: it must not block (SerialOutputBuffer only appends to its buffer).
@@ -53,6 +55,11 @@ public:
     uint8_t peek_iir();
     // For hang reports: "ier 0x01 (rx), iir 0xc4 (rx data), receive FIFO 3 bytes, irq high".
     std::string describe();
+    // DeviceState (snapshots): the registers, the pending THR-empty interrupt, the error bits
+    // and the receive FIFO's bytes. Restore checks every value (reserved IER/MCR bits clear,
+    // no LSR bit but OE, a FIFO no fuller than RX_FIFO_LIMIT) and then drives the line anew.
+    void save_state(StateWriter& out) const override;
+    Result<void> restore_state(StateReader& in, uint16_t version) override;
 
 private:
     uint8_t read_reg(uint64_t offset);
@@ -66,7 +73,7 @@ private:
     std::shared_ptr<IrqLine> irq_;
     // Guards every field below (vCPU threads, the I/O thread's input). Calls the sink, the IRQ
     // line and the space callback with it held; none of them takes it.
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     SpaceCallback space_callback_;
     bool space_wanted_ = false;     // input_space() returned 0: call space_callback_ on drain
     std::array<uint8_t, RX_FIFO_LIMIT> rx_{};   // ring buffer

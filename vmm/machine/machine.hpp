@@ -121,6 +121,10 @@ private:
     // machine_restore.cpp: the files' state put back into a machine built from their config.
     Reply snapshot(const SnapshotPaths& paths);
     Result<SnapshotState> capture_snapshot() const;
+    // The devices outside the virtio slots whose DeviceState a snapshot holds, by name.
+    std::vector<std::pair<const char*, DeviceState*>> legacy_state_devices() const {
+        return {{"serial", serial_.get()}, {"i8042", i8042_.get()}};
+    }
     Result<void> apply_snapshot(const SnapshotState& state);
     // --restore: `config` given the snapshot's machine (size, vCPUs, guest, devices); its
     // memory file as the RAM, checked against the size.

@@ -66,9 +66,10 @@ Result<void> Machine::apply_snapshot(const SnapshotState& s) {
     size_t found = 0;
     for (const DeviceRecord& d : s.devices) {
         Result<void> r = Error(ErrorCode::Input, "Snapshot state: unknown device " + d.name);
-        if (d.name == "i8042") {
+        for (auto [name, device] : legacy_state_devices()) {
+            if (d.name != name) continue;
             StateReader in(d.bytes);
-            r = i8042_->restore_state(in, d.version);
+            r = device->restore_state(in, d.version);
         }
         for (size_t i = 0; i < plan_.virtio.size(); ++i) {
             if (plan_.virtio[i].name != d.name) continue;
@@ -79,7 +80,7 @@ Result<void> Machine::apply_snapshot(const SnapshotState& s) {
         if (!r) return r.error().with_context(d.name);
         ++found;
     }
-    if (found != plan_.virtio.size() + 1)
+    if (found != plan_.virtio.size() + legacy_state_devices().size())
         return Error(ErrorCode::Input, "Snapshot state: a device's state is missing");
     // Paused, as pause() leaves a machine: resume() starts the cores and the vCPUs.
     for (const VirtioSlot& slot : virtio_slots_) slot.core->pause();

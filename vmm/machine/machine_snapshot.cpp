@@ -107,9 +107,11 @@ Result<SnapshotState> Machine::capture_snapshot() const {
         if (!bytes) return bytes.error().with_context(plan_.virtio[i].name);
         s.devices.push_back({plan_.virtio[i].name, 1, std::move(*bytes)});
     }
-    StateWriter i8042;
-    i8042_->save_state(i8042);
-    s.devices.push_back({"i8042", i8042_->state_version(), i8042.take()});
+    for (auto [name, device] : legacy_state_devices()) {
+        StateWriter out;
+        device->save_state(out);
+        s.devices.push_back({name, device->state_version(), out.take()});
+    }
     return s;
 }
 

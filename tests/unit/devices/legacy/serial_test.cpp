@@ -42,6 +42,47 @@ struct Uart {
     Serial16550 dev{[this](uint8_t b) { output.push_back(b); }, irq};
 };
 
+// Snapshots: the registers, the THR-empty interrupt and the receive FIFO move to a new UART,
+// which drives its line at once; values a 16550 cannot hold are refused and change nothing.
+TEST(Serial16550, StateMovesToANewUartAndBadStateIsRefused) {
+    Uart a;
+    a.out(LCR, LCR_DLAB);
+    a.out(DLL, 0x01);
+    a.out(LCR, 0x03);
+    a.out(IER, IER_RDA);
+    a.out(SCR, 0x5a);
+    a.push({'h', 'i'});
+    StateWriter w;
+    a.dev.save_state(w);
+    const auto bytes = w.take();
+
+    Uart b;
+    StateReader in(bytes);
+    ASSERT_TRUE(b.dev.restore_state(in, 1));
+    EXPECT_TRUE(b.irq->level.load()) << "received data pending with IER.RDA: the line is high";
+    EXPECT_EQ(b.in(SCR), 0x5a);
+    EXPECT_EQ(b.in(IER), IER_RDA);
+    EXPECT_EQ(b.in(RBR_THR), 'h');
+    EXPECT_EQ(b.in(RBR_THR), 'i');
+    EXPECT_EQ(b.in(LSR) & LSR_DR, 0);
+    b.out(LCR, LCR_DLAB);
+    EXPECT_EQ(b.in(DLL), 0x01);
+
+    for (size_t at : {size_t{0}, size_t{2}, size_t{7}}) {   // IER, MCR, LSR error bits
+        auto bad = bytes;
+        bad[at] = 0xff;
+        Uart c;
+        StateReader r(bad);
+        EXPECT_FALSE(c.dev.restore_state(r, 1)) << at;
+        EXPECT_EQ(c.in(SCR), 0) << "a refused state changed the UART";
+    }
+    Uart d;
+    StateReader cut(std::span<const uint8_t>(bytes).first(bytes.size() - 1));
+    EXPECT_FALSE(d.dev.restore_state(cut, 1));
+    StateReader again(bytes);
+    EXPECT_FALSE(d.dev.restore_state(again, 2));
+}
+
 TEST(Serial16550, TransmitGoesToSinkInOrder) {
     Uart u;
     for (char c : {'o', 'k', '\n'}) u.out(RBR_THR, static_cast<uint8_t>(c));
