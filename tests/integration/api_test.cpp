@@ -20,6 +20,7 @@
 #include "pty_process.hpp"
 #include "report_progress.hpp"
 #include "run_process.hpp"
+#include "wait_for_socket.hpp"
 
 namespace {
 
@@ -29,6 +30,7 @@ using minivmm::test::BackgroundProcess;
 using minivmm::test::progress_now;
 using minivmm::test::PtyProcess;
 using minivmm::test::run_process;
+using minivmm::test::wait_for_socket;
 
 constexpr const char* CURL = "/usr/bin/curl";
 
@@ -59,14 +61,6 @@ Answer curl(const fs::path& socket, const std::string& method, const std::string
     return a;
 }
 
-bool wait_for_socket(const fs::path& path, int timeout_ms) {
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-        struct stat st{};
-        if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-}
 
 #define EXPECT_FAULT(answer, text)                                                                 \
     do {                                                                                           \

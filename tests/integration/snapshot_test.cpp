@@ -19,6 +19,7 @@
 #include "blk_pattern.hpp"
 #include "kvm_available.hpp"
 #include "run_process.hpp"
+#include "wait_for_socket.hpp"
 #include "temp_dir.hpp"
 
 namespace {
@@ -26,6 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::run_process;
+using minivmm::test::wait_for_socket;
 using minivmm::test::TempDir;
 
 std::string slurp(const fs::path& p) {
@@ -43,14 +45,6 @@ bool wait_for_file_text(const fs::path& p, const std::string& text, int timeout_
     return false;
 }
 
-bool wait_for_socket(const fs::path& path, int timeout_ms) {
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-        struct stat st{};
-        if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-}
 
 minivmm::test::ProcessResult ctl(const fs::path& socket, std::vector<std::string> args) {
     std::vector<std::string> argv = {MINIVMM_BINARY, "ctl", socket.string()};
@@ -77,6 +71,14 @@ void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
 }
 
+// minivmm started paused from dir/state and dir/mem, its API on `socket`, its serial to `serial`.
+std::vector<std::string> restore_argv(const fs::path& dir, const fs::path& socket,
+                                      const fs::path& serial) {
+    return {MINIVMM_BINARY, "--restore", (dir / "state").string() + "," + (dir / "mem").string(),
+            "--no-seccomp", "--timeout", "120", "--api-socket", socket.string(), "--serial",
+            "file:" + serial.string()};
+}
+
 std::string expected_count_output(const std::string& nonce) {
     std::string out = "count demo: nonce " + nonce + "\n";
     for (int n = 1; n <= 300; ++n)
@@ -99,10 +101,7 @@ TEST(Snapshot, CountingDemoRestoredInANewProcessGoesOnWithItsNonce) {
     const std::string before = slurp(out1);
     ASSERT_EQ(before.find("count done"), std::string::npos) << "the guest finished before the snapshot";
 
-    BackgroundProcess second({MINIVMM_BINARY, "--restore",
-                              (dir.path / "state").string() + "," + (dir.path / "mem").string(),
-                              "--no-seccomp", "--timeout", "120", "--api-socket", sock2.string(),
-                              "--serial", "file:" + out2.string()});
+    BackgroundProcess second(restore_argv(dir.path, sock2, out2));
     check_paused_then_resume(sock2, out2);
     auto r = second.finish(0, 120);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -137,10 +136,7 @@ TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {
     // The disk's line ends with read=OK once its writes and reads are done: not yet.
     ASSERT_EQ(slurp(out1).find("read=OK"), std::string::npos) << "nothing was in flight\n" << slurp(out1);
 
-    BackgroundProcess second({MINIVMM_BINARY, "--restore",
-                              (dir.path / "state").string() + "," + (dir.path / "mem").string(),
-                              "--no-seccomp", "--timeout", "120", "--api-socket", sock2.string(),
-                              "--serial", "file:" + out2.string()});
+    BackgroundProcess second(restore_argv(dir.path, sock2, out2));
     check_paused_then_resume(sock2, out2);
     auto r = second.finish(0, 120);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err << slurp(out2);

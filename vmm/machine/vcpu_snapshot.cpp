@@ -13,6 +13,17 @@ namespace {
 constexpr unsigned long GET_XSAVE = _IOR(KVMIO, 0xa4, XsaveArea);
 constexpr unsigned long SET_XSAVE = _IOW(KVMIO, 0xa5, XsaveArea);
 
+// One state ioctl into `out` when `wanted` (what the host or the machine has).
+template <class T>
+Result<void> read_into(const Vcpu& vcpu, bool wanted, unsigned long request, const char* name,
+                       std::optional<T>& out) {
+    if (!wanted) return {};
+    auto value = vcpu.get_state<T>(request, name);
+    if (!value) return value.error();
+    out = *value;
+    return {};
+}
+
 Error missing(const char* what) {
     return Error(ErrorCode::Input,
                  fmt::format("The snapshot holds {} state, which this host's KVM cannot restore",
@@ -47,26 +58,11 @@ Result<VcpuRecord> save_vcpu(const Vcpu& vcpu, const VcpuStateSupport& support, 
     auto fpu = vcpu.get_state<kvm_fpu>(KVM_GET_FPU, "KVM_GET_FPU");
     if (!fpu) return fpu.error();
     r.fpu = *fpu;
-    if (support.xsave) {
-        auto xsave = vcpu.get_state<XsaveArea>(GET_XSAVE, "KVM_GET_XSAVE");
-        if (!xsave) return xsave.error();
-        r.xsave = *xsave;
-    }
-    if (support.xcrs) {
-        auto xcrs = vcpu.get_state<kvm_xcrs>(KVM_GET_XCRS, "KVM_GET_XCRS");
-        if (!xcrs) return xcrs.error();
-        r.xcrs = *xcrs;
-    }
-    if (support.debugregs) {
-        auto dr = vcpu.get_state<kvm_debugregs>(KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS");
-        if (!dr) return dr.error();
-        r.debugregs = *dr;
-    }
-    if (irqchip) {
-        auto lapic = vcpu.get_lapic();
-        if (!lapic) return lapic.error();
-        r.lapic = *lapic;
-    }
+    MINIVMM_TRY(read_into(vcpu, support.xsave, GET_XSAVE, "KVM_GET_XSAVE", r.xsave));
+    MINIVMM_TRY(read_into(vcpu, support.xcrs, KVM_GET_XCRS, "KVM_GET_XCRS", r.xcrs));
+    MINIVMM_TRY(read_into(vcpu, support.debugregs, KVM_GET_DEBUGREGS, "KVM_GET_DEBUGREGS",
+                          r.debugregs));
+    MINIVMM_TRY(read_into(vcpu, irqchip, KVM_GET_LAPIC, "KVM_GET_LAPIC", r.lapic));
     // One at a time: KVM lists MSRs the guest's CPUID may not have (it refuses to read those).
     std::vector<uint32_t> skipped;
     for (uint32_t index : support.msrs) {
