@@ -8,6 +8,7 @@
 // /dev/kvm.
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <sys/stat.h>
@@ -111,6 +112,52 @@ TEST(Snapshot, CountingDemoRestoredInANewProcessGoesOnWithItsNonce) {
     ASSERT_NE(at, std::string::npos);
     const std::string nonce = before.substr(at + 6, 16);
     EXPECT_EQ(before + after, expected_count_output(nonce)) << "before:\n" << before << "\nafter:\n" << after;
+}
+
+// Three snapshots in a chain, each restored VM snapshotted again (to new files: the memory file
+// it was restored from is refused, it is the RAM's backing), the guest's output still one run's.
+TEST(Snapshot, ThreeChainedSnapshotsOfRestoredVmsLoseNothing) {
+    REQUIRE_KVM();
+    TempDir dir("minivmm-snapshot-chain");
+    std::vector<fs::path> outs;
+    std::string all;
+    std::optional<BackgroundProcess> vm;
+    for (int cycle = 0; cycle <= 3; ++cycle) {
+        const fs::path here = dir.path / std::to_string(cycle);
+        fs::create_directory(here);
+        const fs::path sock = here / "api", out = here / "out";
+        if (cycle == 0)
+            vm.emplace(std::vector<std::string>{MINIVMM_BINARY, "--demo", "count", "--no-seccomp",
+                                                "--timeout", "120", "--api-socket", sock.string(),
+                                                "--serial", "file:" + out.string()});
+        else
+            vm.emplace(restore_argv(dir.path / std::to_string(cycle - 1), sock, out));
+        if (cycle > 0) check_paused_then_resume(sock, out);
+        if (cycle == 3) {
+            auto r = vm->finish(0, 120);
+            EXPECT_EQ(r.exit_code, 0) << r.err;
+            all += slurp(out);
+            break;
+        }
+        ASSERT_TRUE(wait_for_socket(sock, 10000));
+        std::this_thread::sleep_for(std::chrono::milliseconds(400));
+        auto paused = ctl(sock, {"pause"});
+        ASSERT_EQ(paused.exit_code, 0) << paused.err;
+        if (cycle > 0) {
+            const fs::path from = dir.path / std::to_string(cycle - 1) / "mem";
+            auto refused = ctl(sock, {"snapshot", (here / "state").string(), from.string()});
+            EXPECT_EQ(refused.exit_code, 1);
+            EXPECT_NE(refused.err.find("is the memory file this VM was restored from"),
+                      std::string::npos) << refused.err;
+        }
+        pause_and_snapshot(sock, here);
+        vm->finish(SIGKILL, 30);
+        all += slurp(out);
+        ASSERT_EQ(all.find("count done"), std::string::npos) << "the guest ended in cycle " << cycle;
+    }
+    const size_t at = all.find("nonce ");
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_EQ(all, expected_count_output(all.substr(at + 6, 16))) << all;
 }
 
 TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {

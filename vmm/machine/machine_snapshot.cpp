@@ -35,6 +35,12 @@ Result<void> write_all(int fd, const uint8_t* data, size_t size, uint64_t offset
     return {};
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa{}, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 bool zero_page(const uint8_t* p) {
     static const uint8_t ZERO[PAGE] = {};
     return std::memcmp(p, ZERO, PAGE) == 0;
@@ -122,6 +128,14 @@ Reply Machine::snapshot(const SnapshotPaths& paths) {
     if (config_.seccomp)
         return {false, "snapshot refused: minivmm runs with seccomp filters, which do not let it "
                        "create files; start it with --no-seccomp to take snapshots"};
+    // A restored VM's RAM is its memory file mapped copy-on-write: truncating that file to
+    // write into it would pull the guest's unread pages from under it (SIGBUS).
+    if (config_.restore && (same_file(paths.memory, config_.restore->memory) ||
+                            same_file(paths.state, config_.restore->memory)))
+        return {false, fmt::format("snapshot refused: {} is the memory file this VM was restored "
+                                   "from; write to another path", config_.restore->memory)};
+    if (paths.state == paths.memory)
+        return {false, "snapshot refused: the state and memory files must be two files"};
     const int64_t start = monotonic_ns();
     auto state = capture_snapshot();
     if (!state) return {false, "snapshot failed: " + state.error().message()};
