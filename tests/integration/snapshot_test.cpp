@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <thread>
@@ -19,6 +18,7 @@
 
 #include "blk_pattern.hpp"
 #include "kvm_available.hpp"
+#include "linux_images.hpp"
 #include "run_process.hpp"
 #include "wait_for_socket.hpp"
 #include "temp_dir.hpp"
@@ -27,20 +27,14 @@ namespace {
 
 namespace fs = std::filesystem;
 using minivmm::test::BackgroundProcess;
+using minivmm::test::file_bytes;
 using minivmm::test::run_process;
 using minivmm::test::wait_for_socket;
 using minivmm::test::TempDir;
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 bool wait_for_file_text(const fs::path& p, const std::string& text, int timeout_ms) {
     for (int waited = 0; waited < timeout_ms; waited += 20) {
-        if (slurp(p).find(text) != std::string::npos) return true;
+        if (file_bytes(p).find(text) != std::string::npos) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return false;
@@ -67,7 +61,7 @@ void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
     auto status = ctl(socket, {"status"});
     EXPECT_NE(status.out.find("\"Paused\""), std::string::npos) << status.out << status.err;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_EQ(slurp(serial), "") << "the restored guest ran before the resume";
+    EXPECT_EQ(file_bytes(serial), "") << "the restored guest ran before the resume";
     auto resumed = ctl(socket, {"resume"});
     ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
 }
@@ -95,18 +89,18 @@ TEST(Snapshot, CountingDemoRestoredInANewProcessGoesOnWithItsNonce) {
     BackgroundProcess first({MINIVMM_BINARY, "--demo", "count", "--no-seccomp", "--timeout", "120",
                              "--api-socket", sock1.string(), "--serial", "file:" + out1.string()});
     ASSERT_TRUE(wait_for_socket(sock1, 10000));
-    ASSERT_TRUE(wait_for_file_text(out1, "count 20 ", 60000)) << slurp(out1);
+    ASSERT_TRUE(wait_for_file_text(out1, "count 20 ", 60000)) << file_bytes(out1);
     pause_and_snapshot(sock1, dir.path);
     auto ended = first.finish(SIGKILL, 30);
     EXPECT_EQ(ended.signal, SIGKILL);
-    const std::string before = slurp(out1);
+    const std::string before = file_bytes(out1);
     ASSERT_EQ(before.find("count done"), std::string::npos) << "the guest finished before the snapshot";
 
     BackgroundProcess second(restore_argv(dir.path, sock2, out2));
     check_paused_then_resume(sock2, out2);
     auto r = second.finish(0, 120);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    const std::string after = slurp(out2);
+    const std::string after = file_bytes(out2);
     EXPECT_EQ(after.find("count demo:"), std::string::npos) << "a reboot, not a restore:\n" << after;
     const size_t at = before.find("nonce ");
     ASSERT_NE(at, std::string::npos);
@@ -136,7 +130,7 @@ TEST(Snapshot, ThreeChainedSnapshotsOfRestoredVmsLoseNothing) {
         if (cycle == 3) {
             auto r = vm->finish(0, 120);
             EXPECT_EQ(r.exit_code, 0) << r.err;
-            all += slurp(out);
+            all += file_bytes(out);
             break;
         }
         ASSERT_TRUE(wait_for_socket(sock, 10000));
@@ -152,7 +146,7 @@ TEST(Snapshot, ThreeChainedSnapshotsOfRestoredVmsLoseNothing) {
         }
         pause_and_snapshot(sock, here);
         vm->finish(SIGKILL, 30);
-        all += slurp(out);
+        all += file_bytes(out);
         ASSERT_EQ(all.find("count done"), std::string::npos) << "the guest ended in cycle " << cycle;
     }
     const size_t at = all.find("nonce ");
@@ -176,18 +170,18 @@ TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {
                                               " sectors=" + std::to_string(SECTORS) +
                                               " chunk=1 depth=2"});
     ASSERT_TRUE(wait_for_socket(sock1, 10000));
-    ASSERT_TRUE(wait_for_file_text(out1, "VBLK-DISK 0 rw", 30000)) << slurp(out1);
+    ASSERT_TRUE(wait_for_file_text(out1, "VBLK-DISK 0 rw", 30000)) << file_bytes(out1);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));   // writes under way
     pause_and_snapshot(sock1, dir.path);
     first.finish(SIGKILL, 30);
     // The disk's line ends with read=OK once its writes and reads are done: not yet.
-    ASSERT_EQ(slurp(out1).find("read=OK"), std::string::npos) << "nothing was in flight\n" << slurp(out1);
+    ASSERT_EQ(file_bytes(out1).find("read=OK"), std::string::npos) << "nothing was in flight\n" << file_bytes(out1);
 
     BackgroundProcess second(restore_argv(dir.path, sock2, out2));
     check_paused_then_resume(sock2, out2);
     auto r = second.finish(0, 120);
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << slurp(out2);
-    EXPECT_NE(slurp(out2).find("VBLK-OK disks=1"), std::string::npos) << slurp(out2);
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err << file_bytes(out2);
+    EXPECT_NE(file_bytes(out2).find("VBLK-OK disks=1"), std::string::npos) << file_bytes(out2);
     EXPECT_EQ(compare(read_file(image), pattern(seed, 0, 0, SECTORS * 512), 0), "") << "seed " << seed;
 }
 
@@ -210,7 +204,7 @@ TEST(Snapshot, CorruptStateAndWrongSizeMemoryAreRefusedWithOneLine) {
         return run_process({MINIVMM_BINARY, "--restore", s + "," + m, "--no-seccomp",
                             "--serial", "none", "--timeout", "5"}, 30);
     };
-    std::string bytes = slurp(state);
+    std::string bytes = file_bytes(state);
     bytes[bytes.size() / 2] ^= 0x40;
     const fs::path bad = dir.path / "bad-state";
     std::ofstream(bad, std::ios::binary) << bytes;
