@@ -4,8 +4,8 @@
 // its RAM and prints a counter: the two runs' serial output joined is exactly one run's (the
 // same nonce, no line lost or repeated, not a reboot). The virtio-blk guest is paused with disk
 // I/O in flight: after the restore its requests complete and the disk holds its pattern. A
-// corrupted state file and a memory file of the wrong size are refused with one line. Needs
-// /dev/kvm.
+// corrupted state file, a state file from another CPU (CPUID) and a memory file of the wrong
+// size are refused with one line. Needs /dev/kvm.
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -20,6 +20,7 @@
 #include "kvm_available.hpp"
 #include "linux_images.hpp"
 #include "run_process.hpp"
+#include "snapshot/snapshot_codec.hpp"
 #include "wait_for_socket.hpp"
 #include "temp_dir.hpp"
 
@@ -185,7 +186,7 @@ TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {
     EXPECT_EQ(compare(read_file(image), pattern(seed, 0, 0, SECTORS * 512), 0), "") << "seed " << seed;
 }
 
-TEST(Snapshot, CorruptStateAndWrongSizeMemoryAreRefusedWithOneLine) {
+TEST(Snapshot, CorruptStateOtherCpuAndWrongSizeMemoryAreRefusedWithOneLine) {
     REQUIRE_KVM();
     TempDir dir("minivmm-snapshot-bad");
     const fs::path out = dir.path / "out", sock = dir.path / "api";
@@ -211,6 +212,21 @@ TEST(Snapshot, CorruptStateAndWrongSizeMemoryAreRefusedWithOneLine) {
     auto corrupt = restore(bad.string(), mem);
     EXPECT_NE(corrupt.exit_code, 0);
     EXPECT_NE(corrupt.err.find("CRC"), std::string::npos) << corrupt.err;
+    // A valid file from another CPU: one CPUID bit changed, the CRC made right again.
+    const std::string raw = file_bytes(state);
+    auto decoded = minivmm::decode_snapshot(
+        std::span(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()));
+    ASSERT_TRUE(decoded) << decoded.error().message();
+    ASSERT_GE(decoded->cpuid.size(), 2u);
+    decoded->cpuid[1].ecx ^= 1;
+    const auto forged = minivmm::encode_snapshot(*decoded);
+    const fs::path other_cpu = dir.path / "other-cpu-state";
+    std::ofstream(other_cpu, std::ios::binary)
+        .write(reinterpret_cast<const char*>(forged.data()), static_cast<std::streamsize>(forged.size()));
+    auto cpu = restore(other_cpu.string(), mem);
+    EXPECT_NE(cpu.exit_code, 0);
+    EXPECT_NE(cpu.err.find("The snapshot was taken on another CPU: CPUID leaf"), std::string::npos)
+        << cpu.err;
     fs::resize_file(dir.path / "mem", fs::file_size(dir.path / "mem") - 4096);
     auto short_mem = restore(state, mem);
     EXPECT_NE(short_mem.exit_code, 0);

@@ -212,6 +212,7 @@ Result<void> Machine::add_vcpus() {
         std::vector<kvm_cpuid_entry2> entries = *cpuid;
         fixup_cpuid(entries, i, config_.cpus, tsc_deadline);
         MINIVMM_TRY(vcpu->set_cpuid(entries));
+        if (i == 0) cpuid0_ = entries;
         if (config_.kernel) {
             // One at a time: a host whose KVM refuses one of them (an MSR it does not emulate,
             // e.g. the MTRRs under PVM) still boots, the MSR at its reset value; the log says

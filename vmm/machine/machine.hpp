@@ -126,6 +126,7 @@ private:
         return {{"serial", serial_.get()}, {"i8042", i8042_.get()}};
     }
     Result<void> apply_snapshot(const SnapshotState& state);
+    Result<void> check_cpuid(const std::vector<kvm_cpuid_entry2>& saved) const;
     // --restore: `config` given the snapshot's machine (size, vCPUs, guest, devices); its
     // memory file as the RAM, checked against the size.
     static Result<SnapshotState> restore_config(MachineConfig& config);
@@ -173,6 +174,7 @@ private:
     std::shared_ptr<Serial16550> serial_;   // COM1, for the state report
     std::shared_ptr<I8042> i8042_;          // its state goes into snapshots
     VcpuStateSupport state_support_;        // what KVM saves and restores here (create())
+    std::vector<kvm_cpuid_entry2> cpuid0_;  // vCPU 0's CPUID (snapshots record and check it)
     SymbolTable symbols_;                   // names for RIP in state reports (may be empty)
 };
 

@@ -2,6 +2,7 @@
 // takes the machine's shape from the state file (restore_config), maps the memory file
 // copy-on-write as the RAM (prepare), builds the same devices and vCPUs as a boot would, and
 // then puts the saved state over them (apply_snapshot). The machine starts paused.
+#include <algorithm>
 #include <sys/stat.h>
 
 #include "base/file.hpp"
@@ -41,9 +42,32 @@ Result<GuestMemory> Machine::restore_memory(const RestoreConfig& from, uint64_t 
     return memory;   // the mappings keep the file; its descriptor closes here
 }
 
+namespace {
+bool same_entry(const kvm_cpuid_entry2& a, const kvm_cpuid_entry2& b) {
+    return a.function == b.function && a.index == b.index && a.flags == b.flags &&
+           a.eax == b.eax && a.ebx == b.ebx && a.ecx == b.ecx && a.edx == b.edx;
+}
+} // namespace
+
+// The CPU this host's KVM gives the new machine must be the snapshot's: a guest that found
+// features at boot must find them still (one line naming the first difference).
+Result<void> Machine::check_cpuid(const std::vector<kvm_cpuid_entry2>& saved) const {
+    const size_t n = std::max(saved.size(), cpuid0_.size());
+    for (size_t i = 0; i < n; ++i) {
+        if (i < saved.size() && i < cpuid0_.size() && same_entry(saved[i], cpuid0_[i])) continue;
+        const kvm_cpuid_entry2& e = i < saved.size() ? saved[i] : cpuid0_[i];
+        return Error(ErrorCode::Input,
+                     fmt::format("The snapshot was taken on another CPU: CPUID leaf {:#x} "
+                                 "subleaf {} differs from what this host's KVM gives", e.function,
+                                 e.index));
+    }
+    return {};
+}
+
 Result<void> Machine::apply_snapshot(const SnapshotState& s) {
     if (s.machine.irqchip != plan_.irqchip)
         return Error(ErrorCode::Input, "Snapshot state: its irqchip does not match the machine's");
+    MINIVMM_TRY(check_cpuid(s.cpuid));
     for (size_t i = 0; i < vcpus_.size(); ++i)
         MINIVMM_TRY(restore_vcpu(vcpus_[i]->vcpu(), s.vcpus[i], state_support_));
     if (s.irqchip) {

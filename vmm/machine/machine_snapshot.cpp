@@ -79,6 +79,7 @@ Result<SnapshotState> Machine::capture_snapshot() const {
     s.machine.mem_size = memory_.total_size();
     s.machine.cpus = config_.cpus;
     s.machine.irqchip = plan_.irqchip;
+    s.cpuid = cpuid0_;
     if (config_.kernel) s.machine.kernel = *config_.kernel;
     else s.machine.demo = config_.demo;
     for (const DeviceOption& d : config_.devices)

@@ -15,6 +15,7 @@ namespace minivmm {
 namespace {
 constexpr char MAGIC[8] = {'M', 'V', 'M', 'S', 'N', 'A', 'P', '\0'};
 constexpr uint32_t MACH = state_tag("MACH");
+constexpr uint32_t CPID = state_tag("CPID");
 constexpr uint32_t VCPU = state_tag("VCPU");
 constexpr uint32_t IRQC = state_tag("IRQC");
 constexpr uint32_t CLCK = state_tag("CLCK");
@@ -82,6 +83,18 @@ Result<MachineRecord> read_machine(StateReader& r) {
     return m;
 }
 
+Result<std::vector<kvm_cpuid_entry2>> read_cpuid(StateReader& r) {
+    const uint32_t count = r.u32();
+    // A blob is its u32 length and the entry: checked before anything is allocated.
+    if (r.failed() || count == 0 || count > SNAPSHOT_MAX_CPUID ||
+        count > r.remaining() / (4 + sizeof(kvm_cpuid_entry2)))
+        return bad(fmt::format("CPUID entry count {} is out of range", count));
+    std::vector<kvm_cpuid_entry2> entries(count);
+    for (kvm_cpuid_entry2& e : entries)
+        if (!get_struct(r, e)) return bad("a CPUID entry is malformed");
+    return entries;
+}
+
 Result<IrqchipRecord> read_irqchip(StateReader& r) {
     IrqchipRecord c;
     if (!get_struct(r, c.pic_master) || !get_struct(r, c.pic_slave) || !get_struct(r, c.ioapic) ||
@@ -141,6 +154,10 @@ std::vector<uint8_t> encode_snapshot(const SnapshotState& s) {
     StateWriter w;
     w.begin_section(MACH, 1);
     write_machine(w, s.machine);
+    w.end_section();
+    w.begin_section(CPID, 1);
+    w.u32(static_cast<uint32_t>(s.cpuid.size()));
+    for (const kvm_cpuid_entry2& e : s.cpuid) put_struct(w, e);
     w.end_section();
     for (const VcpuRecord& v : s.vcpus) {
         w.begin_section(VCPU, 1);
@@ -203,6 +220,9 @@ Result<SnapshotState> decode_snapshot_payload(std::span<const uint8_t> payload) 
     auto machine = in_section(r, MACH, "the machine section", read_machine);
     if (!machine) return machine.error();
     s.machine = std::move(*machine);
+    auto cpuid = in_section(r, CPID, "the CPUID section", read_cpuid);
+    if (!cpuid) return cpuid.error();
+    s.cpuid = std::move(*cpuid);
     for (uint32_t i = 0; i < s.machine.cpus; ++i) {
         auto vcpu = in_section(r, VCPU, "a vCPU section",
                                [i](StateReader& f) { return read_vcpu(f, i); });

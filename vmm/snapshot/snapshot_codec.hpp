@@ -1,7 +1,7 @@
 // The state file's format (README "Managing a VM" documents it):
 //   magic "MVMSNAP\0" (8 bytes), format version u32, CRC-32 (zlib) of the payload u32,
 //   payload length u64, then the payload: StateWriter sections (base/state_writer.hpp)
-//   MACH (machine), VCPU x cpus, IRQC (when the machine has the irqchip), CLCK, DEVS.
+//   MACH (machine), CPID (vCPU 0's CPUID entries), VCPU x cpus, IRQC (when the machine has the irqchip), CLCK, DEVS.
 // Little-endian throughout. KVM structures are stored as blobs of exactly their uapi size.
 #pragma once
 
@@ -20,6 +20,7 @@ constexpr size_t SNAPSHOT_HEADER_SIZE = 24;
 constexpr uint32_t SNAPSHOT_MAX_CPUS = 64;
 constexpr uint32_t SNAPSHOT_MAX_DEVICES = 64;
 constexpr uint32_t SNAPSHOT_MAX_MSRS = 1024;
+constexpr uint32_t SNAPSHOT_MAX_CPUID = 256;
 constexpr size_t SNAPSHOT_MAX_STRING = 4096;
 constexpr size_t SNAPSHOT_MAX_DEVICE_STATE = 1 << 20;
 constexpr uint64_t SNAPSHOT_MAX_MEM = 1ULL << 40;

@@ -66,6 +66,9 @@ struct DeviceRecord {
 
 struct SnapshotState {
     MachineRecord machine;
+    // vCPU 0's CPUID as the machine gave it: a restore on a host whose KVM would give another
+    // (another CPU model, another KVM) is refused.
+    std::vector<kvm_cpuid_entry2> cpuid;
     std::vector<VcpuRecord> vcpus;           // machine.cpus of them, index i at i
     std::optional<IrqchipRecord> irqchip;    // exactly when machine.irqchip
     std::optional<kvm_clock_data> clock;     // KVM_GET_CLOCK, where the host has it

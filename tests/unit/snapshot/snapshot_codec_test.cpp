@@ -19,6 +19,9 @@ SnapshotState sample() {
     s.machine.irqchip = true;
     s.machine.kernel = "/boot/vmlinuz";
     s.machine.devices = {{"disk", "vm.img,ro"}, {"rng", ""}};
+    s.cpuid.resize(3);
+    s.cpuid[2].function = 0x80000001;
+    s.cpuid[2].edx = 0x2c100800;
     for (uint32_t i = 0; i < 2; ++i) {
         VcpuRecord v;
         v.index = i;
@@ -61,6 +64,8 @@ TEST(SnapshotCodec, RoundTripsEveryField) {
     ASSERT_TRUE(back) << back.error().message();
     EXPECT_EQ(back->machine.mem_size, s.machine.mem_size);
     EXPECT_EQ(back->machine.kernel, "/boot/vmlinuz");
+    ASSERT_EQ(back->cpuid.size(), 3u);
+    EXPECT_EQ(back->cpuid[2].edx, 0x2c100800u);
     ASSERT_EQ(back->machine.devices.size(), 2u);
     EXPECT_EQ(back->machine.devices[0].text, "vm.img,ro");
     ASSERT_EQ(back->vcpus.size(), 2u);
@@ -179,6 +184,12 @@ TEST(SnapshotCodec, RefusesOutOfRangeValuesInAValidFile) {
     s = sample();
     s.machine.devices[0].text = std::string("a\0b", 3);
     refused(s, "device option");
+    s = sample();
+    s.cpuid.resize(SNAPSHOT_MAX_CPUID + 1);
+    refused(s, "CPUID entry count");
+    s = sample();
+    s.cpuid.clear();
+    refused(s, "CPUID entry count");
 }
 
 } // namespace
