@@ -71,7 +71,7 @@ void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
 std::vector<std::string> restore_argv(const fs::path& dir, const fs::path& socket,
                                       const fs::path& serial) {
     return {MINIVMM_BINARY, "--restore", (dir / "state").string() + "," + (dir / "mem").string(),
-            "--no-seccomp", "--timeout", "120", "--api-socket", socket.string(), "--serial",
+            "--timeout", "120", "--api-socket", socket.string(), "--serial",
             "file:" + serial.string()};
 }
 
@@ -87,7 +87,7 @@ TEST(Snapshot, CountingDemoRestoredInANewProcessGoesOnWithItsNonce) {
     TempDir dir("minivmm-snapshot");
     const fs::path out1 = dir.path / "out1", out2 = dir.path / "out2";
     const fs::path sock1 = dir.path / "api1", sock2 = dir.path / "api2";
-    BackgroundProcess first({MINIVMM_BINARY, "--demo", "count", "--no-seccomp", "--timeout", "120",
+    BackgroundProcess first({MINIVMM_BINARY, "--demo", "count", "--timeout", "120",
                              "--api-socket", sock1.string(), "--serial", "file:" + out1.string()});
     ASSERT_TRUE(wait_for_socket(sock1, 10000));
     ASSERT_TRUE(wait_for_file_text(out1, "count 20 ", 60000)) << file_bytes(out1);
@@ -122,7 +122,7 @@ TEST(Snapshot, ThreeChainedSnapshotsOfRestoredVmsLoseNothing) {
         fs::create_directory(here);
         const fs::path sock = here / "api", out = here / "out";
         if (cycle == 0)
-            vm.emplace(std::vector<std::string>{MINIVMM_BINARY, "--demo", "count", "--no-seccomp",
+            vm.emplace(std::vector<std::string>{MINIVMM_BINARY, "--demo", "count",
                                                 "--timeout", "120", "--api-socket", sock.string(),
                                                 "--serial", "file:" + out.string()});
         else
@@ -165,7 +165,7 @@ TEST(Snapshot, VirtioBlkGuestPausedWithIoInFlightFinishesAfterRestore) {
     write_file(image, std::vector<uint8_t>(SECTORS * 512, 0xa5));
     const uint64_t seed = random_seed();
     BackgroundProcess first({MINIVMM_BINARY, "--kernel", MINIVMM_BLK_GUEST, "--mem", "256M",
-                             "--no-seccomp", "--timeout", "120", "--api-socket", sock1.string(),
+                             "--timeout", "120", "--api-socket", sock1.string(),
                              "--serial", "file:" + out1.string(), "--disk", image.string(),
                              "--cmdline", "acpi=off seed=" + std::to_string(seed) +
                                               " sectors=" + std::to_string(SECTORS) +
@@ -190,7 +190,7 @@ TEST(Snapshot, CorruptStateOtherCpuAndWrongSizeMemoryAreRefusedWithOneLine) {
     REQUIRE_KVM();
     TempDir dir("minivmm-snapshot-bad");
     const fs::path out = dir.path / "out", sock = dir.path / "api";
-    BackgroundProcess vm({MINIVMM_BINARY, "--demo", "count", "--no-seccomp", "--timeout", "60",
+    BackgroundProcess vm({MINIVMM_BINARY, "--demo", "count", "--timeout", "60",
                           "--api-socket", sock.string(), "--serial", "file:" + out.string()});
     ASSERT_TRUE(wait_for_socket(sock, 10000));
     ASSERT_TRUE(wait_for_file_text(out, "count 2 ", 30000));
@@ -202,7 +202,7 @@ TEST(Snapshot, CorruptStateOtherCpuAndWrongSizeMemoryAreRefusedWithOneLine) {
 
     const std::string state = (dir.path / "state").string(), mem = (dir.path / "mem").string();
     auto restore = [&](const std::string& s, const std::string& m) {
-        return run_process({MINIVMM_BINARY, "--restore", s + "," + m, "--no-seccomp",
+        return run_process({MINIVMM_BINARY, "--restore", s + "," + m,
                             "--serial", "none", "--timeout", "5"}, 30);
     };
     std::string bytes = file_bytes(state);

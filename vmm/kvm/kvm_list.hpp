@@ -11,10 +11,18 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <linux/kvm.h>
 #include <span>
 #include <vector>
 
 namespace minivmm {
+
+// The same cause gives KVM_GET_XSAVE and KVM_SET_XSAVE the wrong numbers in C++ (C's
+// sizeof(struct kvm_xsave) is 4096, g++'s 4100): these are C's. The vCPU code (snapshots) and
+// the seccomp rules that let the main thread take a snapshot both use them.
+inline constexpr size_t KVM_XSAVE_SIZE = 4096;
+inline constexpr unsigned long KVM_GET_XSAVE_C = _IOC(_IOC_READ, KVMIO, 0xa4, KVM_XSAVE_SIZE);
+inline constexpr unsigned long KVM_SET_XSAVE_C = _IOC(_IOC_WRITE, KVMIO, 0xa5, KVM_XSAVE_SIZE);
 
 template <typename Entry>
 class KvmList {

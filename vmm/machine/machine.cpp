@@ -279,9 +279,9 @@ Result<Outcome> Machine::run() {
     // last, once it has started the others (a filter is inherited by the threads created after).
     std::optional<sandbox::ThreadFilters> filters;
     if (config_.seccomp) {
-        auto built = sandbox::ThreadFilters::build(config_.shares.empty()
-                                                       ? sandbox::Sharing::None
-                                                       : sandbox::Sharing::HostDirectories);
+        auto built = sandbox::ThreadFilters::build(
+            config_.shares.empty() ? sandbox::Sharing::None : sandbox::Sharing::HostDirectories,
+            config_.api_socket ? sandbox::Snapshots::Yes : sandbox::Snapshots::No);
         if (!built) return built.error();
         filters.emplace(std::move(*built));
     }

@@ -10,6 +10,7 @@
 #include "base/unique_fd.hpp"
 #include "machine/machine.hpp"
 #include "machine/vcpu_snapshot.hpp"
+#include "sandbox/seccomp_rules.hpp"
 #include "snapshot/snapshot_codec.hpp"
 
 namespace minivmm {
@@ -18,7 +19,8 @@ namespace {
 constexpr size_t PAGE = 4096;
 
 Result<UniqueFd> create_file(const std::string& path, const char* what) {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    // Exactly these flags: the main thread's seccomp filter lets no other openat through.
+    int fd = ::open(path.c_str(), sandbox::SNAPSHOT_CREATE_FLAGS, 0600);
     if (fd < 0) return sys_error(ErrorCode::Host, fmt::format("Failed to create {} {}", what, path));
     return UniqueFd(fd);
 }
@@ -124,11 +126,6 @@ Result<SnapshotState> Machine::capture_snapshot() const {
 
 Reply Machine::snapshot(const SnapshotPaths& paths) {
     if (!paused_) return {false, "snapshot refused: the VM is not paused (pause it first)"};
-    // The main thread's seccomp filter has no openat, deliberately (tests/unit/sandbox: never
-    // allowed), and a snapshot creates two files: refused before the call that would kill us.
-    if (config_.seccomp)
-        return {false, "snapshot refused: minivmm runs with seccomp filters, which do not let it "
-                       "create files; start it with --no-seccomp to take snapshots"};
     // A restored VM's RAM is its memory file mapped copy-on-write: truncating that file to
     // write into it would pull the guest's unread pages from under it (SIGBUS).
     if (config_.restore && (same_file(paths.memory, config_.restore->memory) ||

@@ -4,14 +4,15 @@
 #include <sys/ioctl.h>
 
 #include "base/log.hpp"
+#include "kvm/kvm_list.hpp"
 
 namespace minivmm {
 
 namespace {
-// KVM_GET/SET_XSAVE by hand: in C++ the uapi's kvm_xsave has a flexible-array tail that makes
-// its sizeof, and so the ioctl number, 4 bytes off (see kvm/kvm_list.hpp for the cause).
-constexpr unsigned long GET_XSAVE = _IOR(KVMIO, 0xa4, XsaveArea);
-constexpr unsigned long SET_XSAVE = _IOW(KVMIO, 0xa5, XsaveArea);
+// KVM_GET/SET_XSAVE by C's numbers (kvm/kvm_list.hpp says why).
+constexpr unsigned long GET_XSAVE = KVM_GET_XSAVE_C;
+constexpr unsigned long SET_XSAVE = KVM_SET_XSAVE_C;
+static_assert(sizeof(XsaveArea) == KVM_XSAVE_SIZE);
 
 // One state ioctl into `out` when `wanted` (what the host or the machine has).
 template <class T>

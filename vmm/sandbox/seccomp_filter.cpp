@@ -97,16 +97,17 @@ Result<void> add_rule(scmp_filter_ctx ctx, const SyscallRule& rule) {
 
 } // namespace
 
-Result<SeccompFilter> SeccompFilter::build(ThreadKind kind, Sharing sharing) {
+Result<SeccompFilter> SeccompFilter::build(ThreadKind kind, Sharing sharing,
+                                           Snapshots snapshots) {
     Context c{seccomp_init(SCMP_ACT_TRAP)};
     if (c.ctx == nullptr) return Error(ErrorCode::Host, "seccomp_init failed");
     // We set no_new_privs ourselves in load(), right before seccomp(2).
     int rc = seccomp_attr_set(c.ctx, SCMP_FLTATR_CTL_NNP, 0);
     if (rc < 0) return lib_error("seccomp_attr_set", rc);
     SeccompFilter filter(kind);
-    for (auto rules : {seccomp_rules(), sharing == Sharing::HostDirectories
-                                            ? share_rules()
-                                            : std::span<const SyscallRule>()}) {
+    const std::span<const SyscallRule> none;
+    for (auto rules : {seccomp_rules(), sharing == Sharing::HostDirectories ? share_rules() : none,
+                       snapshots == Snapshots::Yes ? snapshot_rules() : none}) {
         for (const auto& rule : rules) {
             if ((rule.threads & kind) == 0) continue;
             MINIVMM_TRY(add_rule(c.ctx, rule));
@@ -163,8 +164,8 @@ Result<void> install_sigsys_handler() {
 
 namespace minivmm::sandbox {
 
-Result<ThreadFilters> ThreadFilters::build(Sharing sharing) {
-    auto main = SeccompFilter::build(MAIN);
+Result<ThreadFilters> ThreadFilters::build(Sharing sharing, Snapshots snapshots) {
+    auto main = SeccompFilter::build(MAIN, Sharing::None, snapshots);
     if (!main) return main.error();
     auto vcpu = SeccompFilter::build(VCPU, sharing);
     if (!vcpu) return vcpu.error();

@@ -37,7 +37,9 @@ public:
     // Compiles the rules of `kind` (allow), everything else SECCOMP_RET_TRAP. Errors are
     // ErrorCode::Host (an unknown syscall name, libseccomp failing).
     // With Sharing::HostDirectories, the share_rules() too.
-    static Result<SeccompFilter> build(ThreadKind kind, Sharing sharing = Sharing::None);
+    // With Snapshots::Yes, the snapshot_rules() too (for the main thread only).
+    static Result<SeccompFilter> build(ThreadKind kind, Sharing sharing = Sharing::None,
+                                       Snapshots snapshots = Snapshots::No);
 
     // Loads the program into the calling thread (no_new_privs, then seccomp(2)); from now on
     // this thread and the threads it creates are confined. Makes no allocation, so it can run
@@ -73,7 +75,8 @@ struct ThreadFilters {
     SeccompFilter main, vcpu, io;
 
     // Compiles the three and installs the SIGSYS handler.
-    static Result<ThreadFilters> build(Sharing sharing = Sharing::None);
+    static Result<ThreadFilters> build(Sharing sharing = Sharing::None,
+                                       Snapshots snapshots = Snapshots::No);
 };
 
 } // namespace minivmm::sandbox

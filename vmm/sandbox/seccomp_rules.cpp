@@ -5,11 +5,14 @@
 #include "sandbox/seccomp_rules.hpp"
 
 #include <csignal>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/sockios.h>
 #include <sys/mman.h>
 #include <sys/ioctl.h>
+
+#include "kvm/kvm_list.hpp"
 
 namespace minivmm::sandbox {
 
@@ -178,9 +181,37 @@ constexpr SyscallRule SHARE_RULES[] = {
     {"ftruncate", VCPU | IO, NONE, 0, 0, "virtio-9p: Tsetattr size"},
     {"fsync", VCPU | IO, NONE, 0, 0, "virtio-9p: Tfsync"},
 };
+
+// A snapshot (Machine::snapshot, on the main thread, asked for through the API socket) creates
+// its state and memory files and writes them; nothing else of the file system opens up.
+static_assert(SNAPSHOT_CREATE_FLAGS == (O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
+constexpr SyscallRule SNAPSHOT_RULES[] = {
+    {"openat", MAIN, EQ, 2, static_cast<uint64_t>(SNAPSHOT_CREATE_FLAGS),
+     "a snapshot's state and memory files created (write-only, truncated, close-on-exec: "
+     "no other flags pass, so no file can be opened for reading)"},
+    {"pwrite64", MAIN, NONE, 0, 0, "a snapshot's state file and guest RAM written to its files"},
+    // The paused machine's state, read by the main thread (Machine::capture_snapshot): each
+    // vCPU's (save_vcpu) and the VM's in-kernel devices and clock. Reads only.
+    {"ioctl", MAIN, EQ, 1, KVM_GET_REGS, "snapshot: a vCPU's registers"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_SREGS, "snapshot: a vCPU's special registers"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_FPU, "snapshot: a vCPU's FPU state"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_XSAVE_C, "snapshot: a vCPU's XSAVE area"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_XCRS, "snapshot: a vCPU's XCR0"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_DEBUGREGS, "snapshot: a vCPU's debug registers"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_LAPIC, "snapshot: a vCPU's local APIC"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_VCPU_EVENTS, "snapshot: a vCPU's pending events"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_MP_STATE, "snapshot: a vCPU's run state"},
+    {"ioctl", MAIN, EQ, 1, GET_MSRS, "snapshot: a vCPU's MSRs (those KVM lists)"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_IRQCHIP, "snapshot: the PICs and the IOAPIC"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_PIT2, "snapshot: the PIT"},
+    {"ioctl", MAIN, EQ, 1, KVM_GET_CLOCK, "snapshot: kvmclock"},
+    {"ftruncate", MAIN, NONE, 0, 0, "a snapshot's memory file sized (its zero pages are holes)"},
+};
 } // namespace
 
 std::span<const SyscallRule> seccomp_rules() { return RULES; }
+
+std::span<const SyscallRule> snapshot_rules() { return SNAPSHOT_RULES; }
 
 std::span<const SyscallRule> share_rules() { return SHARE_RULES; }
 

@@ -42,6 +42,15 @@ std::span<const SyscallRule> seccomp_rules();
 enum class Sharing : uint8_t { None, HostDirectories };
 std::span<const SyscallRule> share_rules();
 
+// Whether the machine can be asked for a snapshot (it has an API socket): only then does the
+// main thread, which writes snapshots, get snapshot_rules(): openat with exactly
+// SNAPSHOT_CREATE_FLAGS (never a read, never O_PATH), pwrite64 and ftruncate on what it made.
+enum class Snapshots : uint8_t { No, Yes };
+std::span<const SyscallRule> snapshot_rules();
+// The flags Machine::snapshot creates its two files with; the only ones its openat may carry.
+constexpr int SNAPSHOT_CREATE_FLAGS = 01 /*O_WRONLY*/ | 0100 /*O_CREAT*/ | 01000 /*O_TRUNC*/ |
+                                      02000000 /*O_CLOEXEC*/;
+
 const char* thread_kind_name(ThreadKind kind);
 
 } // namespace minivmm::sandbox

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <fcntl.h>
 #include <set>
 #include <string>
 #include <sys/mman.h>
@@ -118,6 +119,36 @@ TEST(SeccompRules, ShareRulesAreAddedOnlyForSharesAndOnlyToTheDeviceThreads) {
         for (const char* bad : {"execve", "open", "openat", "socket", "ptrace", "mount"})
             EXPECT_STRNE(r.syscall, bad);
     }
+}
+
+// A machine with an API socket can be asked for a snapshot: only then, and only on the main
+// thread, may openat run, and only with the flags that create a file to write (never a read).
+TEST(SeccompRules, SnapshotRulesOpenOnlyToCreateAndOnlyOnTheMainThread) {
+    auto plain = SeccompFilter::build(MAIN);
+    auto snap = SeccompFilter::build(MAIN, Sharing::None, Snapshots::Yes);
+    ASSERT_TRUE(plain && snap);
+    EXPECT_EQ(snap->syscalls(), sorted(plain->syscalls(), {"ftruncate", "openat", "pwrite64"}))
+        << "(ioctl is in both)";
+    for (ThreadKind kind : {VCPU, IO, API}) {
+        auto without = SeccompFilter::build(kind);
+        auto with = SeccompFilter::build(kind, Sharing::None, Snapshots::Yes);
+        ASSERT_TRUE(without && with);
+        EXPECT_EQ(with->syscalls(), without->syscalls()) << thread_kind_name(kind);
+    }
+    int openats = 0;
+    for (const auto& r : snapshot_rules()) {
+        EXPECT_EQ(r.threads, MAIN) << r.syscall;
+        EXPECT_GE(std::strlen(r.reason), 10u) << r.syscall;
+        if (std::strcmp(r.syscall, "openat") == 0) {
+            ++openats;
+            EXPECT_EQ(r.check, ArgCheck::Equal);
+            EXPECT_EQ(r.arg, 2u);
+            EXPECT_EQ(r.value, static_cast<uint64_t>(O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
+        }
+        for (const char* bad : {"execve", "open", "openat2", "socket", "ptrace", "mount"})
+            EXPECT_STRNE(r.syscall, bad);
+    }
+    EXPECT_EQ(openats, 1);
 }
 
 } // namespace
