@@ -39,7 +39,7 @@ void NetDevice::read_config(uint64_t offset, std::span<uint8_t> data) const {
 }
 
 Result<void> NetDevice::activate(virtio::DeviceContext& ctx, uint64_t features) {
-    features_ = negotiate_features(features);
+    features_ = negotiate_features(features, io_->carries_vnet_header());
     hdr_size_ = vnet_header_size(features_);
     if (gone_) {
         arm_reattach();   // configured when it is back (the timer stops while inactive)
@@ -70,6 +70,11 @@ void NetDevice::process_queue(virtio::DeviceContext& ctx, size_t index) noexcept
 void NetDevice::process_backend(virtio::DeviceContext& ctx) noexcept {
     if (!active_) return;
     if (gone_) try_reattach(ctx);   // the timer (or a late wake-up: then one more try)
+    if (!gone_ && io_->output_pending()) {
+        // The rest of a frame the guest was told is sent (StreamIo).
+        IoResult r = io_->flush_output();
+        if (r.status == IoStatus::Gone) backend_gone(ctx, r.err);
+    }
     if (tx_queued_ > 0 || tx_more_) process_tx(ctx);
     if (!rx_stalled_) process_rx(ctx);
     update_watch();
@@ -143,7 +148,7 @@ void NetDevice::update_watch() {
         // EPOLLOUT: a send waits for room, or the transmit budget ran out with frames left (a
         // tap is writable at once, a deleted one reports an error at once: either way the loop
         // comes back to us after its other ready work).
-        if (tx_queued_ > 0 || tx_more_) want |= EPOLLOUT;
+        if (tx_queued_ > 0 || tx_more_ || (!gone_ && io_->output_pending())) want |= EPOLLOUT;
     }
     if (want == events_) return;
     events_ = want;

@@ -40,7 +40,7 @@ public:
     NetDevice(MacAddress mac, std::unique_ptr<PacketIo> io, EventSources* events);
 
     uint32_t device_type() const override;
-    uint64_t features() const override { return offered_features(); }
+    uint64_t features() const override { return offered_features(io_->carries_vnet_header()); }
     size_t num_queues() const override { return NUM_QUEUES; }
     size_t config_size() const override;
     void read_config(uint64_t offset, std::span<uint8_t> data) const override;

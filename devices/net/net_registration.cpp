@@ -7,6 +7,8 @@
 #include "net/net_counters.hpp"
 #include "net/net_device.hpp"
 #include "net/net_spec.hpp"
+#include "net/passt.hpp"
+#include "net/stream_io.hpp"
 #include "net/tap.hpp"
 
 namespace minivmm::net {
@@ -15,7 +17,14 @@ namespace {
 
 struct NetArgs final : DeviceArgs {
     NetSpec spec;
-    std::string host_end() const override { return spec.tap; }
+    std::string host_end() const override {
+        switch (spec.backend) {
+        case NetBackend::User: return "passt";
+        case NetBackend::Stream: return spec.path;
+        case NetBackend::Tap: break;
+        }
+        return spec.tap;
+    }
 };
 
 class NetInstance final : public DeviceInstance {
@@ -23,17 +32,35 @@ public:
     NetInstance(NetSpec spec, size_t index) : spec_(std::move(spec)), index_(index) {}
 
     Result<void> open_host() override {
-        auto tap = Tap::open(spec_.tap);
-        if (!tap) return tap.error().with_context(fmt::format("--net {}", spec_.tap));
-        tap_ = std::move(*tap);
+        switch (spec_.backend) {
+        case NetBackend::Tap: {
+            auto tap = Tap::open(spec_.tap);
+            if (!tap) return tap.error().with_context(fmt::format("--net {}", spec_.tap));
+            io_ = std::move(*tap);
+            break;
+        }
+        case NetBackend::User: {
+            auto passt = start_passt(spec_.forwards, spec_.log);
+            if (!passt) return passt.error();
+            io_ = std::make_unique<StreamIo>(std::move(passt->socket),
+                                             fmt::format("passt (pid {})", passt->pid));
+            break;
+        }
+        case NetBackend::Stream: {
+            auto fd = connect_stream(spec_.path);
+            if (!fd) return fd.error();
+            io_ = std::make_unique<StreamIo>(std::move(*fd), "stream " + spec_.path);
+            break;
+        }
+        }
         return {};
     }
 
-    // The tap's readiness reaches the device through `events` (EPOLLIN while it has receive
-    // buffers, EPOLLOUT while a send waits).
+    // The backend's readiness reaches the device through `events` (EPOLLIN while it has
+    // receive buffers, EPOLLOUT while a send waits).
     Result<std::shared_ptr<virtio::VirtioDevice>> realise(EventSources& events) override {
-        name_ = fmt::format("net{} ({})", index_, tap_->name());
-        device_ = std::make_shared<NetDevice>(spec_.mac, std::move(tap_), &events);
+        name_ = fmt::format("net{} ({})", index_, io_->name());
+        device_ = std::make_shared<NetDevice>(spec_.mac, std::move(io_), &events);
         return std::shared_ptr<virtio::VirtioDevice>(device_);
     }
 
@@ -45,7 +72,7 @@ public:
 private:
     NetSpec spec_;
     size_t index_;
-    std::unique_ptr<Tap> tap_;   // opened by open_host, moved into the device by realise
+    std::unique_ptr<PacketIo> io_;   // opened by open_host, moved into the device by realise
     std::string name_;           // "net0 (tap0)", for --stats
     std::shared_ptr<NetDevice> device_;
 };
@@ -55,9 +82,15 @@ Result<std::shared_ptr<const DeviceArgs>> parse(
     const std::string& text, std::span<const std::shared_ptr<const DeviceArgs>> earlier) {
     auto spec = parse_net_spec(text);
     if (!spec) return spec.error();
+    size_t users = 0;
+    for (const auto& e : earlier)
+        users += static_cast<const NetArgs&>(*e).spec.backend == NetBackend::User;
+    if (spec->backend == NetBackend::User && !spec->mac_given && users > 0)
+        spec->mac = generated_mac(fmt::format("user{}", users));
     for (const auto& e : earlier) {
         const NetSpec& other = static_cast<const NetArgs&>(*e).spec;
-        if (other.tap == spec->tap)
+        if (spec->backend == NetBackend::Tap && other.backend == NetBackend::Tap &&
+            other.tap == spec->tap)
             return Error(ErrorCode::Usage, fmt::format("--net: tap {} given twice", spec->tap));
         if (other.mac == spec->mac)
             return Error(ErrorCode::Usage,
@@ -76,7 +109,11 @@ Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t i
 } // namespace
 
 const DeviceType DEVICE_TYPE = {
-    "net", "Virtio-net card on a tap: NAME or tap=NAME,mac=MAC (repeatable)", false,
+    "net",
+    "Virtio-net card: on a tap (NAME or tap=NAME), on passt started by minivmm "
+    "(user[,hostfwd=tcp:[ADDR]:HOSTPORT-:GUESTPORT]...[,log=PATH]) or on a unix socket in "
+    "passt's framing (stream=PATH); each with [,mac=MAC] (repeatable)",
+    false,
     "virtio-net", NetDevice::NUM_QUEUES, parse, prepare,
 };
 

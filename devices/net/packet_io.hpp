@@ -1,6 +1,8 @@
-// PacketIo: where a network device's frames go and come from, its backend: a tap device (Tap)
-// or, in tests, one end of a socketpair (SocketPairIo). Every frame is preceded by
-// the virtio-net header of the size set by configure(), as on a tap with IFF_VNET_HDR.
+// PacketIo: where a network device's frames go and come from, its backend: a tap device (Tap),
+// a stream socket to passt or another peer of its framing (StreamIo) or, in tests, one end of
+// a socketpair (SocketPairIo). Every frame is preceded by the virtio-net header of the size
+// set by configure(), as on a tap with IFF_VNET_HDR (a backend without one adds and removes
+// it: carries_vnet_header()).
 #pragma once
 
 #include <cstddef>
@@ -50,6 +52,14 @@ public:
     virtual Result<void> configure(size_t vnet_hdr_size, unsigned tun_offloads) = 0;
     // For messages: "tap0", "socketpair".
     virtual std::string name() const = 0;
+
+    // Whether the backend itself carries the vnet header and so can take and give frames with
+    // offloads (a partial checksum, a segment of 64 KiB); false: the device offers none.
+    virtual bool carries_vnet_header() const { return true; }
+    // A frame the backend accepted (send() said Ok) is partly still in its hands: the device
+    // watches for EPOLLOUT and calls flush_output() (Ok once it is all out, WouldBlock, Gone).
+    virtual bool output_pending() const { return false; }
+    virtual IoResult flush_output() noexcept { return {IoStatus::Ok}; }
 
     // After Gone: whether the backend can ever come back (a tap deleted and created again
     // under its name can; a socketpair's closed peer cannot). The device retries only then.

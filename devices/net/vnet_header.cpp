@@ -7,16 +7,18 @@
 
 namespace minivmm::net {
 
-uint64_t offered_features() {
-    return bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_NET_F_MAC) | bit(VIRTIO_NET_F_STATUS) |
-           bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_GUEST_CSUM) | bit(VIRTIO_NET_F_HOST_TSO4) |
-           bit(VIRTIO_NET_F_HOST_TSO6) | bit(VIRTIO_NET_F_GUEST_TSO4) |
-           bit(VIRTIO_NET_F_GUEST_TSO6) | bit(VIRTIO_NET_F_MRG_RXBUF) |
-           virtio::FEATURE_EVENT_IDX | virtio::FEATURE_INDIRECT_DESC;
+uint64_t offered_features(bool offloads) {
+    const uint64_t base = bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_NET_F_MAC) |
+                          bit(VIRTIO_NET_F_STATUS) | bit(VIRTIO_NET_F_MRG_RXBUF) |
+                          virtio::FEATURE_EVENT_IDX | virtio::FEATURE_INDIRECT_DESC;
+    if (!offloads) return base;
+    return base | bit(VIRTIO_NET_F_CSUM) | bit(VIRTIO_NET_F_GUEST_CSUM) |
+           bit(VIRTIO_NET_F_HOST_TSO4) | bit(VIRTIO_NET_F_HOST_TSO6) |
+           bit(VIRTIO_NET_F_GUEST_TSO4) | bit(VIRTIO_NET_F_GUEST_TSO6);
 }
 
-uint64_t negotiate_features(uint64_t acked) {
-    uint64_t f = acked & offered_features();
+uint64_t negotiate_features(uint64_t acked, bool offloads) {
+    uint64_t f = acked & offered_features(offloads);
     if (!(f & bit(VIRTIO_NET_F_GUEST_CSUM)))
         f &= ~(bit(VIRTIO_NET_F_GUEST_TSO4) | bit(VIRTIO_NET_F_GUEST_TSO6));
     if (!(f & bit(VIRTIO_NET_F_CSUM)))

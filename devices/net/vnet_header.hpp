@@ -24,13 +24,14 @@ constexpr size_t MAX_FRAME_SIZE = 65550;
 constexpr size_t MAX_VNET_HDR_SIZE = sizeof(virtio_net_hdr_v1);   // 12
 static_assert(sizeof(virtio_net_hdr) == 10 && sizeof(virtio_net_hdr_v1) == 12);
 
-// Every feature the device offers (VIRTIO_F_VERSION_1 included).
-uint64_t offered_features();
+// Every feature the device offers (VIRTIO_F_VERSION_1 included); without `offloads` (a
+// backend that carries no vnet header) no checksum or segmentation offload.
+uint64_t offered_features(bool offloads = true);
 
 // What is latched from the driver's acknowledgement: bits not offered are dropped, and so are
 // offloads whose prerequisite is missing (GUEST_TSO* without GUEST_CSUM, HOST_TSO* without
 // CSUM), as §5.1.3.1 forbids them.
-uint64_t negotiate_features(uint64_t acked);
+uint64_t negotiate_features(uint64_t acked, bool offloads = true);
 
 // 12 bytes (virtio_net_hdr_v1, num_buffers included) with VERSION_1 or MRG_RXBUF, else 10.
 size_t vnet_header_size(uint64_t features);

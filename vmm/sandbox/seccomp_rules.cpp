@@ -44,6 +44,10 @@ constexpr SyscallRule RULES[] = {
     // Device work runs on the I/O thread (ioeventfd, tap and stdin readiness); a vCPU reaches
     // it too when an exit lands in a device (a QueueNotify no ioeventfd caught, a reset).
     {"writev", VCPU | IO, NONE, 0, 0, "tap frames out (Tap::send, virtio-net transmit)"},
+    {"sendmsg", VCPU | IO, NONE, 0, 0,
+     "frames out to passt or a --net stream peer (StreamIo::send: length prefix and frame)"},
+    {"recvfrom", VCPU | IO, NONE, 0, 0,
+     "frames in from passt or a --net stream peer (StreamIo::recv)"},
     {"io_uring_enter", VCPU | IO, NONE, 0, 0,
      "tap frames out in batches (UringWriter: a ring set up before the filters, restricted to "
      "WRITE and WRITEV, IORING_REGISTER_RESTRICTIONS)"},

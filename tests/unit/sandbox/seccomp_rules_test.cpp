@@ -78,9 +78,10 @@ TEST(SeccompRules, EachThreadKindAllowsExactlyItsList) {
     const Expected expected[] = {
         {MAIN, sorted(COMMON, {"clock_nanosleep", "fdatasync", "nanosleep", "timerfd_settime"})},
         {VCPU, sorted(COMMON, {"accept4", "fallocate", "fdatasync", "getrandom", "io_uring_enter", "pread64",
-                               "pwrite64", "timerfd_settime", "writev"})},
+                               "pwrite64", "recvfrom", "sendmsg", "timerfd_settime", "writev"})},
         {IO, sorted(COMMON, {"accept4", "epoll_pwait", "epoll_wait", "fallocate", "fdatasync", "getrandom",
-                             "io_uring_enter", "pread64", "pwrite64", "timerfd_settime", "writev"})},
+                             "io_uring_enter", "pread64", "pwrite64", "recvfrom", "sendmsg", "timerfd_settime",
+                             "writev"})},
         {API, sorted(COMMON, {"accept4", "unlink"})},
     };
     for (const auto& e : expected) {

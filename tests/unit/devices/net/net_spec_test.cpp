@@ -61,7 +61,7 @@ TEST(NetSpec, RefusesBadSpecsWithAUsageErrorNamingTheProblem) {
         {"tap=x,mac=01:00:00:00:00:01", "multicast"},
         {"tap=x,speed=10", "unknown key 'speed'"},
         {"tap=x,tap=y", "tap= given twice"},
-        {"mac=52:54:00:00:00:07", "tap=NAME is missing"},
+        {"mac=52:54:00:00:00:07", "give exactly one of NAME, tap=NAME, user, stream=PATH"},
         {"tap=x,", "not KEY=VALUE"},
         {"tap=x,mac", "not KEY=VALUE"},
     };
@@ -71,6 +71,52 @@ TEST(NetSpec, RefusesBadSpecsWithAUsageErrorNamingTheProblem) {
         EXPECT_EQ(r.error().code(), ErrorCode::Usage) << c.spec;
         EXPECT_NE(r.error().message().find(c.needle), std::string::npos)
             << c.spec << ": " << r.error().message();
+    }
+}
+
+TEST(NetSpec, ParsesUserWithForwardsAndStream) {
+    auto user = parse_net_spec("user");
+    ASSERT_TRUE(user) << user.error().message();
+    EXPECT_EQ(user->backend, NetBackend::User);
+    EXPECT_TRUE(user->forwards.empty());
+
+    auto fwd = parse_net_spec(
+        "user,hostfwd=tcp::8080-:80,hostfwd=udp:127.0.0.1:5353-:53,mac=52:54:00:00:00:01,log=/tmp/p.log");
+    ASSERT_TRUE(fwd) << fwd.error().message();
+    ASSERT_EQ(fwd->forwards.size(), 2u);
+    EXPECT_FALSE(fwd->forwards[0].udp);
+    EXPECT_EQ(fwd->forwards[0].addr, "");
+    EXPECT_EQ(fwd->forwards[0].host_port, 8080);
+    EXPECT_EQ(fwd->forwards[0].guest_port, 80);
+    EXPECT_TRUE(fwd->forwards[1].udp);
+    EXPECT_EQ(passt_port_spec(fwd->forwards[0]), "8080:80");
+    EXPECT_EQ(passt_port_spec(fwd->forwards[1]), "127.0.0.1/5353:53");
+    EXPECT_EQ(fwd->log, "/tmp/p.log");
+    EXPECT_TRUE(fwd->mac_given);
+
+    auto stream = parse_net_spec("stream=/run/passt.sock");
+    ASSERT_TRUE(stream);
+    EXPECT_EQ(stream->backend, NetBackend::Stream);
+    EXPECT_EQ(stream->path, "/run/passt.sock");
+
+    auto tap_named_user = parse_net_spec("tap=user");   // a tap called "user" is still possible
+    ASSERT_TRUE(tap_named_user);
+    EXPECT_EQ(tap_named_user->backend, NetBackend::Tap);
+}
+
+TEST(NetSpec, RefusesBadForwardsAndMixedBackends) {
+    for (const char* bad :
+         {"user,hostfwd=tcp:8080-:80", "user,hostfwd=sctp::1-:2", "user,hostfwd=tcp::0-:80",
+          "user,hostfwd=tcp::65536-:80", "user,hostfwd=tcp::80-10.0.0.1:80",
+          "user,hostfwd=tcp:::80-:80", "user,hostfwd=tcp:host:80-:80", "user,hostfwd=tcp::80:80",
+          "user,hostfwd=tcp::8x-:80", "user,hostfwd=", "tap0,hostfwd=tcp::1-:1",
+          "tap=tap0,hostfwd=tcp::1-:1", "stream=/s,log=/l", "user,tap=tap0", "user,user",
+          "stream=", "stream=/a,stream=/b", "user,stream=/a", "user,log=", "user,log=a,log=b"}) {
+        auto r = parse_net_spec(bad);
+        EXPECT_FALSE(r) << bad;
+        if (!r) {
+            EXPECT_EQ(r.error().code(), ErrorCode::Usage) << bad;
+        }
     }
 }
 
