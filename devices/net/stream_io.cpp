@@ -6,12 +6,11 @@
 #include <sys/socket.h>
 
 #include "net/tap.hpp"
-#include "net/vnet_header.hpp"
 
 namespace minivmm::net {
 
-StreamIo::StreamIo(UniqueFd fd, std::string name)
-    : fd_(std::move(fd)), name_(std::move(name)), reader_(MAX_FRAME_SIZE) {
+StreamIo::StreamIo(UniqueFd fd, std::string name, size_t max_frame)
+    : fd_(std::move(fd)), name_(std::move(name)), reader_(max_frame) {
     const int flags = ::fcntl(fd_.get(), F_GETFL);
     if (flags >= 0) ::fcntl(fd_.get(), F_SETFL, flags | O_NONBLOCK);
 }

@@ -17,13 +17,15 @@
 #include "base/unique_fd.hpp"
 #include "net/frame_reader.hpp"
 #include "net/packet_io.hpp"
+#include "net/vnet_header.hpp"
 
 namespace minivmm::net {
 
 class StreamIo : public PacketIo {
 public:
-    // `fd`: a connected stream socket (made non-blocking here). `name`: for messages.
-    StreamIo(UniqueFd fd, std::string name);
+    // `fd`: a connected stream socket (made non-blocking here). `name`: for messages. Frames
+    // the peer announces above `max_frame` end the stream (tests and fuzzing use a small one).
+    StreamIo(UniqueFd fd, std::string name, size_t max_frame = MAX_FRAME_SIZE);
 
     IoResult send(std::span<const iovec> pieces) noexcept override;
     // A frame larger than `buffer` (less the header) is reported truncated and consumed.

@@ -28,6 +28,7 @@
 
 #include "kvm_available.hpp"
 #include "linux_images.hpp"
+#include "net_host_end.hpp"
 #include "run_process.hpp"
 
 namespace {
@@ -36,6 +37,7 @@ namespace fs = std::filesystem;
 using minivmm::test::has;
 using minivmm::test::images_dir;
 using minivmm::test::run_process;
+using namespace minivmm::test;
 
 constexpr const char* TAP = "mvlnx0";
 constexpr const char* HOST_IP = "10.0.2.2";
@@ -43,14 +45,6 @@ constexpr size_t BYTES = 64u << 20;
 
 // The stream both ends send: `yes minivmm`, cut at `n` bytes.
 char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
-
-bool set_flags_up(int sock, const char* name) {
-    ifreq ifr{};
-    std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-    if (::ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) return false;
-    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-    return ::ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
-}
 
 bool set_address(int sock, const char* name, const char* addr, const char* mask) {
     ifreq ifr{};
@@ -61,13 +55,6 @@ bool set_address(int sock, const char* name, const char* addr, const char* mask)
     if (::ioctl(sock, SIOCSIFADDR, &ifr) < 0) return false;
     ::inet_pton(AF_INET, mask, &sin->sin_addr);
     return ::ioctl(sock, SIOCSIFNETMASK, &ifr) == 0;
-}
-
-// accept() that gives up after `seconds` (-1): a guest that never connects must not hang the test.
-int accept_within(int listener, int seconds) {
-    pollfd p{listener, POLLIN, 0};
-    if (::poll(&p, 1, seconds * 1000) != 1) return -1;
-    return ::accept(listener, nullptr, nullptr);
 }
 
 int listen_on(uint16_t port) {
@@ -226,43 +213,6 @@ std::optional<std::string> why_not_here(bool in_kvm_in_qemu) {
         return why;
     if (::geteuid() != 0) return "needs root for a network namespace and a tap";
     return std::nullopt;
-}
-
-struct HostEnd {
-    int exit_code = -1;   // 77: no network namespace could be made
-    std::string out, err;
-};
-
-// Runs `host_end(cmdline)` in a child (which makes its own network namespace and starts
-// minivmm there) and collects its output and minivmm's.
-HostEnd run_host_end_child(void (*host_end)(const std::string&), const std::string& cmdline) {
-    HostEnd r;
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return r;
-    pid_t child = ::fork();
-    if (child == 0) {
-        ::dup2(out[1], 1);
-        ::dup2(err[1], 2);
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        host_end(cmdline);
-        ::_exit(126);
-    }
-    ::close(out[1]);
-    ::close(err[1]);
-    auto drain = [](int fd, std::string& to) {
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(fd, buf, sizeof buf)) > 0) to.append(buf, static_cast<size_t>(n));
-        ::close(fd);
-    };
-    std::thread e([&] { drain(err[0], r.err); });
-    drain(out[0], r.out);
-    e.join();
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
 }
 
 const std::string GUEST_NET = "console=ttyS0 minivmm.action=poweroff minivmm.ip=10.0.2.15/24 ";

@@ -1,0 +1,72 @@
+// The host end of the Linux network tests: a child of the test that makes its own network
+// namespace (and starts minivmm there), so the traffic never leaves it; its output and
+// minivmm's come back to the test.
+#pragma once
+
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <thread>
+
+namespace minivmm::test {
+
+inline bool set_flags_up(int sock, const char* name) {
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    if (::ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) return false;
+    ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+    return ::ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
+}
+
+// accept() that gives up after `seconds` (-1): a guest that never connects must not hang the test.
+inline int accept_within(int listener, int seconds) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, seconds * 1000) != 1) return -1;
+    return ::accept(listener, nullptr, nullptr);
+}
+
+struct HostEnd {
+    int exit_code = -1;   // 77: no network namespace could be made
+    std::string out, err;
+};
+
+// Runs `host_end(cmdline)` in a child (which makes its own network namespace and starts
+// minivmm there) and collects its output and minivmm's.
+inline HostEnd run_host_end_child(void (*host_end)(const std::string&), const std::string& cmdline) {
+    HostEnd r;
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return r;
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::dup2(out[1], 1);
+        ::dup2(err[1], 2);
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        host_end(cmdline);
+        ::_exit(126);
+    }
+    ::close(out[1]);
+    ::close(err[1]);
+    auto drain = [](int fd, std::string& to) {
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) to.append(buf, static_cast<size_t>(n));
+        ::close(fd);
+    };
+    std::thread e([&] { drain(err[0], r.err); });
+    drain(out[0], r.out);
+    e.join();
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+} // namespace minivmm::test
