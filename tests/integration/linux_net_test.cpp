@@ -57,21 +57,6 @@ bool set_address(int sock, const char* name, const char* addr, const char* mask)
     return ::ioctl(sock, SIOCSIFNETMASK, &ifr) == 0;
 }
 
-int listen_on(uint16_t port) {
-    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    ::inet_pton(AF_INET, HOST_IP, &a.sin_addr);
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(s, 1) < 0) {
-        ::close(s);
-        return -1;
-    }
-    return s;
-}
-
 void configure_tap(int sock) {
     if (!set_address(sock, TAP, HOST_IP, "255.255.255.0") || !set_flags_up(sock, TAP))
         std::printf("HOST-END: cannot configure %s: %s\n", TAP, std::strerror(errno));
@@ -112,7 +97,7 @@ pid_t start_vm(const std::string& cmdline, int sock) {
     if (::unshare(CLONE_NEWNET) < 0) ::_exit(77);
     int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     pid_t vm = start_vm(cmdline, sock);
-    int tx = listen_on(5001), rx = listen_on(5002);
+    int tx = listen_tcp(HOST_IP, 5001, 1), rx = listen_tcp(HOST_IP, 5002, 1);
     std::thread sender([tx] {
         int c = accept_within(tx, 300);
         timeval limit{60, 0};   // a guest that stops reading must not hang the test
@@ -169,7 +154,7 @@ std::string read_connection(int listener, int seconds) {
     if (::unshare(CLONE_NEWNET) < 0) ::_exit(77);
     int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     pid_t vm = start_vm(cmdline, sock);
-    int kept = listen_on(5004);
+    int kept = listen_tcp(HOST_IP, 5004, 1);
     int c = accept_within(kept, 300);
     std::string before(7, '\0');
     if (c < 0 || ::recv(c, before.data(), before.size(), MSG_WAITALL) != 7 || before != "before\n")
@@ -181,7 +166,7 @@ std::string read_connection(int listener, int seconds) {
     if (run_process({"/usr/sbin/ip", "tuntap", "add", "dev", TAP, "mode", "tap"}).exit_code != 0)
         std::printf("RELINK-HOST cannot create %s again\n", TAP);
     configure_tap(sock);
-    int fresh = listen_on(5003);
+    int fresh = listen_tcp(HOST_IP, 5003, 1);
     std::string after;
     char buf[256];
     for (pollfd p{c, POLLIN, 0}; c >= 0 && ::poll(&p, 1, 120'000) == 1;) {

@@ -40,21 +40,6 @@ constexpr size_t BYTES = 16u << 20;
 constexpr uint16_t DATA_PORT = 5010, FWD_HOST_PORT = 5011, DONE_PORT = 5012, GUEST_PORT = 8080;
 constexpr uid_t NOBODY = 65534;
 
-int listen_loopback(uint16_t port) {
-    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(s, 4) < 0) {
-        ::close(s);
-        return -1;
-    }
-    return s;
-}
-
 char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
 
 // Whether something listens on the host's loopback port (a connection is accepted).
@@ -142,7 +127,7 @@ void sh(const std::string& command) {
         ::_exit(79);
     }
 
-    int data = listen_loopback(DATA_PORT), done = listen_loopback(DONE_PORT);
+    int data = listen_tcp("127.0.0.1", DATA_PORT), done = listen_tcp("127.0.0.1", DONE_PORT);
     std::atomic<bool> finished{false};
     std::thread sender([data, &finished] {
         int c = accept_within(data, 300);

@@ -3,14 +3,17 @@
 // minivmm's come back to the test.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -23,6 +26,22 @@ inline bool set_flags_up(int sock, const char* name) {
     if (::ioctl(sock, SIOCGIFFLAGS, &ifr) < 0) return false;
     ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
     return ::ioctl(sock, SIOCSIFFLAGS, &ifr) == 0;
+}
+
+// A TCP listener on `ip`:`port` (SO_REUSEADDR), or -1.
+inline int listen_tcp(const char* ip, uint16_t port, int backlog = 4) {
+    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    ::inet_pton(AF_INET, ip, &a.sin_addr);
+    if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::listen(s, backlog) < 0) {
+        ::close(s);
+        return -1;
+    }
+    return s;
 }
 
 // accept() that gives up after `seconds` (-1): a guest that never connects must not hang the test.
