@@ -9,7 +9,9 @@
 // consoles and writes CMD's status to the exit-status port 0x510: the exit code, 128 + the
 // signal for a killed CMD, 127 when CMD was not found, 126 when it could not be executed.
 // A failure of its own before CMD runs is a line on hvc1 (or the serial console) and status 127
-// (CMD not found) or 126 (anything else). Its only input is /minivmm/job (runner/job.hpp).
+// (CMD not found) or 126 (anything else). Its input is /minivmm/job (runner/job.hpp) and, when
+// the initramfs has it, /etc/minivmm/modules: kernel modules to load before anything else, for
+// a kernel that builds the runner's drivers as modules (guest-images/build-cloud-kernel).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <sys/io.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -30,6 +33,7 @@
 #define JOB_MAGIC "minivmm-job 1"
 #define MAX_FIELDS 4096
 #define MAX_JOB_BYTES (4u << 20)
+#define MODULES_FILE "/etc/minivmm/modules"
 
 static int err_fd = -1;   // hvc1 once open; the kernel's console (/dev/console) before
 
@@ -65,6 +69,29 @@ static void mount_one(const char* source, const char* dir, const char* type, uns
     char what[256];
     snprintf(what, sizeof what, "mount %s on %s: %s", type, dir, strerror(errno));
     fail(126, what);
+}
+
+// MODULES_FILE, when the initramfs has one: one absolute path of an uncompressed module (.ko)
+// a line, dependencies first (the file's maker resolves them: no modprobe here), '#' lines
+// ignored. Each is loaded with finit_module; one already loaded (EEXIST) is fine, any other
+// failure ends the run with 126 and the module's name. Runs before the consoles exist, so a
+// failure is reported on the kernel's console (--serial file:PATH keeps it).
+static void load_modules(void) {
+    FILE* list = fopen(MODULES_FILE, "re");
+    if (list == NULL) return;
+    char path[512];
+    while (fgets(path, sizeof path, list) != NULL) {
+        path[strcspn(path, "\n")] = '\0';
+        if (path[0] != '/') continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST)) {
+            char what[600];
+            snprintf(what, sizeof what, "load module %s: %s", path, strerror(errno));
+            fail(126, what);
+        }
+        close(fd);
+    }
+    fclose(list);
 }
 
 #define NINEP_OPTIONS "trans=virtio,version=9p2000.L"
@@ -218,6 +245,7 @@ int main(void) {
     }
     outb(1, INIT_STARTED_PORT);
 
+    load_modules();
     mount_base();
 
     int out_fd = open_console("/dev/hvc0");
