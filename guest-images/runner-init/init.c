@@ -71,11 +71,23 @@ static void mount_one(const char* source, const char* dir, const char* type, uns
     fail(126, what);
 }
 
+// The kernel opens /dev/console as stdin, stdout and stderr only when the initramfs has that
+// node; minivmm's archive has none. devtmpfs has it, so a failure before hvc1 opens (a missing
+// module, no virtio-console) still reaches the serial console (--serial shows it).
+static void console_stderr(void) {
+    if (fcntl(2, F_GETFD) >= 0) return;
+    int fd = open("/dev/console", O_WRONLY | O_NOCTTY);
+    if (fd < 0 || fd == 2) return;
+    dup2(fd, 2);
+    close(fd);
+}
+
 // MODULES_FILE, when the initramfs has one: one absolute path of an uncompressed module (.ko)
 // a line, dependencies first (the file's maker resolves them: no modprobe here), '#' lines
 // ignored. Each is loaded with finit_module; one already loaded (EEXIST) is fine, any other
 // failure ends the run with 126 and the module's name. Runs before the consoles exist, so a
-// failure is reported on the kernel's console (--serial file:PATH keeps it).
+// failure is reported on the kernel's console (--serial file:PATH keeps it). devtmpfs is
+// mounted first: the modules' devices (hvc0, hvc1) appear in it.
 static void load_modules(void) {
     FILE* list = fopen(MODULES_FILE, "re");
     if (list == NULL) return;
@@ -245,8 +257,9 @@ int main(void) {
     }
     outb(1, INIT_STARTED_PORT);
 
-    load_modules();
     mount_base();
+    console_stderr();
+    load_modules();
 
     int out_fd = open_console("/dev/hvc0");
     err_fd = open_console("/dev/hvc1");
