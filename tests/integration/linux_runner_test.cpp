@@ -204,4 +204,32 @@ TEST(LinuxGuestRunner, WithoutAnInitrdTheHostsRootIsTheGuestsAndSharesWriteBack)
     EXPECT_EQ(minivmm::test::file_bytes(out.path / "out.txt"), "written\n");
 }
 
+// The kernel the user brings: Debian's cloud kernel (linux-image-cloud-amd64, 6.1) builds
+// virtio-mmio, virtio-console and pvpanic-mmio as modules, finds virtio-mmio devices only
+// through ACPI (no VIRTIO_MMIO_CMDLINE_DEVICES) and has no 9p, so it runs CMD with the
+// initramfs of guest-images/build-cloud-kernel, whose /etc/minivmm/modules the runner's init
+// loads first. Its log (--serial) tells a missing module from a hang.
+TEST(LinuxGuestRunner, DebiansCloudKernelRunsTheCommandWithItsModules) {
+    REQUIRE_FULL_LINUX();
+    const auto cloud = images_dir() / "cloud";
+    for (const char* f : {"vmlinuz", "initramfs.cpio.gz"})
+        if (!std::filesystem::exists(cloud / f))
+            GTEST_SKIP() << "needs " << (cloud / f).string()
+                         << " (guest-images/build-cloud-kernel)";
+    const std::string log = "/tmp/minivmm-runner-cloud-" + std::to_string(::getpid()) + ".log";
+    auto r = minivmm::test::run_process(
+        {MINIVMM_BINARY, "--kernel", (cloud / "vmlinuz").string(), "--initrd",
+         (cloud / "initramfs.cpio.gz").string(), "--serial", "file:" + log, "--timeout",
+         std::to_string(TIMEOUT_S), "--", "sh", "-c",
+         "uname -r; echo on-stderr >&2; exit 42"},
+        TIMEOUT_S + 30);
+    const std::string serial = minivmm::test::file_bytes(log);
+    std::filesystem::remove(log);
+    ASSERT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 42) << r.err << "\n"
+                               << serial.substr(serial.size() > 3000 ? serial.size() - 3000 : 0);
+    EXPECT_EQ(r.out, minivmm::test::file_bytes(cloud / "version")) << r.err;
+    EXPECT_EQ(r.err, "on-stderr\n");
+}
+
 } // namespace
