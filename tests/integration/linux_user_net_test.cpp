@@ -191,7 +191,14 @@ void sh(const std::string& command) {
 }
 
 std::optional<std::string> why_not_here() {
-    if (auto why = full_linux_unavailable()) return why;
+    // On hosts without VT-x/AMD-V, tools/test leaves this test out of its kvm-in-qemu run: there,
+    // on a loaded machine, the guest's fetch through passt once took 120 s to start and then
+    // crawled (99 KB), and the guest did not power off; not yet understood (the same test
+    // passed on that machine's idle runs).
+    if (auto why = full_linux_unavailable(
+            "tools/test does not run this test inside tools/kvm-in-qemu, where its transfer "
+            "through passt stalled once on a loaded machine"))
+        return why;
     if (::geteuid() != 0) return "needs root for network and mount namespaces";
     if (std::system("command -v passt >/dev/null 2>&1") != 0)
         return "passt is not installed (Debian package passt; tools/test installs it)";
