@@ -193,7 +193,7 @@ void sh(const std::string& command) {
 std::optional<std::string> why_not_here() {
     // On hosts without VT-x/AMD-V, tools/test leaves this test out of its kvm-in-qemu run: there,
     // on a loaded machine, the guest's fetch through passt once took 120 s to start and then
-    // crawled (99 KB), and the guest did not power off; not yet understood (the same test
+    // crawled (99 KB), and the guest did not power off; not yet understood (its DHCP and fetch
     // passed on that machine's idle runs).
     if (auto why = full_linux_unavailable(
             "tools/test does not run this test inside tools/kvm-in-qemu, where its transfer "
