@@ -272,7 +272,7 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--net", "tap=x,mac=zz"}, 2, "Invalid MAC address 'zz'"},
         {{"--net", "tap=x,mac=01:00:00:00:00:01"}, 2, "multicast"},
         {{"--net", "tap=x,speed=10"}, 2, "unknown key 'speed'"},
-        {{"--net", "mac=02:00:00:00:00:01"}, 2, "tap=NAME is missing"},
+        {{"--net", "mac=02:00:00:00:00:01"}, 2, "give exactly one of NAME, tap=NAME, user, stream=PATH"},
         {{"--net", "mvdup", "--net", "mvdup"}, 2, "--net: tap mvdup given twice"},
         {{"--net", "tap=a,mac=02:00:00:00:00:01", "--net", "tap=b,mac=02:00:00:00:00:01"}, 2,
          "MAC 02:00:00:00:00:01 given twice"},

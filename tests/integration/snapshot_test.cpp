@@ -48,11 +48,12 @@ minivmm::test::ProcessResult ctl(const fs::path& socket, std::vector<std::string
     return run_process(argv, 30);
 }
 
-// Pauses the VM behind `socket` and snapshots it into dir/state, dir/mem.
+// Pauses the VM behind `socket` and snapshots it into the directory `dir` (dir/vm.state,
+// dir/vm.mem; ctl makes dir if it does not exist).
 void pause_and_snapshot(const fs::path& socket, const fs::path& dir) {
     auto paused = ctl(socket, {"pause"});
     ASSERT_EQ(paused.exit_code, 0) << paused.out << paused.err;
-    auto snap = ctl(socket, {"snapshot", (dir / "state").string(), (dir / "mem").string()});
+    auto snap = ctl(socket, {"snapshot", dir.string()});
     ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
 }
 
@@ -70,7 +71,7 @@ void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
 // minivmm started paused from dir/state and dir/mem, its API on `socket`, its serial to `serial`.
 std::vector<std::string> restore_argv(const fs::path& dir, const fs::path& socket,
                                       const fs::path& serial) {
-    return {MINIVMM_BINARY, "--restore", (dir / "state").string() + "," + (dir / "mem").string(),
+    return {MINIVMM_BINARY, "--restore", dir.string(),
             "--timeout", "120", "--api-socket", socket.string(), "--serial",
             "file:" + serial.string()};
 }
@@ -139,8 +140,8 @@ TEST(Snapshot, ThreeChainedSnapshotsOfRestoredVmsLoseNothing) {
         auto paused = ctl(sock, {"pause"});
         ASSERT_EQ(paused.exit_code, 0) << paused.err;
         if (cycle > 0) {
-            const fs::path from = dir.path / std::to_string(cycle - 1) / "mem";
-            auto refused = ctl(sock, {"snapshot", (here / "state").string(), from.string()});
+            const fs::path from = dir.path / std::to_string(cycle - 1) / "vm.mem";
+            auto refused = ctl(sock, {"snapshot", (here / "vm.state").string(), from.string()});
             EXPECT_EQ(refused.exit_code, 1);
             EXPECT_NE(refused.err.find("is the memory file this VM was restored from"),
                       std::string::npos) << refused.err;
@@ -200,7 +201,7 @@ TEST(Snapshot, CorruptStateOtherCpuAndWrongSizeMemoryAreRefusedWithOneLine) {
     pause_and_snapshot(sock, dir.path);
     vm.finish(SIGKILL, 30);
 
-    const std::string state = (dir.path / "state").string(), mem = (dir.path / "mem").string();
+    const std::string state = (dir.path / "vm.state").string(), mem = (dir.path / "vm.mem").string();
     auto restore = [&](const std::string& s, const std::string& m) {
         return run_process({MINIVMM_BINARY, "--restore", s + "," + m,
                             "--serial", "none", "--timeout", "5"}, 30);
@@ -227,7 +228,7 @@ TEST(Snapshot, CorruptStateOtherCpuAndWrongSizeMemoryAreRefusedWithOneLine) {
     EXPECT_NE(cpu.exit_code, 0);
     EXPECT_NE(cpu.err.find("The snapshot was taken on another CPU: CPUID leaf"), std::string::npos)
         << cpu.err;
-    fs::resize_file(dir.path / "mem", fs::file_size(dir.path / "mem") - 4096);
+    fs::resize_file(dir.path / "vm.mem", fs::file_size(dir.path / "vm.mem") - 4096);
     auto short_mem = restore(state, mem);
     EXPECT_NE(short_mem.exit_code, 0);
     EXPECT_NE(short_mem.err.find("bytes, the snapshot's RAM is"), std::string::npos) << short_mem.err;

@@ -95,23 +95,30 @@ Result<void> check_runner_options(MachineConfig& config, bool serial_given) {
     return {};
 }
 
-// --restore STATE,MEM[,resume].
+// --restore DIR[,resume] (DIR/vm.state and DIR/vm.mem, as `ctl snapshot DIR` writes them) or
+// STATE,MEM[,resume]. A second part that is exactly "resume" is the flag: a memory file of
+// that name is ./resume.
 static Result<RestoreConfig> parse_restore(const std::string& text) {
-    RestoreConfig r;
-    const size_t comma = text.find(',');
-    if (comma == std::string::npos || comma == 0)
-        return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
-    r.state = text.substr(0, comma);
-    std::string rest = text.substr(comma + 1);
-    const size_t second = rest.find(',');
-    if (second != std::string::npos) {
-        if (rest.substr(second + 1) != "resume")
-            return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
-        r.resume = true;
-        rest.resize(second);
+    std::vector<std::string> parts;
+    for (size_t start = 0;;) {
+        const size_t comma = text.find(',', start);
+        parts.push_back(text.substr(start, comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
     }
-    if (rest.empty()) return Error(ErrorCode::Usage, "--restore: expected STATE,MEM[,resume]");
-    r.memory = rest;
+    RestoreConfig r;
+    r.resume = parts.size() >= 2 && parts.back() == "resume";
+    if (r.resume) parts.pop_back();
+    for (const std::string& p : parts)
+        if (p.empty() || parts.size() > 2)
+            return Error(ErrorCode::Usage, "--restore: expected DIR[,resume] or STATE,MEM[,resume]");
+    if (parts.size() == 1) {
+        r.state = parts[0] + "/" + SNAPSHOT_STATE_NAME;
+        r.memory = parts[0] + "/" + SNAPSHOT_MEMORY_NAME;
+    } else {
+        r.state = parts[0];
+        r.memory = parts[1];
+    }
     return r;
 }
 
@@ -182,8 +189,9 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
                                "the API to configure and start it");
     std::string restore_text;
     auto* restore = app.add_option("--restore", restore_text,
-                                   "STATE,MEM[,resume]: start the VM a snapshot's files describe "
-                                   "(PUT /snapshot/create, minivmm ctl SOCKET snapshot), paused "
+                                   "DIR[,resume] or STATE,MEM[,resume]: start the VM a snapshot's "
+                                   "files describe (DIR/vm.state and DIR/vm.mem as minivmm ctl "
+                                   "SOCKET snapshot DIR writes them, or PUT /snapshot/create's), paused "
                                    "unless ',resume' (ctl resume runs it)");
     bool seccomp_on = false;   // --seccomp: the default, accepted for scripts that name it
     auto* seccomp = app.add_flag("--seccomp", seccomp_on,

@@ -1,4 +1,4 @@
-// minivmm ctl SOCKET pause|resume|stop|status|snapshot STATE MEM: a client of the management API for people. It
+// minivmm ctl SOCKET pause|resume|stop|status|snapshot DIR|snapshot STATE MEM: a client of the management API for people. It
 // sends one request (Connection: close) and prints the answer: status prints the InstanceInfo,
 // the others print what happened; a refusal prints the API's fault_message on stderr.
 // stop is PUT /actions SendCtrlAltDel: minivmm ends the VM as a guest reboot would (README,
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -26,7 +27,8 @@ namespace {
 
 constexpr const char* USAGE =
     "usage: minivmm ctl SOCKET pause|resume|stop|status\n"
-    "       minivmm ctl SOCKET snapshot STATE_FILE MEMORY_FILE   (the VM paused)\n";
+    "       minivmm ctl SOCKET snapshot DIR   (the VM paused: DIR/vm.state, DIR/vm.mem)\n"
+    "       minivmm ctl SOCKET snapshot STATE_FILE MEMORY_FILE\n";
 
 // `path` relative to this process's directory made absolute (minivmm resolves it in its own).
 std::string absolute(const std::string& path) {
@@ -106,7 +108,7 @@ bool request(const std::string& socket_path, std::string_view method, std::strin
 
 int ctl_main(int argc, char** argv) {
     const std::string_view command = argc >= 2 ? argv[1] : "";
-    if (argc != (command == "snapshot" ? 4 : 2)) {
+    if (command == "snapshot" ? argc != 3 && argc != 4 : argc != 2) {
         std::fputs(USAGE, stderr);
         return exit_code::USAGE;
     }
@@ -115,9 +117,22 @@ int ctl_main(int argc, char** argv) {
     if (command == "snapshot") {
         method = "PUT";
         path = "/snapshot/create";
+        std::string state = absolute(argv[2]), memory;
+        if (argc == 3) {   // a directory, made here (the client; minivmm itself only creates files)
+            const std::string dir = state;
+            if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+                std::fprintf(stderr, "minivmm ctl: cannot make %s: %s\n", dir.c_str(),
+                             std::strerror(errno));
+                return exit_code::USAGE;
+            }
+            state = dir + "/" + SNAPSHOT_STATE_NAME;
+            memory = dir + "/" + SNAPSHOT_MEMORY_NAME;
+        } else {
+            memory = absolute(argv[3]);
+        }
         const nlohmann::json j = {{"snapshot_type", "Full"},
-                                  {"snapshot_path", absolute(argv[2])},
-                                  {"mem_file_path", absolute(argv[3])}};
+                                  {"snapshot_path", state},
+                                  {"mem_file_path", memory}};
         body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         done = "snapshot written";
     } else if (command == "pause") {

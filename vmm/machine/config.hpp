@@ -28,6 +28,10 @@ struct RestoreConfig {
     bool resume = false;
 };
 
+// A snapshot directory (`minivmm ctl SOCKET snapshot DIR`, `--restore DIR`) holds these two.
+inline constexpr const char* SNAPSHOT_STATE_NAME = "vm.state";
+inline constexpr const char* SNAPSHOT_MEMORY_NAME = "vm.mem";
+
 struct MachineConfig {
     std::string demo;                  // demo guest to run when no kernel is given
     std::optional<std::string> kernel; // --kernel PATH: a bzImage or a PVH ELF vmlinux

@@ -20,7 +20,9 @@ constexpr size_t PAGE = 4096;
 
 Result<UniqueFd> create_file(const std::string& path, const char* what) {
     // Exactly these flags: the main thread's seccomp filter lets no other openat through.
-    int fd = ::open(path.c_str(), sandbox::SNAPSHOT_CREATE_FLAGS, 0600);
+    constexpr int FLAGS = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    static_assert(FLAGS == sandbox::SNAPSHOT_CREATE_FLAGS);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return sys_error(ErrorCode::Host, fmt::format("Failed to create {} {}", what, path));
     return UniqueFd(fd);
 }

@@ -151,8 +151,18 @@ TEST(ParseCommandLine, RestoreTakesStateMemAndResumeAndNothingThatShapesTheMachi
     auto running = parse({"--restore", "/s,/m,resume"});
     ASSERT_TRUE(running && running->has_value());
     EXPECT_TRUE((*running)->restore->resume);
-    for (const char* bad : {"/s", ",/m", "/s,", "/s,/m,go"})
+    for (const char* bad : {"", ",/m", "/s,", "/s,/m,go", "/s,/m,resume,resume", "/d,,resume"})
         EXPECT_FALSE(parse({"--restore", bad})) << bad;
+    // A directory as `minivmm ctl SOCKET snapshot DIR` writes it.
+    auto dir = parse({"--restore", "/snap"});
+    ASSERT_TRUE(dir && dir->has_value());
+    EXPECT_EQ((*dir)->restore->state, "/snap/vm.state");
+    EXPECT_EQ((*dir)->restore->memory, "/snap/vm.mem");
+    EXPECT_FALSE((*dir)->restore->resume);
+    auto dir_running = parse({"--restore", "/snap,resume"});
+    ASSERT_TRUE(dir_running && dir_running->has_value());
+    EXPECT_EQ((*dir_running)->restore->memory, "/snap/vm.mem");
+    EXPECT_TRUE((*dir_running)->restore->resume);
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--demo", "hello"}));
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--mem", "64M"}));
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--rng"}));
