@@ -44,7 +44,6 @@ constexpr const char* HOST_IP = "10.0.2.2";
 constexpr size_t BYTES = 64u << 20;
 
 // The stream both ends send: `yes minivmm`, cut at `n` bytes.
-char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
 
 bool set_address(int sock, const char* name, const char* addr, const char* mask) {
     ifreq ifr{};
@@ -102,14 +101,7 @@ pid_t start_vm(const std::string& cmdline, int sock) {
         int c = accept_within(tx, 300);
         timeval limit{60, 0};   // a guest that stops reading must not hang the test
         if (c >= 0) ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-        std::string chunk(1 << 16, '\0');
-        for (size_t sent = 0; c >= 0 && sent < BYTES;) {
-            size_t n = std::min(chunk.size(), BYTES - sent);
-            for (size_t i = 0; i < n; ++i) chunk[i] = stream_byte(sent + i);
-            ssize_t w = ::send(c, chunk.data(), n, MSG_NOSIGNAL);
-            if (w <= 0) break;
-            sent += static_cast<size_t>(w);
-        }
+        send_stream(c, BYTES);
         if (c >= 0) ::close(c);
     });
     size_t received = 0, mismatches = 0;

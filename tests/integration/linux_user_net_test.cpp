@@ -40,7 +40,6 @@ constexpr size_t BYTES = 16u << 20;
 constexpr uint16_t DATA_PORT = 5010, FWD_HOST_PORT = 5011, DONE_PORT = 5012, GUEST_PORT = 8080;
 constexpr uid_t NOBODY = 65534;
 
-char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
 
 // Whether something listens on the host's loopback port (a connection is accepted).
 bool loopback_accepts(uint16_t port) {
@@ -131,14 +130,7 @@ void sh(const std::string& command) {
     std::atomic<bool> finished{false};
     std::thread sender([data, &finished] {
         int c = accept_within(data, 300);
-        std::string chunk(1 << 16, '\0');
-        for (size_t sent = 0; c >= 0 && sent < BYTES;) {
-            size_t n = std::min(chunk.size(), BYTES - sent);
-            for (size_t i = 0; i < n; ++i) chunk[i] = stream_byte(sent + i);
-            ssize_t w = ::send(c, chunk.data(), n, MSG_NOSIGNAL);
-            if (w <= 0) break;
-            sent += static_cast<size_t>(w);
-        }
+        send_stream(c, BYTES);
         // The connection stays open: passt is killed under it.
         for (int i = 0; i < 600 && !finished; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(500));

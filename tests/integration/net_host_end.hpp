@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -42,6 +43,21 @@ inline int listen_tcp(const char* ip, uint16_t port, int backlog = 4) {
         return -1;
     }
     return s;
+}
+
+// The test stream's byte at offset i: "minivmm\n" repeated (what `yes minivmm` prints).
+inline char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
+
+// Sends the first `bytes` of that stream on `c`, stopping when the peer takes no more.
+inline void send_stream(int c, size_t bytes) {
+    std::string chunk(1 << 16, '\0');
+    for (size_t sent = 0; c >= 0 && sent < bytes;) {
+        size_t n = std::min(chunk.size(), bytes - sent);
+        for (size_t i = 0; i < n; ++i) chunk[i] = stream_byte(sent + i);
+        ssize_t w = ::send(c, chunk.data(), n, MSG_NOSIGNAL);
+        if (w <= 0) break;
+        sent += static_cast<size_t>(w);
+    }
 }
 
 // accept() that gives up after `seconds` (-1): a guest that never connects must not hang the test.
