@@ -40,6 +40,15 @@ FrameReader::Next FrameReader::next(std::span<const uint8_t>& frame) {
     return Next::Frame;
 }
 
+bool FrameReader::ready() const {
+    const size_t have = end_ - begin_;
+    if (have < LENGTH_BYTES) return false;
+    const uint8_t* p = buf_.data() + begin_;
+    const uint32_t len = (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
+                         (uint32_t{p[2]} << 8) | uint32_t{p[3]};
+    return len == 0 || len > max_frame_ || have - LENGTH_BYTES >= len;
+}
+
 void FrameReader::encode_length(uint32_t len, uint8_t out[LENGTH_BYTES]) {
     out[0] = static_cast<uint8_t>(len >> 24);
     out[1] = static_cast<uint8_t>(len >> 16);

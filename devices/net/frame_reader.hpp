@@ -32,6 +32,9 @@ public:
         TooLong,      // a length above the bound: the stream is unusable from here
     };
     Next next(std::span<const uint8_t>& frame);
+    // Whether next() would answer without more bytes (a frame, an empty one or a bad length is
+    // buffered): the descriptor it was read from may then have nothing more to say.
+    bool ready() const;
 
     // The length prefix of a frame of `len` bytes.
     static void encode_length(uint32_t len, uint8_t out[LENGTH_BYTES]);

@@ -150,6 +150,11 @@ void NetDevice::update_watch() {
         // comes back to us after its other ready work).
         if (tx_queued_ > 0 || tx_more_ || (!gone_ && io_->output_pending())) want |= EPOLLOUT;
     }
+    // Frames the backend already holds (a stream reads several at once) do not make its
+    // descriptor readable: when receive stopped with some left (its budget ran out), a wake-up
+    // at the loop's next pass, or they would wait for the peer's next bytes, which a TCP
+    // sender waiting for the guest's ACK of those very frames does not send.
+    if ((want & EPOLLIN) && watch_ && io_->input_buffered()) watch_->arm_timer({});
     if (want == events_) return;
     events_ = want;
     if (watch_) watch_->watch_fd(io_->fd(), want);

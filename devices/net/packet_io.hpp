@@ -61,6 +61,11 @@ public:
     virtual bool output_pending() const { return false; }
     virtual IoResult flush_output() noexcept { return {IoStatus::Ok}; }
 
+    // Whether recv() has a frame already read from fd(), which fd() will not signal (EPOLLIN
+    // says only that the descriptor has bytes): a stream reads many frames at once. The device
+    // then wakes itself instead of waiting for EPOLLIN.
+    virtual bool input_buffered() const { return false; }
+
     // After Gone: whether the backend can ever come back (a tap deleted and created again
     // under its name can; a socketpair's closed peer cannot). The device retries only then.
     virtual bool reattachable() const { return false; }

@@ -37,6 +37,7 @@ public:
     bool carries_vnet_header() const override { return false; }
     bool output_pending() const override { return out_pos_ < out_.size(); }
     IoResult flush_output() noexcept override;
+    bool input_buffered() const override { return !broken_ && reader_.ready(); }
 
     // Frames of length 0 the peer sent (skipped).
     uint64_t empty_frames() const { return empty_frames_; }

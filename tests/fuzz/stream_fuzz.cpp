@@ -61,7 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t pos = 0;
         for (;;) {
             std::span<const uint8_t> f;
+            const bool ready = r.ready();   // the device's wake-up depends on it
             auto n = r.next(f);
+            if (ready != (n != FrameReader::Next::NeedMore)) __builtin_trap();
             if (n == FrameReader::Next::Frame) { got.emplace_back(f.begin(), f.end()); continue; }
             if (n == FrameReader::Next::ZeroLength) continue;
             if (n == FrameReader::Next::TooLong) { too_long = true; break; }

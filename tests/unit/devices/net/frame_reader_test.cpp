@@ -15,14 +15,17 @@ std::vector<uint8_t> framed(const std::string& payload) {
     return out;
 }
 
-// Feeds `bytes` to `r` in pieces of `step` and collects the frames and events.
+// Feeds `bytes` to `r` in pieces of `step` and collects the frames and events; checks ready()
+// against every next().
 std::vector<std::string> feed(FrameReader& r, const std::vector<uint8_t>& bytes, size_t step,
                               int* zero = nullptr, bool* too_long = nullptr) {
     std::vector<std::string> frames;
     size_t pos = 0;
     for (;;) {
         std::span<const uint8_t> f;
+        const bool ready = r.ready();   // says in advance whether next() needs more bytes
         auto n = r.next(f);
+        EXPECT_EQ(ready, n != FrameReader::Next::NeedMore);
         if (n == FrameReader::Next::Frame) {
             frames.emplace_back(reinterpret_cast<const char*>(f.data()), f.size());
             continue;
