@@ -9,6 +9,7 @@
 // Needs root, hardware virtualisation (tools/test runs it inside tools/kvm-in-qemu elsewhere),
 // /usr/bin/unshare and /usr/sbin/ip (iproute2, for `ip tuntap`).
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include <csignal>
 #include <gtest/gtest.h>
 
 #include "kvm_available.hpp"
@@ -96,7 +98,13 @@ TEST(LinuxGuestSoak, MixedDiskAndNetworkIoLeavesMinivmmFlat) {
         " --cmdline 'console=ttyS0 minivmm.disk=rw minivmm.ip=10.0.3.2/24 minivmm.soak=" +
         std::to_string(seconds) + ":10.0.3.1'";
     BackgroundProcess vm({"/usr/bin/unshare", "--net", "/bin/sh", "-c", script});
-    ASSERT_TRUE(vm.wait_for_output("MINIVMM-SOAK-ROUND 1\r", 300000)) << "the soak never started";
+    if (!vm.wait_for_output("MINIVMM-SOAK-ROUND 1\r", 300000)) {
+        // What the VM said is the only trace of why (it ended, or hung, before the first round).
+        ProcessResult r = vm.finish(SIGTERM, 30);
+        fs::remove(disk);
+        FAIL() << "the soak never started (minivmm exit " << r.exit_code << ")\n"
+               << r.out << r.err;
+    }
 
     std::vector<Sample> samples;
     const auto start = std::chrono::steady_clock::now();
