@@ -165,13 +165,25 @@ BlockStatus BlockDevice::execute(const BlockRequest& r, virtio::ChainReader& in,
     return BlockStatus::Unsupp;
 }
 
+void BlockDevice::save_state(StateWriter& out) const {
+    out.u8(flush_failed_ ? 1 : 0);
+    out.u64(config_.capacity);
+}
+
 Result<void> BlockDevice::restore_state(StateReader& in, uint16_t version) {
     const uint8_t failed = in.u8();
+    const uint64_t own = config_.capacity;   // a copy: the field is packed
+    const uint64_t capacity = version >= 2 ? in.u64() : own;
     MINIVMM_TRY(in.finish("virtio-blk state"));
-    if (version != 1 || failed > 1)
+    if (version < 1 || version > 2 || failed > 1)
         return Error(ErrorCode::Input,
                      fmt::format("Saved virtio-blk state: version {}, flush_failed {}", version,
                                  failed));
+    if (capacity != own)
+        return Error(ErrorCode::Input,
+                     fmt::format("the disk image is {} bytes ({} sectors), the snapshot's "
+                                 "disk had {} sectors", backend_->size(), own,
+                                 capacity));
     flush_failed_ = failed == 1;
     return {};
 }

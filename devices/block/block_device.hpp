@@ -54,9 +54,11 @@ public:
     // and calling ctx.requeue(), after `tuning.max_requests` requests or `max_bytes`.
     void process_queue(virtio::DeviceContext& ctx, size_t index) noexcept override;
     void reset() noexcept override {}
-    // State version 1: flush_failed u8 (0 or 1). Requests complete within a queue pass, so a
-    // paused disk holds none.
-    void save_state(StateWriter& out) const override { out.u8(flush_failed_ ? 1 : 0); }
+    // State version 2: flush_failed u8 (0 or 1), then the capacity in sectors u64 (version 1
+    // has only the flag). Requests complete within a queue pass, so a paused disk holds none.
+    // A restore onto an image of another size is refused: the guest sized the disk already.
+    uint16_t state_version() const override { return 2; }
+    void save_state(StateWriter& out) const override;
     Result<void> restore_state(StateReader& in, uint16_t version) override;
 
     BlockBackend& backend() { return *backend_; }
