@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ public:
     // Whether the device reads minivmm's stdin (--console stdio): then the serial console
     // does not (its output stays on stdout).
     virtual bool takes_stdin() const { return false; }
+    // Why a snapshot cannot hold this device (state that lives outside minivmm, such as the
+    // connections of a passt it started), or nothing: a snapshot refuses the machine then.
+    virtual std::optional<std::string> snapshot_refusal() const { return std::nullopt; }
 };
 
 // One device of a machine, made before /dev/kvm from its args (Machine step 1) and realised
@@ -62,6 +66,11 @@ struct DeviceType {
     // Machine step 1, before /dev/kvm: checks and opens what the device needs from the host
     // (an image: errors name it). `index` is the option's position among this type's.
     Result<std::unique_ptr<DeviceInstance>> (*prepare)(const DeviceArgs& args, size_t index);
+    // Restore with an override (`--restore DIR --disk NEW`): the option text that puts the
+    // snapshot's device (`recorded`) on `given`'s host end, keeping what the guest has already
+    // read from the device (a disk's read-only flag and serial, a card's MAC). ErrorCode::Input
+    // when `given` asks to change such a thing. Null: the type's devices cannot be overridden.
+    Result<std::string> (*restore_override)(const DeviceArgs& recorded, const DeviceArgs& given);
 };
 
 } // namespace minivmm

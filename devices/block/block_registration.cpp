@@ -72,6 +72,26 @@ Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t) 
         std::make_shared<BlockDevice>(std::move(*backend), d.serial), d.path));
 }
 
+// The snapshot's disk on another image: the path is `given`'s; read-only and the serial stay
+// the snapshot's (the guest negotiated the one and read the other), so `given` may repeat
+// them but not change them. The image's size is checked when the device's state is restored.
+Result<std::string> restore_override(const DeviceArgs& recorded, const DeviceArgs& given) {
+    const DiskConfig& was = static_cast<const DiskArgs&>(recorded).disk;
+    const DiskConfig& now = static_cast<const DiskArgs&>(given).disk;
+    if (now.read_only && !was.read_only)
+        return Error(ErrorCode::Input,
+                     fmt::format("--disk {}: the snapshot's disk {} is writable: the guest "
+                                 "cannot be told it became read-only", now.path, was.path));
+    if (!now.serial.empty() && now.serial != was.serial)
+        return Error(ErrorCode::Input,
+                     fmt::format("--disk {}: the guest read the serial '{}' of the snapshot's "
+                                 "disk {}, not '{}'", now.path, was.serial, was.path, now.serial));
+    std::string text = now.path;
+    if (was.read_only) text += ",ro";
+    if (!was.serial.empty()) text += ",serial=" + was.serial;
+    return text;
+}
+
 } // namespace
 
 Result<DiskConfig> parse_disk_option(const std::string& text) {
@@ -101,7 +121,7 @@ Result<DiskConfig> parse_disk_option(const std::string& text) {
 
 const DeviceType DEVICE_TYPE = {
     "disk", "virtio-blk disk: a raw image, PATH[,ro][,serial=ID] (repeatable)", false,
-    "virtio-blk", BlockDevice::NUM_QUEUES, parse, prepare,
+    "virtio-blk", BlockDevice::NUM_QUEUES, parse, prepare, restore_override,
 };
 
 } // namespace minivmm::block

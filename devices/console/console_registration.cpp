@@ -114,6 +114,7 @@ const DeviceType DEVICE_TYPE = {
     "virtio-console (hvc0): stdio, stdout or stderr (output only), file=PATH (output appended) "
     "or socket=PATH (a unix socket minivmm listens on, one client at a time)",
     false, "virtio-console", ConsoleDevice::NUM_QUEUES, parse, prepare,
+    nullptr,   // not overridden on restore
 };
 
 } // namespace minivmm::console

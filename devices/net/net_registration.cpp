@@ -25,6 +25,11 @@ struct NetArgs final : DeviceArgs {
         }
         return spec.tap;
     }
+    std::optional<std::string> snapshot_refusal() const override {
+        if (spec.backend != NetBackend::User) return std::nullopt;
+        return "a card on --net user cannot be snapshotted: its connections live in the passt "
+               "minivmm started, which a snapshot cannot hold (use a tap)";
+    }
 };
 
 class NetInstance final : public DeviceInstance {
@@ -106,6 +111,25 @@ Result<std::unique_ptr<DeviceInstance>> prepare(const DeviceArgs& args, size_t i
         std::make_unique<NetInstance>(static_cast<const NetArgs&>(args).spec, index));
 }
 
+// The snapshot's card on another tap or stream socket, with the MAC the guest read from it.
+Result<std::string> restore_override(const DeviceArgs& recorded, const DeviceArgs& given) {
+    const NetSpec& was = static_cast<const NetArgs&>(recorded).spec;
+    const NetSpec& now = static_cast<const NetArgs&>(given).spec;
+    const std::string mac = format_mac(was.mac);
+    if (now.mac_given && now.mac != was.mac)
+        return Error(ErrorCode::Input,
+                     fmt::format("--net {}: the guest read the MAC {} from the snapshot's card "
+                                 "{}, not {}", given.host_end(), mac, recorded.host_end(),
+                                 format_mac(now.mac)));
+    switch (now.backend) {
+    case NetBackend::Tap: return fmt::format("tap={},mac={}", now.tap, mac);
+    case NetBackend::Stream: return fmt::format("stream={},mac={}", now.path, mac);
+    case NetBackend::User: break;
+    }
+    return Error(ErrorCode::Input, "--net user: a restored card goes on a tap or on "
+                                   "stream=PATH; minivmm does not snapshot cards on passt");
+}
+
 } // namespace
 
 const DeviceType DEVICE_TYPE = {
@@ -114,7 +138,7 @@ const DeviceType DEVICE_TYPE = {
     "(user[,hostfwd=tcp:[ADDR]:HOSTPORT-:GUESTPORT]...[,log=PATH]) or on a unix socket in "
     "passt's framing (stream=PATH); each with [,mac=MAC] (repeatable)",
     false,
-    "virtio-net", NetDevice::NUM_QUEUES, parse, prepare,
+    "virtio-net", NetDevice::NUM_QUEUES, parse, prepare, restore_override,
 };
 
 } // namespace minivmm::net

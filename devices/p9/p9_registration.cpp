@@ -88,6 +88,7 @@ const DeviceType DEVICE_TYPE = {
     "unless rw; default tags share0, share1, ...; in Linux: mount -t 9p -o "
     "trans=virtio,version=9p2000.L TAG DIR)",
     false, "virtio-9p", P9Device::NUM_QUEUES, parse, prepare,
+    nullptr,   // not overridden on restore
 };
 
 } // namespace minivmm::p9

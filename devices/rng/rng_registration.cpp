@@ -76,6 +76,7 @@ Result<uint64_t> parse_rng_option(const std::string& text) {
 const DeviceType DEVICE_TYPE = {
     "rng", "virtio-rng entropy from the host's getrandom: [rate=BYTES_PER_SEC] (default 1 MiB/s)",
     true, "virtio-rng", RngDevice::NUM_QUEUES, parse, prepare,
+    nullptr,   // not overridden on restore
 };
 
 } // namespace minivmm::rng

@@ -258,11 +258,24 @@ Result<std::optional<MachineConfig>> parse_command_line(int argc, char** argv) {
         if (!r) return r.error();
         // The machine's shape is the snapshot's; an option that would say otherwise is refused.
         if (config.kernel || demo->count() > 0 || mem->count() > 0 || config.cpus != 1 ||
-            config.initrd || !config.cmdline.empty() || !config.devices.empty() ||
-            !config.shares.empty() || !config.command.empty())
+            config.initrd || !config.cmdline.empty() || !config.shares.empty() ||
+            !config.command.empty())
             return Error(ErrorCode::Usage, "--restore takes the guest, its size and its devices "
                                            "from the snapshot: no --kernel, --demo, --mem, --cpus, "
-                                           "device options or command with it");
+                                           "--share or command with it");
+        // --disk and --net put the snapshot's devices on other host ends: the i-th --disk
+        // replaces its i-th disk (Machine::apply_overrides checks them against the snapshot).
+        for (size_t i = 0; i < types.size(); ++i) {
+            if (device_texts[i].empty()) continue;
+            if (types[i]->restore_override == nullptr)
+                return Error(ErrorCode::Usage,
+                             fmt::format("--{} cannot be given with --restore (only --disk and "
+                                         "--net override the snapshot's devices)",
+                                         types[i]->option));
+            for (size_t k = 0; k < device_texts[i].size(); ++k)
+                r->overrides.push_back({std::string(types[i]->option), k, device_texts[i][k]});
+        }
+        config.devices.clear();
         config.restore = *r;
         return std::optional<MachineConfig>(config);
     }

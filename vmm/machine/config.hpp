@@ -18,6 +18,15 @@ struct SerialConfig {
     std::string path;          // Kind::File: guest output goes to this file; no input
 };
 
+// A restored device on another host end: the snapshot's `index`-th device of the option
+// `option` ("disk", "net") is opened as `text` says (`--restore DIR --disk new.img`,
+// PUT /snapshot/load's network_overrides). Its type's restore_override merges the two.
+struct DeviceOverride {
+    std::string option;
+    size_t index = 0;
+    std::string text;
+};
+
 // --restore STATE,MEM[,resume] and PUT /snapshot/load: the machine is rebuilt from a snapshot
 // (vmm/snapshot) instead of a guest image: its size, vCPUs, devices and guest come from the
 // state file (the options above that say otherwise are replaced), its RAM is MEM mapped
@@ -26,6 +35,7 @@ struct RestoreConfig {
     std::string state;
     std::string memory;
     bool resume = false;
+    std::vector<DeviceOverride> overrides;
 };
 
 // A snapshot directory (`minivmm ctl SOCKET snapshot DIR`, `--restore DIR`) holds these two.

@@ -30,7 +30,8 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config,
     uint64_t mem_size = config.mem_size ? config.mem_size : default_mem;
     auto memory = restore ? restore_memory(*config.restore, mem_size)
                           : GuestMemory::create_x86(mem_size);
-    if (!memory) return Error(ErrorCode::Usage, memory.error().message());
+    // A snapshot's memory file that does not fit is refused as the state file's faults are.
+    if (!memory) return restore ? memory.error() : Error(ErrorCode::Usage, memory.error().message());
     auto plan = plan_machine(config);
     if (!plan) return plan.error();
     auto done = EventFd::create();

@@ -126,10 +126,13 @@ private:
         return {{"serial", serial_.get()}, {"i8042", i8042_.get()}};
     }
     Result<void> apply_snapshot(const SnapshotState& state);
+    std::string device_label(const std::string& name) const;
     Result<void> check_cpuid(const std::vector<kvm_cpuid_entry2>& saved) const;
     // --restore: `config` given the snapshot's machine (size, vCPUs, guest, devices); its
     // memory file as the RAM, checked against the size.
     static Result<SnapshotState> restore_config(MachineConfig& config);
+    static Result<void> apply_overrides(std::vector<DeviceOption>& devices,
+                                        const std::vector<DeviceOverride>& overrides);
     static Result<GuestMemory> restore_memory(const RestoreConfig& from, uint64_t size);
 
     MachineConfig config_;

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "base/file.hpp"
+#include "base/log.hpp"
 #include "machine/machine.hpp"
 #include "machine/vcpu_snapshot.hpp"
 #include "snapshot/snapshot_codec.hpp"
@@ -27,7 +28,50 @@ Result<SnapshotState> Machine::restore_config(MachineConfig& config) {
     config.devices.clear();
     for (const MachineRecord::Device& d : m.devices)
         MINIVMM_TRY(add_device_option(config.devices, d.option, d.text));
+    MINIVMM_TRY(apply_overrides(config.devices, from.overrides));
     return state;
+}
+
+// Each override replaces the text of the snapshot's device it names (by option and position
+// among that option's devices), merged by its type; then every text is parsed again, so the
+// overridden devices are checked against each other as a command line's are.
+Result<void> Machine::apply_overrides(std::vector<DeviceOption>& devices,
+                                      const std::vector<DeviceOverride>& overrides) {
+    std::vector<std::string> texts;
+    for (const DeviceOption& d : devices) texts.push_back(d.text);
+    std::vector<bool> replaced(devices.size(), false);
+    for (const DeviceOverride& o : overrides) {
+        const DeviceType* type = find_device_type(o.option);
+        if (type == nullptr || type->restore_override == nullptr)
+            return Error(ErrorCode::Usage, fmt::format("--{} cannot be given with --restore (only "
+                                                       "--disk and --net override the snapshot's "
+                                                       "devices)", o.option));
+        auto given = type->parse(o.text, {});
+        if (!given) return given.error();
+        size_t k = 0, seen = 0;
+        for (; k < devices.size(); ++k)
+            if (devices[k].type == type && seen++ == o.index) break;
+        if (k == devices.size())
+            return Error(ErrorCode::Input,
+                         fmt::format("Restore override --{} {} is for the snapshot's --{} "
+                                     "device #{}, and it has {}", o.option, o.text, o.option,
+                                     o.index + 1, seen));
+        if (replaced[k])
+            return Error(ErrorCode::Usage, fmt::format("Restore override --{} {}: device #{} "
+                                                       "is overridden twice", o.option, o.text,
+                                                       o.index + 1));
+        auto text = type->restore_override(*devices[k].args, **given);
+        if (!text) return text.error();
+        log(LogLevel::Info, "restore: {} #{} on {} (the snapshot's: {})", o.option, o.index + 1,
+            *text, texts[k]);
+        texts[k] = *text;
+        replaced[k] = true;
+    }
+    std::vector<DeviceOption> merged;
+    for (size_t k = 0; k < devices.size(); ++k)
+        MINIVMM_TRY(add_device_option(merged, devices[k].type->option, texts[k]));
+    devices = std::move(merged);
+    return {};
 }
 
 Result<GuestMemory> Machine::restore_memory(const RestoreConfig& from, uint64_t size) {
@@ -62,6 +106,13 @@ Result<void> Machine::check_cpuid(const std::vector<kvm_cpuid_entry2>& saved) co
                                  e.index));
     }
     return {};
+}
+
+// "virtio-blk0 (disk.img)": a device of the file named with its host end, for errors.
+std::string Machine::device_label(const std::string& name) const {
+    for (const VirtioDevicePlan& p : plan_.virtio)
+        if (p.name == name && !p.host_end.empty()) return fmt::format("{} ({})", name, p.host_end);
+    return name;
 }
 
 Result<void> Machine::apply_snapshot(const SnapshotState& s) {
@@ -101,7 +152,7 @@ Result<void> Machine::apply_snapshot(const SnapshotState& s) {
             r = d.version == 1 ? virtio_slots_[i].core->restore_state(d.bytes)
                                : Error(ErrorCode::Input, "Snapshot state: device version");
         }
-        if (!r) return r.error().with_context(d.name);
+        if (!r) return r.error().with_context(device_label(d.name));
         ++found;
     }
     if (found != plan_.virtio.size() + legacy_state_devices().size())

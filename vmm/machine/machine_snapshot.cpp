@@ -79,6 +79,8 @@ Result<SnapshotState> Machine::capture_snapshot() const {
     if (!config_.command.empty() || !config_.shares.empty())
         return Error(ErrorCode::Usage, "snapshots of the command runner or of --share "
                                        "directories are not supported");
+    for (const DeviceOption& d : config_.devices)
+        if (auto why = d.args->snapshot_refusal()) return Error(ErrorCode::Usage, *why);
     SnapshotState s;
     s.machine.mem_size = memory_.total_size();
     s.machine.cpus = config_.cpus;

@@ -166,6 +166,32 @@ TEST(ParseCommandLine, RestoreTakesStateMemAndResumeAndNothingThatShapesTheMachi
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--demo", "hello"}));
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--mem", "64M"}));
     EXPECT_FALSE(parse({"--restore", "/s,/m", "--rng"}));
+    EXPECT_FALSE(parse({"--restore", "/s,/m", "--share", "/tmp"}));
+}
+
+// --disk and --net with --restore name other host ends for the snapshot's devices, by position
+// among their option's; they are no devices of their own.
+TEST(ParseCommandLine, RestoreTakesDiskAndNetAsOverridesInOrder) {
+    auto config = parse({"--restore", "/snap", "--disk", "b.img", "--net", "tap1", "--disk",
+                         "c.img,ro"});
+    ASSERT_TRUE(config && config->has_value()) << (config ? "" : config.error().message());
+    EXPECT_TRUE((*config)->devices.empty());
+    const auto& o = (*config)->restore->overrides;
+    ASSERT_EQ(o.size(), 3u);
+    EXPECT_EQ(o[0].option, "disk");
+    EXPECT_EQ(o[0].index, 0u);
+    EXPECT_EQ(o[0].text, "b.img");
+    EXPECT_EQ(o[1].option, "disk");
+    EXPECT_EQ(o[1].index, 1u);
+    EXPECT_EQ(o[1].text, "c.img,ro");
+    EXPECT_EQ(o[2].option, "net");
+    EXPECT_EQ(o[2].index, 0u);
+    EXPECT_EQ(o[2].text, "tap1");
+    auto rng = parse({"--restore", "/snap", "--disk", "b.img", "--rng"});
+    ASSERT_FALSE(rng);
+    EXPECT_NE(rng.error().message().find("--rng cannot be given with --restore"),
+              std::string::npos) << rng.error().message();
+    EXPECT_FALSE(parse({"--restore", "/snap", "--disk", "b.img,bogus"}));   // still parsed
 }
 
 // --share goes to MachineConfig::shares (where other code adds shares too), not to devices.
