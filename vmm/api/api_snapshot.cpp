@@ -1,7 +1,9 @@
 // The management API's snapshot routes: PUT /snapshot/create (a paused VM's state and memory
 // files) and PUT /snapshot/load (a VM started from them), with Firecracker's field names; the
 // fields minivmm does not implement are refused by name (Diff snapshots, Uffd, dirty pages,
-// overrides, huge pages) unless they ask for what it does anyway.
+// the vsock override, huge pages) unless they ask for what it does anyway.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "api/api_router.hpp"
@@ -42,6 +44,35 @@ MaybeError false_only(const json& body, const char* name, const char* why) {
 }
 
 ApiResponse from(const MaybeError& e) { return fault(e->status, e->message); }
+
+// network_overrides: [{"iface_id", "host_dev_name"}...]. A snapshot keeps no interface ids:
+// iface_id names the card by its position among the snapshot's, net0, net1, ... (as GET
+// /vm/config names a command line's cards); host_dev_name is the tap it goes on.
+MaybeError network_overrides(const json& body, std::vector<DeviceOverride>& out) {
+    auto it = body.find("network_overrides");
+    if (it == body.end()) return std::nullopt;
+    if (!it->is_array())
+        return ApiError{400, "invalid type: field `network_overrides` must be an array"};
+    for (const json& o : *it) {
+        if (!o.is_object())
+            return ApiError{400, "invalid type: `network_overrides` items must be objects"};
+        if (MaybeError e = only_fields(o, {"iface_id", "host_dev_name"})) return e;
+        std::string id, tap;
+        if (MaybeError e = string_field(o, "iface_id", id, true)) return e;
+        if (MaybeError e = string_field(o, "host_dev_name", tap, true)) return e;
+        size_t index = 0;
+        const bool digits = id.size() > 3 && id.size() <= 5 && id.rfind("net", 0) == 0 &&
+                            std::all_of(id.begin() + 3, id.end(),
+                                        [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits)
+            return ApiError{400, fmt::format("network_overrides: iface_id `{}`: a snapshot keeps "
+                                             "no interface ids; name the card by its position "
+                                             "in the snapshot, net0, net1, ...", id)};
+        index = std::stoul(id.substr(3));
+        out.push_back({"net", index, "tap=" + tap});
+    }
+    return std::nullopt;
+}
 } // namespace
 
 ApiResponse ApiRouter::put_snapshot_create(const json& body) {
@@ -91,8 +122,9 @@ ApiResponse ApiRouter::put_snapshot_load(const json& body) {
         if (MaybeError e = false_only(body, name, "minivmm does not track dirty pages")) return from(e);
     if (MaybeError e = false_only(body, "clock_realtime", "minivmm restores kvmclock as saved"))
         return from(e);
-    if (body.contains("network_overrides") || body.contains("vsock_override"))
-        return fault(400, "device overrides on load are not supported by minivmm");
+    if (body.contains("vsock_override"))
+        return fault(400, "field `vsock_override`: minivmm has no vsock device");
+    if (MaybeError e = network_overrides(body, restore.overrides)) return from(e);
     if (auto it = body.find("huge_pages"); it != body.end() && *it != "None")
         return fault(400, "field `huge_pages`: minivmm maps the memory file with None only");
     if (vmm_.state() != InstanceState::NotStarted)

@@ -289,8 +289,8 @@ TEST(ApiRouter, SnapshotLoadStartsFromTheFilesAndRefusesWhatItLacks) {
                           R"({"snapshot_path":"/s","mem_file_path":"/m","track_dirty_pages":true})"),
                  "track_dirty_pages");
     expect_fault(rig.call("PUT", "/snapshot/load",
-                          R"({"snapshot_path":"/s","mem_file_path":"/m","network_overrides":[]})"),
-                 "overrides");
+                          R"({"snapshot_path":"/s","mem_file_path":"/m","vsock_override":{"uds_path":"/v"}})"),
+                 "vsock_override");
     EXPECT_FALSE(rig.vmm.started_with);
     auto r = rig.call("PUT", "/snapshot/load",
                       R"({"snapshot_path":"/s","mem_backend":{"backend_type":"File","backend_path":"/m"},"resume_vm":true})");
@@ -301,6 +301,36 @@ TEST(ApiRouter, SnapshotLoadStartsFromTheFilesAndRefusesWhatItLacks) {
     EXPECT_TRUE(rig.vmm.started_with->restore->resume);
     expect_fault(rig.call("PUT", "/snapshot/load", R"({"snapshot_path":"/s","mem_file_path":"/m"})"),
                  "not allowed after");
+}
+
+// Firecracker's network_overrides: a card by its position in the snapshot (net0, net1, ...)
+// onto another tap; every item checked against the spec's NetworkOverride.
+TEST(ApiRouter, SnapshotLoadTakesNetworkOverridesByPosition) {
+    Rig rig;
+    const std::string head = R"({"snapshot_path":"/s","mem_file_path":"/m","network_overrides":)";
+    expect_fault(rig.call("PUT", "/snapshot/load", head + R"({}})"), "must be an array");
+    expect_fault(rig.call("PUT", "/snapshot/load", head + R"([1]})"), "must be objects");
+    expect_fault(rig.call("PUT", "/snapshot/load", head + R"([{"iface_id":"net0"}]})"),
+                 "missing field `host_dev_name`");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          head + R"([{"iface_id":"net0","host_dev_name":"t","mtu":1}]})"),
+                 "unknown field `mtu`");
+    expect_fault(rig.call("PUT", "/snapshot/load",
+                          head + R"([{"iface_id":"eth0","host_dev_name":"t"}]})"),
+                 "iface_id `eth0`: a snapshot keeps no interface ids");
+    EXPECT_FALSE(rig.vmm.started_with);
+    auto r = rig.call("PUT", "/snapshot/load",
+                      head + R"([{"iface_id":"net1","host_dev_name":"tap7"},)"
+                             R"({"iface_id":"net0","host_dev_name":"tap6"}]})");
+    EXPECT_EQ(r.status, 204) << r.body;
+    ASSERT_TRUE(rig.vmm.started_with && rig.vmm.started_with->restore);
+    const auto& o = rig.vmm.started_with->restore->overrides;
+    ASSERT_EQ(o.size(), 2u);
+    EXPECT_EQ(o[0].option, "net");
+    EXPECT_EQ(o[0].index, 1u);
+    EXPECT_EQ(o[0].text, "tap=tap7");
+    EXPECT_EQ(o[1].index, 0u);
+    EXPECT_EQ(o[1].text, "tap=tap6");
 }
 
 } // namespace
