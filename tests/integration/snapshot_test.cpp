@@ -21,60 +21,13 @@
 #include "linux_images.hpp"
 #include "run_process.hpp"
 #include "snapshot/snapshot_codec.hpp"
-#include "wait_for_socket.hpp"
+#include "snapshot_steps.hpp"
 #include "temp_dir.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using minivmm::test::BackgroundProcess;
-using minivmm::test::file_bytes;
-using minivmm::test::run_process;
-using minivmm::test::wait_for_socket;
-using minivmm::test::TempDir;
-
-bool wait_for_file_text(const fs::path& p, const std::string& text, int timeout_ms) {
-    for (int waited = 0; waited < timeout_ms; waited += 20) {
-        if (file_bytes(p).find(text) != std::string::npos) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-}
-
-
-minivmm::test::ProcessResult ctl(const fs::path& socket, std::vector<std::string> args) {
-    std::vector<std::string> argv = {MINIVMM_BINARY, "ctl", socket.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run_process(argv, 30);
-}
-
-// Pauses the VM behind `socket` and snapshots it into the directory `dir` (dir/vm.state,
-// dir/vm.mem; ctl makes dir if it does not exist).
-void pause_and_snapshot(const fs::path& socket, const fs::path& dir) {
-    auto paused = ctl(socket, {"pause"});
-    ASSERT_EQ(paused.exit_code, 0) << paused.out << paused.err;
-    auto snap = ctl(socket, {"snapshot", dir.string()});
-    ASSERT_EQ(snap.exit_code, 0) << snap.out << snap.err;
-}
-
-// The restored VM: paused (status says so, the guest prints nothing), then resumed.
-void check_paused_then_resume(const fs::path& socket, const fs::path& serial) {
-    ASSERT_TRUE(wait_for_socket(socket, 10000));
-    auto status = ctl(socket, {"status"});
-    EXPECT_NE(status.out.find("\"Paused\""), std::string::npos) << status.out << status.err;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    EXPECT_EQ(file_bytes(serial), "") << "the restored guest ran before the resume";
-    auto resumed = ctl(socket, {"resume"});
-    ASSERT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
-}
-
-// minivmm started paused from dir/state and dir/mem, its API on `socket`, its serial to `serial`.
-std::vector<std::string> restore_argv(const fs::path& dir, const fs::path& socket,
-                                      const fs::path& serial) {
-    return {MINIVMM_BINARY, "--restore", dir.string(),
-            "--timeout", "120", "--api-socket", socket.string(), "--serial",
-            "file:" + serial.string()};
-}
+using namespace minivmm::test;
 
 std::string expected_count_output(const std::string& nonce) {
     std::string out = "count demo: nonce " + nonce + "\n";
