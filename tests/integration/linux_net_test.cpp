@@ -112,8 +112,7 @@ pid_t start_vm(const std::string& cmdline, int sock) {
         if (::poll(&p, 1, 60'000) != 1) break;   // nothing for a minute: give up
         ssize_t n = ::recv(c, buf, sizeof buf, 0);
         if (n <= 0) break;
-        for (ssize_t i = 0; i < n; ++i)
-            if (buf[i] != stream_byte(received + static_cast<size_t>(i))) ++mismatches;
+        mismatches += stream_mismatches(buf, static_cast<size_t>(n), received);
         received += static_cast<size_t>(n);
     }
     if (c >= 0) ::close(c);   // the guest's nc ends when we close

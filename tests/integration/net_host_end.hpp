@@ -48,6 +48,14 @@ inline int listen_tcp(const char* ip, uint16_t port, int backlog = 4) {
 // The test stream's byte at offset i: "minivmm\n" repeated (what `yes minivmm` prints).
 inline char stream_byte(size_t i) { return "minivmm\n"[i % 8]; }
 
+// How many of the `n` bytes at `buf`, received at offset `at` of that stream, differ from it.
+inline size_t stream_mismatches(const char* buf, size_t n, size_t at) {
+    size_t bad = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (buf[i] != stream_byte(at + i)) ++bad;
+    return bad;
+}
+
 // Sends the first `bytes` of that stream on `c`, stopping when the peer takes no more.
 inline void send_stream(int c, size_t bytes) {
     std::string chunk(1 << 16, '\0');

@@ -4,33 +4,26 @@
 
 #include <gtest/gtest.h>
 
+#include "device_override.hpp"
 #include "block/block_device.hpp"
 #include "block/memory_backend.hpp"
 
 namespace minivmm::block {
 namespace {
 
-std::shared_ptr<const DeviceArgs> args(const std::string& text) {
-    auto a = DEVICE_TYPE.parse(text, {});
-    EXPECT_TRUE(a) << text;
-    return a ? *a : nullptr;
-}
-
-Result<std::string> override_of(const std::string& recorded, const std::string& given) {
-    return DEVICE_TYPE.restore_override(*args(recorded), *args(given));
-}
+using test::override_of;
 
 TEST(BlockRegistration, AnOverrideChangesThePathAndKeepsReadOnlyAndSerial) {
     ASSERT_NE(DEVICE_TYPE.restore_override, nullptr);
-    EXPECT_EQ(override_of("a.img", "b.img").value(), "b.img");
-    EXPECT_EQ(override_of("a.img,ro,serial=s1", "b.img").value(), "b.img,ro,serial=s1");
-    EXPECT_EQ(override_of("a.img,ro,serial=s1", "b.img,ro,serial=s1").value(),
+    EXPECT_EQ(override_of(DEVICE_TYPE, "a.img", "b.img").value(), "b.img");
+    EXPECT_EQ(override_of(DEVICE_TYPE, "a.img,ro,serial=s1", "b.img").value(), "b.img,ro,serial=s1");
+    EXPECT_EQ(override_of(DEVICE_TYPE, "a.img,ro,serial=s1", "b.img,ro,serial=s1").value(),
               "b.img,ro,serial=s1");
-    auto ro = override_of("a.img", "b.img,ro");
+    auto ro = override_of(DEVICE_TYPE, "a.img", "b.img,ro");
     ASSERT_FALSE(ro);
     EXPECT_EQ(ro.error().code(), ErrorCode::Input);
     EXPECT_NE(ro.error().message().find("is writable"), std::string::npos) << ro.error().message();
-    auto serial = override_of("a.img,serial=s1", "b.img,serial=s2");
+    auto serial = override_of(DEVICE_TYPE, "a.img,serial=s1", "b.img,serial=s2");
     ASSERT_FALSE(serial);
     EXPECT_NE(serial.error().message().find("serial 's1'"), std::string::npos)
         << serial.error().message();
