@@ -60,7 +60,6 @@ MaybeError network_overrides(const json& body, std::vector<DeviceOverride>& out)
         std::string id, tap;
         if (MaybeError e = string_field(o, "iface_id", id, true)) return e;
         if (MaybeError e = string_field(o, "host_dev_name", tap, true)) return e;
-        size_t index = 0;
         const bool digits = id.size() > 3 && id.size() <= 5 && id.rfind("net", 0) == 0 &&
                             std::all_of(id.begin() + 3, id.end(),
                                         [](char c) { return c >= '0' && c <= '9'; });
@@ -68,8 +67,7 @@ MaybeError network_overrides(const json& body, std::vector<DeviceOverride>& out)
             return ApiError{400, fmt::format("network_overrides: iface_id `{}`: a snapshot keeps "
                                              "no interface ids; name the card by its position "
                                              "in the snapshot, net0, net1, ...", id)};
-        index = std::stoul(id.substr(3));
-        out.push_back({"net", index, "tap=" + tap});
+        out.push_back({"net", std::stoul(id.substr(3)), "tap=" + tap});
     }
     return std::nullopt;
 }
