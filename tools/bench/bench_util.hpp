@@ -2,10 +2,39 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <string>
 #include <vector>
+#include <x86intrin.h>
 
 namespace bench {
+
+// CLOCK_MONOTONIC in seconds.
+inline double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Host TSC ticks per second against the monotonic clock over `seconds`.
+inline double tsc_hz(double seconds) {
+    double t0 = now();
+    uint64_t c0 = __rdtsc();
+    while (now() - t0 < seconds) {
+    }
+    uint64_t c1 = __rdtsc();
+    return static_cast<double>(c1 - c0) / (now() - t0);
+}
+
+// The 1- and 5-minute load averages, as "1.23 4.56".
+inline std::string load_average() {
+    std::ifstream f("/proc/loadavg");
+    std::string one, five;
+    f >> one >> five;
+    return one + " " + five;
+}
 
 inline double median(std::vector<double> v) {
     if (v.empty()) return 0;

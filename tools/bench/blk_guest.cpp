@@ -29,9 +29,14 @@
 #include <vector>
 #include <x86intrin.h>
 
+#include "bench_util.hpp"
 #include "child_vm.hpp"
 
 namespace {
+
+using bench::load_average;
+using bench::now;
+using bench::tsc_hz;
 
 struct Row {
     const char* key;    // for --rows
@@ -75,21 +80,6 @@ struct Options {
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "blk_guest: %s\n", what.c_str());
     std::exit(1);
-}
-
-double now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
-
-// Host TSC ticks per second against the monotonic clock over `seconds`.
-double tsc_hz(double seconds) {
-    double t0 = now();
-    uint64_t c0 = __rdtsc();
-    while (now() - t0 < seconds) {
-    }
-    uint64_t c1 = __rdtsc();
-    return static_cast<double>(c1 - c0) / (now() - t0);
 }
 
 // The guest's xorshift64* (blk_bench.c).
@@ -237,13 +227,6 @@ Options parse(int argc, char** argv) {
     }
     if (o.minivmm.empty() || o.guest.empty() || o.runs == 0) die("needs --minivmm and --guest");
     return o;
-}
-
-std::string load_average() {
-    std::ifstream f("/proc/loadavg");
-    std::string one, five;
-    f >> one >> five;
-    return one + " " + five;
 }
 
 std::string cell(const Stats& s) {

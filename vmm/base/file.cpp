@@ -54,4 +54,17 @@ Result<std::vector<uint8_t>> read_file(const std::string& path, std::string_view
     return data;
 }
 
+Result<void> write_all_at(int fd, const uint8_t* data, size_t size, uint64_t offset,
+                          const std::string& path) {
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return sys_error(ErrorCode::Host, fmt::format("Failed to write {}", path));
+        data += n;
+        size -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+    return {};
+}
+
 } // namespace minivmm

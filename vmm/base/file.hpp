@@ -24,4 +24,9 @@ Result<OpenedFile> open_regular_file(const std::string& path, std::string_view w
 Result<std::vector<uint8_t>> read_file(const std::string& path, std::string_view what,
                                        uint64_t max_size = 1ULL << 30);
 
+// Writes all `size` bytes at `offset` (pwrite, EINTR retried, short writes continued); the
+// error names `path`.
+Result<void> write_all_at(int fd, const uint8_t* data, size_t size, uint64_t offset,
+                          const std::string& path);
+
 } // namespace minivmm

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <variant>
 
@@ -13,6 +14,9 @@ namespace minivmm {
 
 class HostPagemap {
 public:
+    static constexpr uint64_t PRESENT = 1ULL << 63;
+    static constexpr uint64_t SWAPPED = 1ULL << 62;
+
     // Opens /proc/self/pagemap now (before the seccomp filters, which forbid open). Never
     // fails: a pagemap that cannot be opened is remembered with the reason.
     static HostPagemap open();
@@ -23,6 +27,9 @@ public:
     // opened, the page not in RAM, or the frame number hidden from an unprivileged reader).
     // One pread, allowed on vCPU threads.
     std::variant<uint64_t, std::string> physical_address(uint64_t hva) const;
+    // The entries of out.size() pages from `hva` (page-aligned) on, in one pread; false when
+    // the map is not open or the read comes up short.
+    bool entries(uint64_t hva, std::span<uint64_t> out) const;
 
 private:
     UniqueFd fd_;

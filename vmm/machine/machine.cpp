@@ -196,6 +196,7 @@ Result<Outcome> Machine::run() {
 
     // --seccomp: every thread confines itself before its loop (vmm/sandbox); the main thread
     // last, once it has started the others (a filter is inherited by the threads created after).
+    if (config_.api_socket) snapshot_pagemap_.emplace(HostPagemap::open());
     std::optional<sandbox::ThreadFilters> filters;
     if (config_.seccomp) {
         auto built = sandbox::ThreadFilters::build(

@@ -14,6 +14,7 @@
 
 #include "acpi/dsdt.hpp"
 #include "base/event_fd.hpp"
+#include "base/host_pagemap.hpp"
 #include "base/event_loop.hpp"
 #include "boot/symbols.hpp"
 #include "bus/bus.hpp"
@@ -140,6 +141,9 @@ private:
     std::optional<Kvm> kvm_;   // set once the user's inputs are checked (create(), step 2)
     std::optional<Vm> vm_;
     GuestMemory memory_;
+    // This process's page map for snapshots (which skip the RAM's untouched pages): opened in
+    // run() before the seccomp filters, with an API socket only.
+    std::optional<HostPagemap> snapshot_pagemap_;
     std::unique_ptr<VmControl> control_;
     std::unique_ptr<ControlChannel> channel_;   // commands for the main loop (run())
     std::vector<std::thread> vcpu_threads_;    // run(): one per vcpus_ entry

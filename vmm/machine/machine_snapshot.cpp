@@ -1,22 +1,24 @@
 // Machine: a snapshot to files (the control channel's Snapshot command, on the main loop). Only
 // while paused: the vCPUs are parked outside KVM_RUN, so this thread reads their state, and the
 // devices are quiet (their disks already flushed by pause()). The memory file is the RAM's
-// regions one after the other, zero pages left as holes; the state file is vmm/snapshot's.
-#include <cstring>
+// regions one after the other, zero pages left as holes (memory/ram_file.hpp: pages never
+// touched are skipped unread, by the page map opened in run()); the state file is
+// vmm/snapshot's.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.hpp"
 #include "base/unique_fd.hpp"
 #include "machine/machine.hpp"
 #include "machine/vcpu_snapshot.hpp"
+#include "memory/ram_file.hpp"
 #include "sandbox/seccomp_rules.hpp"
 #include "snapshot/snapshot_codec.hpp"
 
 namespace minivmm {
 
 namespace {
-constexpr size_t PAGE = 4096;
 
 Result<UniqueFd> create_file(const std::string& path, const char* what) {
     // Exactly these flags: the main thread's seccomp filter lets no other openat through.
@@ -27,52 +29,12 @@ Result<UniqueFd> create_file(const std::string& path, const char* what) {
     return UniqueFd(fd);
 }
 
-Result<void> write_all(int fd, const uint8_t* data, size_t size, uint64_t offset, const std::string& path) {
-    while (size > 0) {
-        ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return sys_error(ErrorCode::Host, fmt::format("Failed to write {}", path));
-        data += n;
-        size -= static_cast<size_t>(n);
-        offset += static_cast<uint64_t>(n);
-    }
-    return {};
-}
-
 bool same_file(const std::string& a, const std::string& b) {
     struct stat sa{}, sb{};
     return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
            sa.st_ino == sb.st_ino;
 }
 
-bool zero_page(const uint8_t* p) {
-    static const uint8_t ZERO[PAGE] = {};
-    return std::memcmp(p, ZERO, PAGE) == 0;
-}
-
-// The regions in address order from offset 0; runs of non-zero pages written, zero pages left
-// as holes (ftruncate gives the file its full size).
-Result<void> write_memory(const GuestMemory& memory, const std::string& path) {
-    auto fd = create_file(path, "memory file");
-    if (!fd) return fd.error();
-    uint64_t offset = 0;
-    for (const MemoryRegion& r : memory.regions()) {
-        for (uint64_t page = 0; page < r.size;) {
-            if (zero_page(r.host + page)) {
-                page += PAGE;
-                continue;
-            }
-            uint64_t end = page + PAGE;
-            while (end < r.size && !zero_page(r.host + end)) end += PAGE;
-            MINIVMM_TRY(write_all(fd->get(), r.host + page, end - page, offset + page, path));
-            page = end;
-        }
-        offset += r.size;
-    }
-    if (::ftruncate(fd->get(), static_cast<off_t>(offset)) != 0)
-        return sys_error(ErrorCode::Host, fmt::format("Failed to size {}", path));
-    return {};
-}
 } // namespace
 
 Result<SnapshotState> Machine::capture_snapshot() const {
@@ -143,13 +105,19 @@ Reply Machine::snapshot(const SnapshotPaths& paths) {
     if (!state) return {false, "snapshot failed: " + state.error().message()};
     const std::vector<uint8_t> bytes = encode_snapshot(*state);
     auto fd = create_file(paths.state, "state file");
-    Result<void> written = fd ? write_all(fd->get(), bytes.data(), bytes.size(), 0, paths.state)
+    Result<void> written = fd ? write_all_at(fd->get(), bytes.data(), bytes.size(), 0, paths.state)
                               : Result<void>(fd.error());
-    if (written) written = write_memory(memory_, paths.memory);
     if (!written) return {false, "snapshot failed: " + written.error().message()};
-    return {true, fmt::format("snapshot written in {:.1f} ms: {} ({} bytes), {} ({} MiB)",
+    auto mem_fd = create_file(paths.memory, "memory file");
+    auto ram = mem_fd ? write_ram_file(memory_, mem_fd->get(),
+                                       snapshot_pagemap_ ? &*snapshot_pagemap_ : nullptr, paths.memory)
+                      : Result<RamFileStats>(mem_fd.error());
+    if (!ram) return {false, "snapshot failed: " + ram.error().message()};
+    return {true, fmt::format("snapshot written in {:.1f} ms: {} ({} bytes), {} ({} MiB, {} of "
+                              "{} pages written, {} never touched and not read)",
                               static_cast<double>(monotonic_ns() - start) / 1e6, paths.state,
-                              bytes.size(), paths.memory, memory_.total_size() >> 20)};
+                              bytes.size(), paths.memory, memory_.total_size() >> 20,
+                              ram->written, ram->pages, ram->skipped)};
 }
 
 } // namespace minivmm

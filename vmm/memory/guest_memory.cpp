@@ -13,6 +13,7 @@ constexpr uint64_t PAGE_SIZE = 4096;
 Result<GuestMemory> GuestMemory::create(
     const std::vector<std::pair<GuestAddress, uint64_t>>& ranges, int backing_fd) {
     GuestMemory mem;
+    mem.file_backed_ = backing_fd >= 0;
     uint64_t file_offset = 0;
     for (const auto& [base, size] : ranges) {
         if (size == 0 || base.value() % PAGE_SIZE != 0 || size % PAGE_SIZE != 0)

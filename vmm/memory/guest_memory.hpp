@@ -34,6 +34,8 @@ public:
 
     const std::vector<MemoryRegion>& regions() const { return regions_; }
     uint64_t total_size() const;
+    // Whether the RAM is mapped from a file (create's backing_fd) rather than anonymous.
+    bool file_backed() const { return file_backed_; }
 
     // True if [addr, addr+len) lies inside one region (len 0 is valid at any address of a region
     // and at its end).
@@ -64,6 +66,7 @@ private:
 
     std::vector<MemoryRegion> regions_;
     std::vector<Mapping> mappings_;
+    bool file_backed_ = false;
 };
 
 } // namespace minivmm

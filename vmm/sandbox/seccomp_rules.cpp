@@ -194,6 +194,9 @@ constexpr SyscallRule SNAPSHOT_RULES[] = {
      "a snapshot's state and memory files created (write-only, truncated, close-on-exec: "
      "no other flags pass, so no file can be opened for reading)"},
     {"pwrite64", MAIN, NONE, 0, 0, "a snapshot's state file and guest RAM written to its files"},
+    {"pread64", MAIN, NONE, 0, 0,
+     "a snapshot: /proc/self/pagemap (opened before the filter) read to skip guest RAM pages "
+     "never touched"},
     // The paused machine's state, read by the main thread (Machine::capture_snapshot): each
     // vCPU's (save_vcpu) and the VM's in-kernel devices and clock. Reads only.
     {"ioctl", MAIN, EQ, 1, KVM_GET_REGS, "snapshot: a vCPU's registers"},

@@ -1,0 +1,521 @@
+// Snapshot and restore, minivmm against QEMU microvm on the same guest (guest-images/demos/
+// snap_guest.c: it writes --touch MiB of its RAM, then spins; see there), for each --sizes RAM
+// size, the VMMs alternated run by run:
+//
+//   snapshot: the guest booted and its RAM written; the VM paused (minivmm: PATCH /vm on the
+//     API socket; QEMU: QMP stop); --settle-ms later the clock starts, and it stops when the
+//     files are complete: minivmm's answer to PUT /snapshot/create (two files in --dir),
+//     QEMU's MIGRATION event "completed" after `migrate fd:` to one file, the descriptor handed
+//     over with QMP getfd (no exec/cat pipe; migration events on, max-bandwidth raised from
+//     QEMU's 32 MiB/s default). Both write to the page cache; neither syncs.
+//   restore: a new process from the files, running at once (minivmm --restore DIR,resume;
+//     QEMU the same command line plus -incoming fd:3, the file open on fd 3; the source ran
+//     with migration.store-global-state=off, so that QEMU runs the guest once it is loaded
+//     rather than keep the source's paused state), from the host's
+//     CLOCK_MONOTONIC and TSC just before the fork that execs it:
+//     - guest side: to the guest's first instruction after the restore, by its TSC. The guest
+//       reads the TSC as it sees each of 5 bytes this program writes to the VMM's stdin (its
+//       COM1), each after the guest acknowledged the one before; the guest's TSC minus this
+//       program's TSC at the write, smallest over the 5, is the offset between the two clocks
+//       (too large by at most the delivery time of one byte: the guest's time comes out that
+//       much early). Then to the guest having read back and checked its touched RAM.
+//     - host side: to the guest's first line after the restore on the VMM's stdout (minivmm's
+//       console writes at most 2 ms after the guest: README, "The serial console").
+//
+//   snapshot_bench --minivmm BIN --guest ELF [--qemu BIN|none] [--baseline BIN
+//                  [--baseline-label TEXT]] [--runs N] [--sizes 256,2048] [--touch MiB]
+//                  [--settle-ms N] [--dir DIR]
+//
+// Prints a Markdown table: medians with min-max in brackets, after one warm-up round.
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <string>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+#include <x86intrin.h>
+
+#include "bench_util.hpp"
+
+namespace {
+
+using bench::load_average;
+using bench::now;
+using bench::tsc_hz;
+
+[[noreturn]] void die(const std::string& what) {
+    std::fprintf(stderr, "snapshot_bench: %s\n", what.c_str());
+    std::exit(1);
+}
+
+struct Options {
+    std::string minivmm, guest, qemu = "qemu-system-x86_64";
+    std::string baseline, baseline_label = "baseline";
+    std::string dir = "/var/tmp/minivmm-snapshot-bench";
+    std::vector<uint64_t> sizes = {256, 2048};
+    uint64_t touch = 64;
+    unsigned runs = 10, settle_ms = 200;
+};
+
+// A VMM as a child: stdin and stdout pipes (COM1), stderr to a log file, `keep_fd` (if any)
+// inherited as fd 3. Output is read as it comes, with the time each piece arrived.
+struct Child {
+    pid_t pid = -1;
+    int in = -1, out = -1;
+    double exec_mono = 0;
+    uint64_t exec_tsc = 0;
+    std::string output;
+
+    Child(const std::vector<std::string>& argv, const std::string& log, int keep_fd = -1) {
+        int i[2], o[2];
+        if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) die("pipe");
+        exec_mono = now();
+        exec_tsc = __rdtsc();
+        pid = ::fork();
+        if (pid == 0) {
+            ::dup2(i[0], 0);
+            ::dup2(o[1], 1);
+            int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (err >= 0) ::dup2(err, 2);
+            // dup2 clears close-on-exec, but not when the descriptor is 3 already.
+            if (keep_fd == 3) ::fcntl(3, F_SETFD, 0);
+            else if (keep_fd >= 0) ::dup2(keep_fd, 3);
+            std::vector<char*> args;
+            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+            args.push_back(nullptr);
+            ::execvp(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(i[0]);
+        ::close(o[1]);
+        in = i[1];
+        out = o[0];
+    }
+    // Reads until `needle` occurs at or after `from`; its position, and when the piece holding
+    // it arrived. Dies after `seconds` or at the end of the output.
+    size_t wait_for(const std::string& needle, size_t from, double seconds, double* when = nullptr,
+                    const char* what = "") {
+        const double end = now() + seconds;
+        for (;;) {
+            size_t p = output.find(needle, from);
+            if (p != std::string::npos) return p;
+            pollfd pf{out, POLLIN, 0};
+            const int ms = static_cast<int>((end - now()) * 1000);
+            if (ms <= 0 || ::poll(&pf, 1, ms) != 1) die(std::string("timed out waiting for ") + what);
+            char buf[4096];
+            ssize_t n = ::read(out, buf, sizeof buf);
+            if (when) *when = now();
+            if (n <= 0) die(std::string("output ended before ") + what + ": " + output);
+            output.append(buf, static_cast<size_t>(n));
+        }
+    }
+    int wait_exit() {
+        int st = 0;
+        ::waitpid(pid, &st, 0);
+        pid = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    // Ends the process and drains what it wrote.
+    void stop() {
+        if (pid < 0) return;
+        ::kill(pid, SIGTERM);
+        wait_exit();
+        char buf[4096];
+        for (ssize_t n; (n = ::read(out, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+    }
+    ~Child() {
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
+        ::close(in);
+        ::close(out);
+    }
+};
+
+int connect_unix(const std::string& path, double seconds) {
+    const double end = now() + seconds;
+    for (;;) {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+        ::close(fd);
+        if (now() > end) die("cannot connect to " + path);
+        ::usleep(1000);
+    }
+}
+
+void send_all(int fd, const std::string& s) {
+    for (size_t off = 0; off < s.size();) {
+        ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+        if (n <= 0) die("send");
+        off += static_cast<size_t>(n);
+    }
+}
+
+// One HTTP/1.1 request on minivmm's API socket (kept open); the status code.
+int http(int fd, const std::string& method, const std::string& path, const std::string& body) {
+    send_all(fd, method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                 "application/json\r\nContent-Length: " + std::to_string(body.size()) +
+                 "\r\n\r\n" + body);
+    std::string in;
+    char buf[4096];
+    size_t head_end;
+    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) die("API socket closed");
+        in.append(buf, static_cast<size_t>(n));
+    }
+    size_t length = 0;
+    auto cl = in.find("Content-Length:");
+    if (cl == std::string::npos) cl = in.find("content-length:");
+    if (cl != std::string::npos && cl < head_end) length = std::strtoul(in.c_str() + cl + 15, nullptr, 10);
+    while (in.size() < head_end + 4 + length) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) die("API socket closed");
+        in.append(buf, static_cast<size_t>(n));
+    }
+    const int status = std::atoi(in.c_str() + 9);
+    if (status / 100 != 2) die(method + " " + path + ": " + in);
+    return status;
+}
+
+// QMP, one JSON object a line.
+struct Qmp {
+    int fd;
+    std::string in;
+    explicit Qmp(const std::string& path) : fd(connect_unix(path, 10)) {
+        line();   // the greeting
+        command(R"({"execute":"qmp_capabilities"})");
+    }
+    ~Qmp() { ::close(fd); }
+    std::string line() {
+        for (;;) {
+            auto p = in.find('\n');
+            if (p != std::string::npos) {
+                std::string l = in.substr(0, p);
+                in.erase(0, p + 1);
+                return l;
+            }
+            char buf[4096];
+            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+            if (n <= 0) die("QMP socket closed");
+            in.append(buf, static_cast<size_t>(n));
+        }
+    }
+    // Sends a command (with `pass_fd` as SCM_RIGHTS if given) and returns its answer.
+    std::string command(const std::string& json, int pass_fd = -1) {
+        const std::string s = json + "\n";
+        if (pass_fd < 0) {
+            send_all(fd, s);
+        } else {
+            iovec iov{const_cast<char*>(s.data()), s.size()};
+            char control[CMSG_SPACE(sizeof(int))] = {};
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+            if (::sendmsg(fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(s.size())) die("sendmsg");
+        }
+        for (;;) {
+            std::string l = line();
+            if (l.find("\"error\"") != std::string::npos) die("QMP " + json + ": " + l);
+            if (l.find("\"return\"") != std::string::npos) return l;
+        }
+    }
+    // Waits for the MIGRATION event with status completed.
+    void wait_migrated() {
+        for (;;) {
+            std::string l = line();
+            if (l.find("\"MIGRATION\"") == std::string::npos) continue;
+            if (l.find("\"completed\"") != std::string::npos) return;
+            if (l.find("\"failed\"") != std::string::npos) die("QEMU migration failed: " + l);
+        }
+    }
+};
+
+struct Side {
+    std::string label;
+    bool qemu;
+    std::string binary;
+};
+
+struct Sample {
+    double snapshot = 0;      // s
+    double file_mib = 0;      // on disk
+    double guest_first = 0;   // s from exec, guest side
+    double guest_verified = 0;
+    double host_first = 0;    // s from exec to the guest's "R" line
+};
+
+std::vector<std::string> qemu_argv(const Options& o, const Side& s, uint64_t mib, uint64_t gap,
+                                   const std::string& qmp) {
+    return {s.binary, "-name", "snapbench", "-M", "microvm,acpi=off", "-enable-kvm", "-cpu",
+            "host,-arch-capabilities", "-m", std::to_string(mib) + "M", "-display", "none",
+            "-no-reboot", "-nodefaults", "-serial", "stdio", "-kernel", o.guest,
+            // The destination runs the guest once loaded (no -S), unless told the source's run
+            // state (paused here): the source does not send it.
+            "-global", "migration.store-global-state=off", "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=4", "-qmp", "unix:" + qmp + ",server=on,wait=off",
+            "-append", "touch=" + std::to_string(o.touch) + " gap=" + std::to_string(gap) +
+                           " exit_port=0xf4"};
+}
+
+uint64_t field(const std::string& line, const char* key) {
+    auto p = line.find(std::string(" ") + key + "=");
+    if (p == std::string::npos) die("no " + std::string(key) + " in: " + line);
+    return std::strtoull(line.c_str() + p + std::strlen(key) + 2, nullptr, 10);
+}
+
+double disk_mib(const std::string& path) {
+    struct stat st{};
+    if (::stat(path.c_str(), &st) != 0) die("no file " + path);
+    return static_cast<double>(st.st_blocks) * 512 / (1 << 20);
+}
+
+// The restore half: the VMM started from the files, the guest's report read, its clocks tied.
+void restore(Child& c, const std::string& what, double hz, int expect, Sample& out) {
+    double r_at = 0;
+    const size_t r = c.wait_for("R\n", 0, 60, &r_at, ("R from " + what).c_str());
+    out.host_first = r_at - c.exec_mono;
+    int64_t offset = INT64_MAX;
+    std::vector<uint64_t> sent;
+    size_t from = r + 2;
+    for (int i = 0; i < 5; ++i) {
+        sent.push_back(__rdtsc());
+        if (::write(c.in, "x", 1) != 1) die("write to the guest's COM1");
+        from = c.wait_for("E\n", from, 10, nullptr, "an echo") + 2;
+    }
+    const size_t p = c.wait_for("SNAP-RESUMED", from, 60, nullptr, "SNAP-RESUMED");
+    c.wait_for("\n", p, 10, nullptr, "the end of SNAP-RESUMED");
+    const std::string line = c.output.substr(p, c.output.find('\n', p) - p);
+    auto e = line.find(" echo=");
+    if (e == std::string::npos) die("no echo= in " + line);
+    const char* s = line.c_str() + e + 6;
+    for (int i = 0; i < 5; ++i) {
+        char* end;
+        const uint64_t t = std::strtoull(s, &end, 10);
+        offset = std::min(offset, static_cast<int64_t>(t - sent[static_cast<size_t>(i)]));
+        s = end + 1;
+    }
+    if (field(line, "bad") != 0) die(what + ": the restored RAM differs: " + line);
+    const int status = c.wait_exit();
+    if (status != expect) die(what + " exited " + std::to_string(status));
+    auto host_time = [&](uint64_t guest_tsc) {
+        return static_cast<double>(static_cast<int64_t>(guest_tsc - c.exec_tsc) - offset) / hz;
+    };
+    out.guest_first = host_time(field(line, "first"));
+    out.guest_verified = host_time(field(line, "verified"));
+    if (out.guest_first < 0 || out.guest_first > out.host_first + 0.001)
+        die(what + ": the guest's first instruction at " + std::to_string(out.guest_first) +
+            " s, its first line at " + std::to_string(out.host_first) + " s: clocks not tied");
+}
+
+Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
+    const uint64_t gap = static_cast<uint64_t>(hz * o.settle_ms / 2000.0);   // half the settle
+    const std::string base = o.dir + "/" + (s.qemu ? "qemu" : "minivmm");
+    const std::string sock = base + ".sock", log = base + ".log";
+    const std::string state = base + ".state", mem = base + ".mem", file = base + ".migration";
+    ::unlink(state.c_str());
+    ::unlink(mem.c_str());
+    ::unlink(file.c_str());
+    Sample out;
+    const std::string guest_args = "touch=" + std::to_string(o.touch) + " gap=" + std::to_string(gap);
+    if (!s.qemu) {
+        {
+            Child vm({s.binary, "--kernel", o.guest, "--mem", std::to_string(mib) + "M",
+                      "--api-socket", sock, "--cmdline", "acpi=off " + guest_args, "--timeout",
+                      "600"}, log);
+            vm.wait_for("SNAP-READY", 0, 60, nullptr, "SNAP-READY from minivmm");
+            int api = connect_unix(sock, 10);
+            http(api, "PATCH", "/vm", R"({"state": "Paused"})");
+            ::usleep(o.settle_ms * 1000);
+            const double t0 = now();
+            http(api, "PUT", "/snapshot/create",
+                 R"({"snapshot_path": ")" + state + R"(", "mem_file_path": ")" + mem + R"("})");
+            out.snapshot = now() - t0;
+            ::close(api);
+            vm.stop();
+            if (vm.output.find("R\n") != std::string::npos)
+                die("minivmm's guest saw a gap before the snapshot: raise --settle-ms");
+        }
+        out.file_mib = disk_mib(mem) + disk_mib(state);
+        Child vm({s.binary, "--restore", state + "," + mem + ",resume", "--timeout", "600"}, log);
+        restore(vm, s.label, hz, 0, out);
+    } else {
+        const std::string qmp = base + ".qmp";
+        {
+            Child vm(qemu_argv(o, s, mib, gap, qmp), log);
+            vm.wait_for("SNAP-READY", 0, 60, nullptr, "SNAP-READY from QEMU");
+            Qmp q(qmp);
+            q.command(R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":)"
+                      R"([{"capability":"events","state":true}]}})");
+            q.command(R"({"execute":"migrate-set-parameters","arguments":)"
+                      R"({"max-bandwidth":107374182400}})");
+            q.command(R"({"execute":"stop"})");
+            int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+            if (fd < 0) die("cannot create " + file);
+            q.command(R"({"execute":"getfd","arguments":{"fdname":"snap"}})", fd);
+            ::close(fd);
+            ::usleep(o.settle_ms * 1000);
+            const double t0 = now();
+            q.command(R"({"execute":"migrate","arguments":{"uri":"fd:snap"}})");
+            q.wait_migrated();
+            out.snapshot = now() - t0;
+            vm.stop();
+            if (vm.output.find("R\n") != std::string::npos)
+                die("QEMU's guest saw a gap before the snapshot: raise --settle-ms");
+        }
+        out.file_mib = disk_mib(file);
+        int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) die("cannot open " + file);
+        auto argv = qemu_argv(o, s, mib, gap, qmp);
+        argv.insert(argv.end(), {"-incoming", "fd:3"});
+        Child vm(argv, log, fd);
+        ::close(fd);
+        restore(vm, s.label, hz, 1, out);   // isa-debug-exit: (0 << 1) | 1
+    }
+    return out;
+}
+
+struct Stats {
+    double median, min, max;
+};
+Stats stats(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return {bench::median(v), v.front(), v.back()};
+}
+
+std::string cell(const std::vector<double>& v, double scale, int digits) {
+    const Stats s = stats(v);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%.*f [%.*f-%.*f]", digits, s.median * scale, digits,
+                  s.min * scale, digits, s.max * scale);
+    return buf;
+}
+
+Options parse(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        std::string a = argv[i], v = argv[i + 1];
+        if (a == "--minivmm") o.minivmm = v;
+        else if (a == "--guest") o.guest = v;
+        else if (a == "--qemu") o.qemu = v;
+        else if (a == "--baseline") o.baseline = v;
+        else if (a == "--baseline-label") o.baseline_label = v;
+        else if (a == "--runs") o.runs = static_cast<unsigned>(std::stoul(v));
+        else if (a == "--touch") o.touch = std::stoull(v);
+        else if (a == "--settle-ms") o.settle_ms = static_cast<unsigned>(std::stoul(v));
+        else if (a == "--dir") o.dir = v;
+        else if (a == "--sizes") {
+            o.sizes.clear();
+            for (size_t p = 0; p < v.size();) {
+                size_t q = v.find(',', p);
+                if (q == std::string::npos) q = v.size();
+                o.sizes.push_back(std::stoull(v.substr(p, q - p)));
+                p = q + 1;
+            }
+        } else die("unknown option " + a);
+    }
+    if (o.minivmm.empty() || o.guest.empty() || o.runs == 0 || o.sizes.empty())
+        die("needs --minivmm and --guest");
+    for (uint64_t s : o.sizes)
+        if (16 + o.touch > s) die("--touch does not fit in a " + std::to_string(s) + " MiB guest");
+    return o;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const Options o = parse(argc, argv);
+    ::mkdir(o.dir.c_str(), 0700);
+    const double hz = tsc_hz(0.2);
+    std::vector<Side> sides = {{"minivmm", false, o.minivmm}};
+    if (!o.baseline.empty()) sides.push_back({"minivmm " + o.baseline_label, false, o.baseline});
+    if (o.qemu != "none") sides.push_back({"QEMU", true, o.qemu});
+    const std::string load_before = load_average();
+
+    // samples[size][side]
+    std::vector<std::vector<std::vector<Sample>>> samples(
+        o.sizes.size(), std::vector<std::vector<Sample>>(sides.size()));
+    for (unsigned run = 0; run <= o.runs; ++run) {   // run 0 warms up
+        for (size_t z = 0; z < o.sizes.size(); ++z) {
+            std::string log = std::to_string(o.sizes[z]) + " MiB run " + std::to_string(run) + ":";
+            for (size_t k = 0; k < sides.size(); ++k) {
+                const size_t i = (k + run) % sides.size();   // the order rotates
+                const Sample s = cycle(o, sides[i], o.sizes[z], hz);
+                char buf[200];
+                std::snprintf(buf, sizeof buf, " %s snapshot %.1f ms, restore %.2f/%.2f/%.2f ms;",
+                              sides[i].label.c_str(), s.snapshot * 1e3, s.guest_first * 1e3,
+                              s.host_first * 1e3, s.guest_verified * 1e3);
+                log += buf;
+                if (run > 0) samples[z][i].push_back(s);
+            }
+            std::fprintf(stderr, "%s\n", log.c_str());
+        }
+    }
+
+    std::string head = "| RAM | figure |", rule = "|---|---|";
+    for (const Side& s : sides) head += " " + s.label + " |", rule += "---|";
+    const bool ratio = sides.back().qemu;
+    if (ratio) head += " minivmm / QEMU |", rule += "---|";
+    std::printf("%s\n%s\n", head.c_str(), rule.c_str());
+    struct Figure {
+        const char* name;
+        double Sample::*field;
+        double scale;
+        int digits;
+    };
+    const std::string touched = std::to_string(o.touch) + " MiB";
+    const std::string verify = "restore: exec to the guest having read back its " + touched +
+                               " (guest's TSC), ms";
+    const Figure figures[] = {
+        {"snapshot: paused VM to complete files, ms", &Sample::snapshot, 1e3, 1},
+        {"restore: exec to the guest's first instruction (guest's TSC), ms", &Sample::guest_first, 1e3, 2},
+        {"restore: exec to the guest's first line on the VMM's stdout, ms", &Sample::host_first, 1e3, 2},
+        {verify.c_str(), &Sample::guest_verified, 1e3, 2},
+        {"snapshot files on disk, MiB", &Sample::file_mib, 1, 1},
+    };
+    for (size_t z = 0; z < o.sizes.size(); ++z) {
+        for (const Figure& f : figures) {
+            std::string line = "| " + std::to_string(o.sizes[z]) + " MiB | " + f.name + " |";
+            std::vector<double> medians;
+            for (size_t i = 0; i < sides.size(); ++i) {
+                std::vector<double> v;
+                for (const Sample& s : samples[z][i]) v.push_back(s.*f.field);
+                line += " " + cell(v, f.scale, f.digits) + " |";
+                medians.push_back(stats(v).median);
+            }
+            if (ratio) {
+                char buf[32];
+                std::snprintf(buf, sizeof buf, " %.3f |", medians.front() / medians.back());
+                line += buf;
+            }
+            std::printf("%s\n", line.c_str());
+        }
+    }
+    std::printf("\nTSC %.1f MHz (calibrated against CLOCK_MONOTONIC); %u runs per VMM and size "
+                "after a warm-up round, the VMMs in an order that rotates from run to run; the "
+                "guest wrote %s of its RAM; load average (1, 5 min) %s before, %s after.\n",
+                hz / 1e6, o.runs, touched.c_str(), load_before.c_str(), load_average().c_str());
+    return 0;
+}
