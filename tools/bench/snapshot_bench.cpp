@@ -76,6 +76,7 @@ struct Child {
     double exec_mono = 0;
     uint64_t exec_tsc = 0;
     std::string output;
+    std::vector<std::pair<size_t, double>> arrivals;   // output size after each read, and when
 
     Child(const std::vector<std::string>& argv, const std::string& log, int keep_fd = -1) {
         int i[2], o[2];
@@ -102,23 +103,34 @@ struct Child {
         in = i[1];
         out = o[0];
     }
-    // Reads until `needle` occurs at or after `from`; its position, and when the piece holding
-    // it arrived. Dies after `seconds` or at the end of the output.
-    size_t wait_for(const std::string& needle, size_t from, double seconds, double* when = nullptr,
-                    const char* what = "") {
+    // Reads until `needle` occurs at or after `from`: its position, or npos after `seconds` or
+    // at the end of the output.
+    size_t read_until(const std::string& needle, size_t from, double seconds) {
         const double end = now() + seconds;
         for (;;) {
             size_t p = output.find(needle, from);
             if (p != std::string::npos) return p;
             pollfd pf{out, POLLIN, 0};
             const int ms = static_cast<int>((end - now()) * 1000);
-            if (ms <= 0 || ::poll(&pf, 1, ms) != 1) die(std::string("timed out waiting for ") + what);
+            if (ms <= 0 || ::poll(&pf, 1, ms) != 1) return std::string::npos;
             char buf[4096];
             ssize_t n = ::read(out, buf, sizeof buf);
-            if (when) *when = now();
-            if (n <= 0) die(std::string("output ended before ") + what + ": " + output);
+            if (n <= 0) return std::string::npos;
             output.append(buf, static_cast<size_t>(n));
+            arrivals.emplace_back(output.size(), now());
         }
+    }
+    // read_until, dying when `needle` does not come.
+    size_t wait_for(const std::string& needle, size_t from, double seconds, const char* what) {
+        const size_t p = read_until(needle, from, seconds);
+        if (p == std::string::npos) die(std::string("no ") + what + " within the time: " + output);
+        return p;
+    }
+    // When the byte at `pos` of the output arrived.
+    double arrival(size_t pos) const {
+        for (const auto& [size, when] : arrivals)
+            if (size > pos) return when;
+        return 0;
     }
     int wait_exit() {
         int st = 0;
@@ -293,20 +305,31 @@ double disk_mib(const std::string& path) {
 }
 
 // The restore half: the VMM started from the files, the guest's report read, its clocks tied.
-void restore(Child& c, const std::string& what, double hz, int expect, Sample& out) {
-    double r_at = 0;
-    const size_t r = c.wait_for("R\n", 0, 60, &r_at, ("R from " + what).c_str());
-    out.host_first = r_at - c.exec_mono;
+void restore(Child& c, const std::string& what, double hz, int expect, Sample& out,
+             const std::string& qmp = "") {
+    // QEMU, now and then: the guest, which saw its restore, waits in its first character's
+    // THRE poll for seconds (RCX = 0x3fd in `info registers`); it goes on by itself later. The
+    // guest's figures are its own TSC's and unaffected; the first line comes that much later.
+    if (!qmp.empty() && c.read_until("R\n", 0, 5) == std::string::npos) {
+        Qmp q(qmp);
+        const std::string regs = q.command(
+            R"({"execute":"human-monitor-command","arguments":{"command-line":"info registers"}})");
+        const auto rcx = regs.find("RCX=");
+        std::fprintf(stderr, "%s: no first line 5 s after the exec; %s\n", what.c_str(),
+                     rcx == std::string::npos ? regs.c_str() : regs.substr(rcx, 20).c_str());
+    }
+    const size_t r = c.wait_for("R\n", 0, 120, ("R from " + what).c_str());
+    out.host_first = c.arrival(r) - c.exec_mono;
     int64_t offset = INT64_MAX;
     std::vector<uint64_t> sent;
     size_t from = r + 2;
     for (int i = 0; i < 5; ++i) {
         sent.push_back(__rdtsc());
         if (::write(c.in, "x", 1) != 1) die("write to the guest's COM1");
-        from = c.wait_for("E\n", from, 10, nullptr, "an echo") + 2;
+        from = c.wait_for("E\n", from, 10, "an echo") + 2;
     }
-    const size_t p = c.wait_for("SNAP-RESUMED", from, 60, nullptr, "SNAP-RESUMED");
-    c.wait_for("\n", p, 10, nullptr, "the end of SNAP-RESUMED");
+    const size_t p = c.wait_for("SNAP-RESUMED", from, 60, "SNAP-RESUMED");
+    c.wait_for("\n", p, 10, "the end of SNAP-RESUMED");
     const std::string line = c.output.substr(p, c.output.find('\n', p) - p);
     auto e = line.find(" echo=");
     if (e == std::string::npos) die("no echo= in " + line);
@@ -345,7 +368,7 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
             Child vm({s.binary, "--kernel", o.guest, "--mem", std::to_string(mib) + "M",
                       "--api-socket", sock, "--cmdline", "acpi=off " + guest_args, "--timeout",
                       "600"}, log);
-            vm.wait_for("SNAP-READY", 0, 60, nullptr, "SNAP-READY from minivmm");
+            vm.wait_for("SNAP-READY", 0, 60, "SNAP-READY from minivmm");
             int api = connect_unix(sock, 10);
             http(api, "PATCH", "/vm", R"({"state": "Paused"})");
             ::usleep(o.settle_ms * 1000);
@@ -365,7 +388,7 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
         const std::string qmp = base + ".qmp";
         {
             Child vm(qemu_argv(o, s, mib, gap, qmp), log);
-            vm.wait_for("SNAP-READY", 0, 60, nullptr, "SNAP-READY from QEMU");
+            vm.wait_for("SNAP-READY", 0, 60, "SNAP-READY from QEMU");
             Qmp q(qmp);
             q.command(R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":)"
                       R"([{"capability":"events","state":true}]}})");
@@ -392,7 +415,7 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
         argv.insert(argv.end(), {"-incoming", "fd:3"});
         Child vm(argv, log, fd);
         ::close(fd);
-        restore(vm, s.label, hz, 1, out);   // isa-debug-exit: (0 << 1) | 1
+        restore(vm, s.label, hz, 1, out, qmp);   // isa-debug-exit: (0 << 1) | 1
     }
     return out;
 }
