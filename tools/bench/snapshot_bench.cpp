@@ -13,12 +13,15 @@
 //     with migration.store-global-state=off, so that QEMU runs the guest once it is loaded
 //     rather than keep the source's paused state), from the host's
 //     CLOCK_MONOTONIC and TSC just before the fork that execs it:
-//     - guest side: to the guest's first instruction after the restore, by its TSC. The guest
-//       reads the TSC as it sees each of 5 bytes this program writes to the VMM's stdin (its
-//       COM1), each after the guest acknowledged the one before; the guest's TSC minus this
-//       program's TSC at the write, smallest over the 5, is the offset between the two clocks
-//       (too large by at most the delivery time of one byte: the guest's time comes out that
-//       much early). Then to the guest having read back and checked its touched RAM.
+//     - guest side: to the guest running again, by its TSC: the guest polls COM1 for a byte,
+//       which only the restored VM gets (minivmm: in its stdin pipe from the start; QEMU:
+//       written when QMP's RESUME event says the vCPUs start, since QEMU reads stdin into a
+//       UART that its load then overwrites, which would lose a byte written earlier), and reads
+//       the TSC at the poll that sees it. It then reads the TSC as it sees each of 5 more bytes
+//       this program writes, each after the guest acknowledged the one before; the guest's TSC
+//       minus this program's TSC at the write, smallest over the 5, is the offset between the
+//       two clocks (too large by at most the delivery time of one byte: the guest's time comes
+//       out that much early). Then to the guest having read back and checked its touched RAM.
 //     - host side: to the guest's first line after the restore on the VMM's stdout (minivmm's
 //       console writes at most 2 ms after the guest: README, "The serial console").
 //
@@ -78,9 +81,12 @@ struct Child {
     std::string output;
     std::vector<std::pair<size_t, double>> arrivals;   // output size after each read, and when
 
-    Child(const std::vector<std::string>& argv, const std::string& log, int keep_fd = -1) {
+    Child(const std::vector<std::string>& argv, const std::string& log, int keep_fd = -1,
+          const std::string& input = "") {
         int i[2], o[2];
         if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) die("pipe");
+        if (!input.empty() && ::write(i[1], input.data(), input.size()) != static_cast<ssize_t>(input.size()))
+            die("write to the stdin pipe");
         exec_mono = now();
         exec_tsc = __rdtsc();
         pid = ::fork();
@@ -254,6 +260,11 @@ struct Qmp {
             if (l.find("\"return\"") != std::string::npos) return l;
         }
     }
+    // Waits for an event whose line holds `needle`.
+    void wait_event(const std::string& needle) {
+        while (line().find(needle) == std::string::npos) {
+        }
+    }
     // Waits for the MIGRATION event with status completed.
     void wait_migrated() {
         for (;;) {
@@ -279,7 +290,7 @@ struct Sample {
     double host_first = 0;    // s from exec to the guest's "R" line
 };
 
-std::vector<std::string> qemu_argv(const Options& o, const Side& s, uint64_t mib, uint64_t gap,
+std::vector<std::string> qemu_argv(const Options& o, const Side& s, uint64_t mib,
                                    const std::string& qmp) {
     return {s.binary, "-name", "snapbench", "-M", "microvm,acpi=off", "-enable-kvm", "-cpu",
             "host,-arch-capabilities", "-m", std::to_string(mib) + "M", "-display", "none",
@@ -288,8 +299,7 @@ std::vector<std::string> qemu_argv(const Options& o, const Side& s, uint64_t mib
             // state (paused here): the source does not send it.
             "-global", "migration.store-global-state=off", "-device",
             "isa-debug-exit,iobase=0xf4,iosize=4", "-qmp", "unix:" + qmp + ",server=on,wait=off",
-            "-append", "touch=" + std::to_string(o.touch) + " gap=" + std::to_string(gap) +
-                           " exit_port=0xf4"};
+            "-append", "touch=" + std::to_string(o.touch) + " exit_port=0xf4"};
 }
 
 uint64_t field(const std::string& line, const char* key) {
@@ -307,16 +317,14 @@ double disk_mib(const std::string& path) {
 // The restore half: the VMM started from the files, the guest's report read, its clocks tied.
 void restore(Child& c, const std::string& what, double hz, int expect, Sample& out,
              const std::string& qmp = "") {
-    // QEMU, now and then: the guest, which saw its restore, waits in its first character's
-    // THRE poll for seconds (RCX = 0x3fd in `info registers`); it goes on by itself later. The
-    // guest's figures are its own TSC's and unaffected; the first line comes that much later.
-    if (!qmp.empty() && c.read_until("R\n", 0, 5) == std::string::npos) {
+    // QEMU reads its stdin while it loads the state, into a UART whose state the load then
+    // replaces: the byte that tells the guest it runs again is written only once QMP says the
+    // guest runs (its RESUME event comes just before the vCPUs start).
+    if (!qmp.empty()) {
         Qmp q(qmp);
-        const std::string regs = q.command(
-            R"({"execute":"human-monitor-command","arguments":{"command-line":"info registers"}})");
-        const auto rcx = regs.find("RCX=");
-        std::fprintf(stderr, "%s: no first line 5 s after the exec; %s\n", what.c_str(),
-                     rcx == std::string::npos ? regs.c_str() : regs.substr(rcx, 20).c_str());
+        if (q.command(R"({"execute":"query-status"})").find("\"running\": true") == std::string::npos)
+            q.wait_event("\"RESUME\"");
+        if (::write(c.in, "g", 1) != 1) die("write to the guest's COM1");
     }
     const size_t r = c.wait_for("R\n", 0, 120, ("R from " + what).c_str());
     out.host_first = c.arrival(r) - c.exec_mono;
@@ -354,7 +362,6 @@ void restore(Child& c, const std::string& what, double hz, int expect, Sample& o
 }
 
 Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
-    const uint64_t gap = static_cast<uint64_t>(hz * o.settle_ms / 2000.0);   // half the settle
     const std::string base = o.dir + "/" + (s.qemu ? "qemu" : "minivmm");
     const std::string sock = base + ".sock", log = base + ".log";
     const std::string state = base + ".state", mem = base + ".mem", file = base + ".migration";
@@ -362,7 +369,7 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
     ::unlink(mem.c_str());
     ::unlink(file.c_str());
     Sample out;
-    const std::string guest_args = "touch=" + std::to_string(o.touch) + " gap=" + std::to_string(gap);
+    const std::string guest_args = "touch=" + std::to_string(o.touch);
     if (!s.qemu) {
         {
             Child vm({s.binary, "--kernel", o.guest, "--mem", std::to_string(mib) + "M",
@@ -379,15 +386,17 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
             ::close(api);
             vm.stop();
             if (vm.output.find("R\n") != std::string::npos)
-                die("minivmm's guest saw a gap before the snapshot: raise --settle-ms");
+                die("minivmm's guest went on before its restore");
         }
         out.file_mib = disk_mib(mem) + disk_mib(state);
-        Child vm({s.binary, "--restore", state + "," + mem + ",resume", "--timeout", "600"}, log);
+        // The byte that tells the guest it runs again waits in the pipe from the start.
+        Child vm({s.binary, "--restore", state + "," + mem + ",resume", "--timeout", "600"}, log,
+                 -1, "g");
         restore(vm, s.label, hz, 0, out);
     } else {
         const std::string qmp = base + ".qmp";
         {
-            Child vm(qemu_argv(o, s, mib, gap, qmp), log);
+            Child vm(qemu_argv(o, s, mib, qmp), log);
             vm.wait_for("SNAP-READY", 0, 60, "SNAP-READY from QEMU");
             Qmp q(qmp);
             q.command(R"({"execute":"migrate-set-capabilities","arguments":{"capabilities":)"
@@ -406,12 +415,12 @@ Sample cycle(const Options& o, const Side& s, uint64_t mib, double hz) {
             out.snapshot = now() - t0;
             vm.stop();
             if (vm.output.find("R\n") != std::string::npos)
-                die("QEMU's guest saw a gap before the snapshot: raise --settle-ms");
+                die("QEMU's guest went on before its restore");
         }
         out.file_mib = disk_mib(file);
         int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd < 0) die("cannot open " + file);
-        auto argv = qemu_argv(o, s, mib, gap, qmp);
+        auto argv = qemu_argv(o, s, mib, qmp);
         argv.insert(argv.end(), {"-incoming", "fd:3"});
         Child vm(argv, log, fd);
         ::close(fd);
