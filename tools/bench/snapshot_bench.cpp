@@ -169,7 +169,11 @@ int connect_unix(const std::string& path, double seconds) {
         sockaddr_un a{};
         a.sun_family = AF_UNIX;
         std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+            timeval limit{120, 0};   // a VMM that stops answering ends the run, not hangs it
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+            return fd;
+        }
         ::close(fd);
         if (now() > end) die("cannot connect to " + path);
         ::usleep(1000);
@@ -228,6 +232,8 @@ struct Qmp {
                 in.erase(0, p + 1);
                 return l;
             }
+            pollfd pf{fd, POLLIN, 0};
+            if (::poll(&pf, 1, 120000) != 1) die("QMP: no answer or event within 120 s");
             char buf[4096];
             ssize_t n = ::recv(fd, buf, sizeof buf, 0);
             if (n <= 0) die("QMP socket closed");
