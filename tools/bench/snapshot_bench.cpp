@@ -15,7 +15,7 @@
 //     CLOCK_MONOTONIC and TSC just before the fork that execs it:
 //     - guest side: to the guest running again, by its TSC: the guest polls COM1 for a byte,
 //       which only the restored VM gets (minivmm: in its stdin pipe from the start; QEMU:
-//       written when QMP's RESUME event says the vCPUs start, since QEMU reads stdin into a
+//       written once QMP's query-status, polled every 0.5 ms, says the guest runs, since QEMU reads stdin into a
 //       UART that its load then overwrites, which would lose a byte written earlier), and reads
 //       the TSC at the poll that sees it. It then reads the TSC as it sees each of 5 more bytes
 //       this program writes, each after the guest acknowledged the one before; the guest's TSC
@@ -266,11 +266,6 @@ struct Qmp {
             if (l.find("\"return\"") != std::string::npos) return l;
         }
     }
-    // Waits for an event whose line holds `needle`.
-    void wait_event(const std::string& needle) {
-        while (line().find(needle) == std::string::npos) {
-        }
-    }
     // Waits for the MIGRATION event with status completed.
     void wait_migrated() {
         for (;;) {
@@ -325,11 +320,15 @@ void restore(Child& c, const std::string& what, double hz, int expect, Sample& o
              const std::string& qmp = "") {
     // QEMU reads its stdin while it loads the state, into a UART whose state the load then
     // replaces: the byte that tells the guest it runs again is written only once QMP says the
-    // guest runs (its RESUME event comes just before the vCPUs start).
+    // guest runs (query-status says so once the vCPUs are started).
     if (!qmp.empty()) {
         Qmp q(qmp);
-        if (q.command(R"({"execute":"query-status"})").find("\"running\": true") == std::string::npos)
-            q.wait_event("\"RESUME\"");
+        // Polled every 0.5 ms: a RESUME event that comes while a command's answer is awaited
+        // is easily lost here.
+        for (const double end = now() + 60;
+             q.command(R"({"execute":"query-status"})").find("\"running\": true") == std::string::npos;
+             ::usleep(500))
+            if (now() > end) die("QEMU does not run the restored guest");
         if (::write(c.in, "g", 1) != 1) die("write to the guest's COM1");
     }
     const size_t r = c.wait_for("R\n", 0, 120, ("R from " + what).c_str());
