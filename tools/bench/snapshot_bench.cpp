@@ -527,7 +527,7 @@ int main(int argc, char** argv) {
                                " (guest's TSC), ms";
     const Figure figures[] = {
         {"snapshot: paused VM to complete files, ms", &Sample::snapshot, 1e3, 1},
-        {"restore: exec to the guest's first instruction (guest's TSC), ms", &Sample::guest_first, 1e3, 2},
+        {"restore: exec to the guest running again (guest's TSC), ms", &Sample::guest_first, 1e3, 2},
         {"restore: exec to the guest's first line on the VMM's stdout, ms", &Sample::host_first, 1e3, 2},
         {verify.c_str(), &Sample::guest_verified, 1e3, 2},
         {"snapshot files on disk, MiB", &Sample::file_mib, 1, 1},
