@@ -452,17 +452,18 @@ std::string cell(const std::vector<double>& v, double scale, int digits) {
 
 Options parse(int argc, char** argv) {
     Options o;
+    // The options that take text as it is.
+    const std::pair<const char*, std::string*> texts[] = {
+        {"--minivmm", &o.minivmm}, {"--guest", &o.guest}, {"--qemu", &o.qemu},
+        {"--baseline", &o.baseline}, {"--baseline-label", &o.baseline_label}, {"--dir", &o.dir}};
     for (int i = 1; i + 1 < argc; i += 2) {
-        std::string a = argv[i], v = argv[i + 1];
-        if (a == "--minivmm") o.minivmm = v;
-        else if (a == "--guest") o.guest = v;
-        else if (a == "--qemu") o.qemu = v;
-        else if (a == "--baseline") o.baseline = v;
-        else if (a == "--baseline-label") o.baseline_label = v;
+        const std::string a = argv[i], v = argv[i + 1];
+        auto text = std::find_if(std::begin(texts), std::end(texts),
+                                 [&](const auto& t) { return a == t.first; });
+        if (text != std::end(texts)) *text->second = v;
         else if (a == "--runs") o.runs = static_cast<unsigned>(std::stoul(v));
         else if (a == "--touch") o.touch = std::stoull(v);
         else if (a == "--settle-ms") o.settle_ms = static_cast<unsigned>(std::stoul(v));
-        else if (a == "--dir") o.dir = v;
         else if (a == "--sizes") {
             o.sizes.clear();
             for (size_t p = 0; p < v.size();) {
