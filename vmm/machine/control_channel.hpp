@@ -10,10 +10,12 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "base/event_fd.hpp"
 #include "base/result.hpp"
+#include "machine/address_explainer.hpp"
 
 namespace minivmm {
 
@@ -24,6 +26,13 @@ struct SnapshotPaths {
     bool operator==(const SnapshotPaths&) const = default;
 };
 
+// Which address to explain on which vCPU (GET /minivmm/translate, minivmm ctl SOCKET translate).
+struct TranslateRequest {
+    uint64_t gva = 0;
+    uint32_t vcpu = 0;
+    bool operator==(const TranslateRequest&) const = default;
+};
+
 struct Command {
     enum Kind {
         Pause,         // every vCPU parked, every device paused
@@ -31,18 +40,25 @@ struct Command {
         TogglePause,   // Ctrl-a p: whichever of the two applies
         ResetLine,     // the API's SendCtrlAltDel: the i8042 reset line pulsed, the VM ends
         Snapshot,      // paused only: the state and memory files written to `snapshot`
+        Translate,     // the walk of `translate.gva` on its vCPU (the VM paused meanwhile)
     };
     Kind kind;
-    SnapshotPaths snapshot;   // Snapshot only
+    SnapshotPaths snapshot;       // Snapshot only
+    TranslateRequest translate;   // Translate only
 
     Command(Kind k) : kind(k) {}   // NOLINT: a plain command is its kind
     explicit Command(SnapshotPaths paths) : kind(Snapshot), snapshot(std::move(paths)) {}
+    explicit Command(TranslateRequest t) : kind(Translate), translate(t) {}
     bool operator==(const Command&) const = default;
 };
 
 struct Reply {
+    Reply() = default;
+    Reply(bool ok_, std::string message_) : ok(ok_), message(std::move(message_)) {}
+
     bool ok = true;
     std::string message;   // one line: what happened, or why not
+    std::optional<AddressExplanation> explanation;   // Translate, when ok
 };
 
 class ControlChannel {

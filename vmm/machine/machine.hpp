@@ -96,7 +96,8 @@ private:
     // Whether the host's root is shared as the guest's (-- CMD without --initrd).
     bool root_shared() const;
     bool init_started() const { return init_started_ns_.load(std::memory_order_acquire) != 0; }
-    // machine_memory.cpp: the explain port (demos) and the memory map (--show-memory).
+    // machine_memory.cpp: the address explainer (every VM: ctl translate), its port (demos),
+    // and the memory map (--show-memory).
     Result<void> add_explain_port();
     std::vector<MemoryMapRegion> memory_layout() const;
     void report_memory() const;
@@ -121,6 +122,8 @@ private:
     // machine_snapshot.cpp: paused only, the state and memory files (vmm/snapshot); and
     // machine_restore.cpp: the files' state put back into a machine built from their config.
     Reply snapshot(const SnapshotPaths& paths);
+    // machine_translate.cpp: the VM paused (if it was not), the walk of a GVA on one vCPU.
+    Reply translate(const TranslateRequest& request);
     Result<SnapshotState> capture_snapshot() const;
     // The devices outside the virtio slots whose DeviceState a snapshot holds, by name.
     std::vector<std::pair<const char*, DeviceState*>> legacy_state_devices() const {
@@ -167,7 +170,7 @@ private:
     uint64_t initrd_addr_ = 0;                     // initrd_size_ 0: none
     uint64_t initrd_size_ = 0;
     uint64_t kernel_end_ = 0;                      // the kernel's footprint ends here (from 1 MiB)
-    std::unique_ptr<AddressExplainer> explainer_;  // demos: the explain port's walk
+    std::unique_ptr<AddressExplainer> explainer_;  // the explain port's walk, ctl translate
     ExitStats stats_;
     std::vector<uint8_t> runner_archive_;          // -- CMD: appended to the initrd
     std::atomic<int64_t> run_start_ns_{0};         // CLOCK_MONOTONIC at run()'s start

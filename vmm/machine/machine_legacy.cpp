@@ -22,7 +22,7 @@ Result<void> Machine::add_legacy_devices() {
         [control](uint8_t status) { control->finish({Ending::GuestStatus, status, {}}); });
     MINIVMM_TRY(pio_.insert({layout::EXIT_PORT, 1}, exit_port, "exit-port"));
     MINIVMM_TRY(add_runner_ports());   // pvpanic for every guest; the runner's started port
-    if (!config_.kernel) MINIVMM_TRY(add_explain_port());
+    MINIVMM_TRY(add_explain_port());
     MINIVMM_TRY(pio_.insert({layout::PCI_CONFIG_PORT, PciHostBridge::PORT_COUNT},
                             std::make_shared<PciHostBridge>(), "pci-host"));
     MINIVMM_TRY(mmio_.insert({layout::SCRATCH_MMIO_BASE, layout::SCRATCH_MMIO_SIZE},

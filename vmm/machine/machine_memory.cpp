@@ -20,11 +20,14 @@ uint32_t host_phys_bits() {
 }
 } // namespace
 
-// Step 3, demos only (the ports 0x518-0x51f are QEMU's fw_cfg on a PC, which a kernel may
-// probe). /proc/self/pagemap is opened here, before the seccomp filters forbid open.
+// Step 3, after the memory slots. The explainer for every VM (ctl translate asks it of a
+// running kernel too); /proc/self/pagemap is opened here, before the seccomp filters forbid
+// open. The port for demos only (the ports 0x518-0x51f are QEMU's fw_cfg on a PC, which a
+// kernel may probe).
 Result<void> Machine::add_explain_port() {
     explainer_ = std::make_unique<AddressExplainer>(memory_, vm_->memory_slots(),
                                                     HostPagemap::open(), host_phys_bits());
+    if (config_.kernel) return {};
     const AddressExplainer* explainer = explainer_.get();
     auto port = std::make_shared<ExplainPort>([explainer](uint64_t gva) {
         const Vcpu* vcpu = VcpuLoop::current_vcpu();   // the port handler runs on the vCPU thread

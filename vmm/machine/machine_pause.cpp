@@ -30,6 +30,7 @@ Reply Machine::execute(const Command& command) {
         reply = {true, "reset line pulsed: the VM ends"};
         break;
     case Command::Snapshot: reply = snapshot(command.snapshot); break;
+    case Command::Translate: reply = translate(command.translate); break;
     }
     // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
     // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.

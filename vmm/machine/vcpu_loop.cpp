@@ -174,6 +174,14 @@ void VcpuLoop::hold_paused() {
             lock.unlock();
             answer_state_request();
             lock.lock();
+        } else if (!tasks_.empty()) {
+            auto task = std::move(tasks_.front());
+            tasks_.pop_front();
+            lock.unlock();
+            task(vcpu_);
+            lock.lock();
+            ++tasks_done_;
+            state_cv_.notify_all();
         } else if (!pause_wanted_.load(std::memory_order_relaxed) || control_.finished() ||
                    released_) {
             break;
@@ -184,6 +192,15 @@ void VcpuLoop::hold_paused() {
     parked_ = false;
     // The pause's kick set immediate_exit; a stop that came meanwhile keeps it.
     if (!control_.finished()) __atomic_store_n(&vcpu_.run_page()->immediate_exit, 0, __ATOMIC_RELEASE);
+}
+
+bool VcpuLoop::run_parked(std::function<void(const Vcpu&)> task, std::chrono::milliseconds wait) {
+    std::unique_lock lock(state_mutex_);
+    if (!parked_) return false;
+    tasks_.push_back(std::move(task));
+    const uint64_t id = ++tasks_posted_;
+    state_cv_.notify_all();
+    return state_cv_.wait_for(lock, wait, [&] { return tasks_done_ >= id; });
 }
 
 void VcpuLoop::release() {

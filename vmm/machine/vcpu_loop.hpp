@@ -6,6 +6,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <pthread.h>
@@ -54,6 +56,11 @@ public:
     bool wait_parked(std::chrono::milliseconds wait);
     void request_resume();
     bool paused() const { return pause_wanted_.load(std::memory_order_acquire); }
+    // From another thread, the vCPU parked (paused): runs `task` on the vCPU's own thread,
+    // where its ioctls belong (KVM_GET_SREGS, KVM_TRANSLATE), and waits up to `wait` for it to
+    // have run. False at once if the vCPU is not parked, or after `wait` if the task has not
+    // run (it may still run later: it must own what it writes to).
+    bool run_parked(std::function<void(const Vcpu&)> task, std::chrono::milliseconds wait);
 
     Vcpu& vcpu() { return vcpu_; }
     // The vCPU whose run() is on the calling thread (nullptr elsewhere): a port handler that
@@ -97,6 +104,10 @@ private:
     // `parked_` (guarded by state_mutex_) says the thread is in hold_paused().
     std::atomic<bool> pause_wanted_{false};
     bool parked_ = false;
+    // run_parked(): tasks for the parked thread, numbered as state requests are (state_mutex_).
+    std::deque<std::function<void(const Vcpu&)>> tasks_;
+    uint64_t tasks_posted_ = 0;
+    uint64_t tasks_done_ = 0;
 };
 
 } // namespace minivmm

@@ -52,8 +52,8 @@ constexpr SyscallRule RULES[] = {
      "tap frames out in batches (UringWriter: a ring set up before the filters, restricted to "
      "WRITE and WRITEV, IORING_REGISTER_RESTRICTIONS)"},
     {"pread64", VCPU | IO, NONE, 0, 0,
-     "disk image reads (FileBackend, virtio-blk); the explain port reads /proc/self/pagemap "
-     "(opened before the filters) on the vCPU thread"},
+     "disk image reads (FileBackend, virtio-blk); the explain port and ctl translate read "
+     "/proc/self/pagemap (opened before the filters) on the vCPU thread"},
     {"pwrite64", VCPU | IO, NONE, 0, 0, "disk image writes (FileBackend, virtio-blk)"},
     {"fdatasync", VM_THREADS, NONE, 0, 0,
      "virtio-blk flush requests (FileBackend::flush, vCPU and I/O); at the end the main "
@@ -81,9 +81,11 @@ constexpr SyscallRule RULES[] = {
     {"ioctl", VCPU, EQ, 1, KVM_RUN, "runs the guest (VcpuLoop::run)"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_REGS, "registers printed on a fatal exit (dump_registers)"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_SREGS,
-     "registers printed on a fatal exit (dump_registers); CR3, CR4 and EFER for the explain port"},
+     "registers printed on a fatal exit (dump_registers); CR3, CR4 and EFER for the explain port "
+     "and ctl translate (the parked vCPU walks on its own thread, Machine::translate)"},
     {"ioctl", VCPU, EQ, 1, KVM_TRANSLATE,
-     "the explain port (--demo paging): KVM's walk of the GVA, to check minivmm's own"},
+     "the explain port (--demo paging) and ctl translate: KVM's walk of the GVA, to check "
+     "minivmm's own"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_MP_STATE,
      "state reports (--timeout, SIGTERM, SIGINT, SIGUSR2): each vCPU reads its own state"},
     {"ioctl", VCPU, EQ, 1, KVM_GET_VCPU_EVENTS, "state reports: pending events"},

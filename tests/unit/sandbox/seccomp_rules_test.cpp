@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/kvm.h>
+#include <optional>
 #include <set>
 #include <string>
 #include <sys/mman.h>
@@ -150,6 +152,30 @@ TEST(SeccompRules, SnapshotRulesOpenOnlyToCreateAndOnlyOnTheMainThread) {
             EXPECT_STRNE(r.syscall, bad);
     }
     EXPECT_EQ(openats, 1);
+}
+
+// ctl translate's walk runs on the chosen vCPU's thread, parked (Machine::translate): its
+// registers, KVM's own walk and the host page's frame. Those calls are allowed there and on no
+// other thread; the main thread only pauses and resumes, the API thread only formats.
+TEST(SeccompRules, TranslateWalksOnlyOnTheVcpuThread) {
+    auto kinds_of = [](const char* syscall, std::optional<unsigned long> ioctl) {
+        unsigned kinds = 0;
+        for (const SyscallRule& r : seccomp_rules())
+            if (std::strcmp(r.syscall, syscall) == 0 &&
+                (!ioctl || (r.check == ArgCheck::Equal && r.arg == 1 && r.value == *ioctl)))
+                kinds |= r.threads;
+        return kinds;
+    };
+    EXPECT_EQ(kinds_of("ioctl", KVM_GET_SREGS), unsigned{VCPU});
+    EXPECT_EQ(kinds_of("ioctl", KVM_TRANSLATE), unsigned{VCPU});
+    EXPECT_EQ(kinds_of("pread64", std::nullopt) & (MAIN | API), 0u);
+    EXPECT_NE(kinds_of("pread64", std::nullopt) & VCPU, 0u);
+    for (ThreadKind kind : {MAIN, API}) {
+        auto with = SeccompFilter::build(kind, Sharing::None, Snapshots::Yes);
+        ASSERT_TRUE(with);
+        const auto& calls = with->syscalls();
+        EXPECT_EQ(std::count(calls.begin(), calls.end(), "pread64"), 0) << thread_kind_name(kind);
+    }
 }
 
 } // namespace
