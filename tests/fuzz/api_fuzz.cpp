@@ -5,6 +5,8 @@
 //    numbers, pipelining, chunked bodies);
 //  - a refused read is 400 or 413; an answer is 200 with a JSON object, 204 with no body, or
 //    400 with exactly {"fault_message": string};
+//  - GET /minivmm/translate's query (gva, vcpu) reaches the VM only parsed and in range, and
+//    its 200 carries the explanation;
 //  - the state moves only as the API says: InstanceStart answered 204 only when not started,
 //    PATCH /vm answered 204 only after a start, the fake VM paused exactly when told.
 #include <cstddef>
@@ -15,6 +17,7 @@
 
 #include "api/api_router.hpp"
 #include "api/http_request.hpp"
+#include "api/translate_query.hpp"
 #include "base/log.hpp"
 
 using namespace minivmm;
@@ -40,6 +43,20 @@ public:
         CHECK(state_ != InstanceState::NotStarted);
         if (command == Command::Pause) state_ = InstanceState::Paused;
         if (command == Command::Resume) state_ = InstanceState::Running;
+        if (command.kind == Command::Translate) {
+            // Only a query the parser accepted gets here: an index in its range. The fake VM
+            // has 2 vCPUs, so the refusal path is reached too; the walk is made up.
+            CHECK(command.translate.vcpu < 1024);
+            if (command.translate.vcpu >= 2) return {false, "vcpu out of range"};
+            AddressExplanation e;
+            e.gva = command.translate.gva;
+            e.vcpu = command.translate.vcpu;
+            if (e.gva & 1) e.walk.gpa = e.gva & 0xffffff;
+            e.kvm = KvmTranslation{(e.gva & 1) != 0, e.gva & 0xffffff};
+            Reply reply{true, "translated"};
+            reply.explanation = e;
+            return reply;
+        }
         return {true, "ok"};
     }
     InstanceState state_ = InstanceState::NotStarted;
@@ -87,6 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (response.status == 204 && request.path == "/vm")
                 CHECK(before != InstanceState::NotStarted);
             if (response.status != 204 && response.status != 200) CHECK(vmm.state() == before);
+            if (response.status == 200 && request.path == "/minivmm/translate") {
+                auto json = nlohmann::json::parse(response.body);
+                CHECK(json["explanation"].is_string() && json["gva"].is_string());
+            }
             (void)format_response(response.status, response.body, request.keep_alive);
             status = reader.next();
         }

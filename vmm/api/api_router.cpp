@@ -57,6 +57,7 @@ ApiResponse ApiRouter::handle(const HttpRequest& request) {
     if (method == "GET" && path == "/vm/config") return {200, body_of(resources_.full_config())};
     if (method == "GET" && path == "/machine-config")
         return {200, body_of(resources_.machine_config_json())};
+    if (method == "GET" && path == "/minivmm/translate") return get_translate(request.query);
     const bool known_put = path == "/actions" || path == "/boot-source" ||
                            path == "/machine-config" || !path_id(path, "/drives/").empty() ||
                            !path_id(path, "/network-interfaces/").empty() ||

@@ -1,5 +1,6 @@
 // The management API's routes: Firecracker's paths, methods, status codes and error body
-// ({"fault_message": "..."}) for the subset minivmm implements (README, "Managing a VM"). A
+// ({"fault_message": "..."}) for the subset minivmm implements (README, "Managing a VM"), and
+// one extension of its own under /minivmm/ (translate_query.hpp). A
 // request in, a response out; the VM behind it is a VmmControl, so the router runs (and is
 // tested and fuzzed) without one. Called on the API thread, one request at a time.
 #pragma once
@@ -45,6 +46,8 @@ private:
     // api_snapshot.cpp
     ApiResponse put_snapshot_create(const nlohmann::json& body);
     ApiResponse put_snapshot_load(const nlohmann::json& body);
+    // api_translate.cpp: GET /minivmm/translate?gva=0x...&vcpu=N
+    ApiResponse get_translate(const std::string& query);
 
     VmResources resources_;
     VmmControl& vmm_;

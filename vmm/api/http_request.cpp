@@ -77,6 +77,9 @@ int HttpRequestReader::on_message_complete(http_parser* p) {
     r.request_.keep_alive = http_should_keep_alive(p) != 0 && p->upgrade == 0;
     const size_t query = r.url_.find_first_of("?#");
     r.request_.path = r.url_.substr(0, query);
+    r.request_.query.clear();
+    if (query != std::string::npos && r.url_[query] == '?')
+        r.request_.query = r.url_.substr(query + 1, r.url_.find('#', query) - query - 1);
     r.complete_ = true;
     http_parser_pause(p, 1);   // one request at a time: the bytes after it wait in buffered_
     return 0;

@@ -23,6 +23,7 @@ struct HttpRequest {
     std::string path;     // the URL's path, without a query
     std::string body;
     bool keep_alive = false;
+    std::string query;    // after '?' up to a '#', as sent (not decoded); empty without one
 };
 
 // One connection's requests, in order. feed() the bytes as they come; Complete hands out one

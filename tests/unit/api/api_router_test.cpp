@@ -43,7 +43,7 @@ struct Rig {
     FakeVmm vmm;
     ApiRouter router{VmResources(api_only()), vmm, "test-vm"};
     ApiResponse call(const std::string& method, const std::string& path, const std::string& body = "") {
-        return router.handle(HttpRequest{method, path, body, true});
+        return router.handle(HttpRequest{method, path, body, true, ""});
     }
 };
 

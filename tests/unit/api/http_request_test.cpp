@@ -14,8 +14,20 @@ TEST(HttpRequest, AGetIsReadWithItsPathAndKeepAlive) {
     ASSERT_EQ(r.feed("GET /vm/config?x=1 HTTP/1.1\r\nHost: localhost\r\n\r\n"), Status::Complete);
     EXPECT_EQ(r.request().method, "GET");
     EXPECT_EQ(r.request().path, "/vm/config");
+    EXPECT_EQ(r.request().query, "x=1");
     EXPECT_EQ(r.request().body, "");
     EXPECT_TRUE(r.request().keep_alive);
+}
+
+TEST(HttpRequest, TheQueryEndsAtAFragmentAndIsEmptyWithoutOne) {
+    HttpRequestReader r;
+    ASSERT_EQ(r.feed("GET /minivmm/translate?gva=0x10&vcpu=1#top HTTP/1.1\r\n\r\n"
+                     "GET /minivmm/translate HTTP/1.1\r\n\r\n"),
+              Status::Complete);
+    EXPECT_EQ(r.request().path, "/minivmm/translate");
+    EXPECT_EQ(r.request().query, "gva=0x10&vcpu=1");
+    ASSERT_EQ(r.next(), Status::Complete);
+    EXPECT_EQ(r.request().query, "") << "a query must not outlive its request";
 }
 
 TEST(HttpRequest, APutFedByteByByteKeepsItsBody) {
