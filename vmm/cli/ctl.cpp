@@ -1,9 +1,11 @@
-// minivmm ctl SOCKET pause|resume|stop|status|snapshot DIR|snapshot STATE MEM: a client of the management API for people. It
+// minivmm ctl SOCKET pause|resume|stop|status|snapshot DIR|snapshot STATE MEM|translate GVA: a client of the management API for people. It
 // sends one request (Connection: close) and prints the answer: status prints the InstanceInfo,
 // the others print what happened; a refusal prints the API's fault_message on stderr.
 // stop is PUT /actions SendCtrlAltDel: minivmm ends the VM as a guest reboot would (README,
 // "Managing a VM"). snapshot is PUT /snapshot/create (a paused VM; the paths are made absolute
-// here, since minivmm may run in another directory). Exit codes: 0 done, 1 the API refused, 2 usage, 5 no answer.
+// here, since minivmm may run in another directory). translate is GET /minivmm/translate (the
+// walk of a guest virtual address, printed as the paging demo prints it). Exit codes: 0 done,
+// 1 the API refused, 2 usage, 5 no answer.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -14,9 +16,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <http_parser.h>
 #include <nlohmann/json.hpp>
 
+#include "api/translate_query.hpp"
 #include "base/unique_fd.hpp"
 #include "cli/run.hpp"
 #include "machine/outcome.hpp"
@@ -28,7 +32,8 @@ namespace {
 constexpr const char* USAGE =
     "usage: minivmm ctl SOCKET pause|resume|stop|status\n"
     "       minivmm ctl SOCKET snapshot DIR   (the VM paused: DIR/vm.state, DIR/vm.mem)\n"
-    "       minivmm ctl SOCKET snapshot STATE_FILE MEMORY_FILE\n";
+    "       minivmm ctl SOCKET snapshot STATE_FILE MEMORY_FILE\n"
+    "       minivmm ctl SOCKET translate GVA [--vcpu N]   (GVA in hex: the walk to host memory)\n";
 
 // `path` relative to this process's directory made absolute (minivmm resolves it in its own).
 std::string absolute(const std::string& path) {
@@ -38,6 +43,17 @@ std::string absolute(const std::string& path) {
     return std::string(cwd) + "/" + path;
 }
 constexpr size_t MAX_ANSWER = 1 << 20;
+
+// `text` safe in a URL's query: unreserved characters as they are, every other byte as %XX
+// (minivmm then refuses it as a bad number, with its message).
+std::string percent_encoded(std::string_view text) {
+    std::string s;
+    for (char c : text) {
+        const bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        s += plain ? std::string(1, c) : fmt::format("%{:02X}", static_cast<uint8_t>(c));
+    }
+    return s;
+}
 
 struct Answer {
     int status = 0;
@@ -108,7 +124,10 @@ bool request(const std::string& socket_path, std::string_view method, std::strin
 
 int ctl_main(int argc, char** argv) {
     const std::string_view command = argc >= 2 ? argv[1] : "";
-    if (command == "snapshot" ? argc != 3 && argc != 4 : argc != 2) {
+    const bool args_ok = command == "snapshot"    ? argc == 3 || argc == 4
+                         : command == "translate" ? argc == 3 || argc == 5
+                                                  : argc == 2;
+    if (!args_ok) {
         std::fputs(USAGE, stderr);
         return exit_code::USAGE;
     }
@@ -149,6 +168,17 @@ int ctl_main(int argc, char** argv) {
     } else if (command == "status") {
         method = "GET";
         path = "/";
+    } else if (command == "translate") {
+        // Checked here as minivmm checks it, so a typo is a usage error, not a refusal.
+        auto gva = api::parse_gva(argv[2]);
+        const bool vcpu_ok = argc == 3 || std::string_view(argv[3]) == "--vcpu";
+        if (!gva || !vcpu_ok) {
+            std::fputs(USAGE, stderr);
+            return exit_code::USAGE;
+        }
+        method = "GET";
+        path = fmt::format("/minivmm/translate?gva={:#x}", *gva);
+        if (argc == 5) path += "&vcpu=" + percent_encoded(argv[4]);
     } else {
         std::fputs(USAGE, stderr);
         return exit_code::USAGE;
@@ -164,7 +194,14 @@ int ctl_main(int argc, char** argv) {
                      answer.status, why.c_str());
         return 1;
     }
-    if (command == "status") {
+    if (command == "translate") {
+        if (!json.is_object() || !json.contains("explanation") || !json["explanation"].is_string()) {
+            std::fprintf(stderr, "minivmm ctl: no explanation in the answer: %s\n",
+                         answer.body.c_str());
+            return exit_code::HOST;
+        }
+        std::fputs(json["explanation"].get<std::string>().c_str(), stdout);
+    } else if (command == "status") {
         if (json.is_discarded()) {
             std::fprintf(stderr, "minivmm ctl: the status is not JSON: %s\n", answer.body.c_str());
             return exit_code::HOST;
