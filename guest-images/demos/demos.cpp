@@ -12,6 +12,7 @@ MINIVMM_DEMO_SYMBOLS(poweroff)
 MINIVMM_DEMO_SYMBOLS(reboot)
 MINIVMM_DEMO_SYMBOLS(echo)
 MINIVMM_DEMO_SYMBOLS(paging)
+MINIVMM_DEMO_SYMBOLS(paging_live)
 MINIVMM_DEMO_SYMBOLS(uart_vs_console)
 MINIVMM_DEMO_SYMBOLS(count)
 }
@@ -46,6 +47,8 @@ const std::vector<Demo>& demos() {
          blob(demo_echo_start, demo_echo_end)},
         {"paging", "maps a page with its own page tables; minivmm explains GVA -> GPA -> HVA -> HPA",
          blob(demo_paging_start, demo_paging_end)},
+        {"paging-live", "the paging demo's mapping, kept running: for minivmm ctl SOCKET translate",
+         blob(demo_paging_live_start, demo_paging_live_end)},
         {"uart-vs-console",
          "64 KiB through the UART (an exit a byte), then virtio-console: needs --console; --stats",
          blob(demo_uart_vs_console_start, demo_uart_vs_console_end)},

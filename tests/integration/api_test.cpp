@@ -15,6 +15,7 @@
 
 #include "temp_dir.hpp"
 
+#include "api_curl.hpp"
 #include "blk_pattern.hpp"
 #include "kvm_available.hpp"
 #include "pty_process.hpp"
@@ -25,50 +26,14 @@
 namespace {
 
 namespace fs = std::filesystem;
+using minivmm::test::Answer;
+using minivmm::test::curl;
 using minivmm::test::TempDir;
 using minivmm::test::BackgroundProcess;
 using minivmm::test::progress_now;
 using minivmm::test::PtyProcess;
 using minivmm::test::run_process;
 using minivmm::test::wait_for_socket;
-
-constexpr const char* CURL = "/usr/bin/curl";
-
-#define REQUIRE_CURL()                                                                             \
-    do {                                                                                           \
-        if (::access(CURL, X_OK) != 0)                                                             \
-            GTEST_SKIP() << "no " << CURL << " (tools/install-deps installs Debian's curl)";        \
-    } while (0)
-
-struct Answer {
-    int status = 0;
-    std::string body;
-};
-
-// One request with curl; the status code is what curl prints last.
-Answer curl(const fs::path& socket, const std::string& method, const std::string& path,
-            const std::string& body = "") {
-    std::vector<std::string> argv = {CURL, "-s", "-S", "-o", "-", "-w", "\n%{http_code}",
-                                     "--unix-socket", socket.string(), "-X", method,
-                                     "http://localhost" + path};
-    if (!body.empty()) argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
-    auto r = run_process(argv, 30);
-    Answer a;
-    const size_t nl = r.out.rfind('\n');
-    if (nl == std::string::npos) return {0, r.out + r.err};
-    a.body = r.out.substr(0, nl);
-    a.status = std::atoi(r.out.c_str() + nl + 1);
-    return a;
-}
-
-
-#define EXPECT_FAULT(answer, text)                                                                 \
-    do {                                                                                           \
-        const Answer a_ = (answer);                                                                \
-        EXPECT_EQ(a_.status, 400) << a_.body;                                                      \
-        EXPECT_EQ(a_.body.rfind("{\"fault_message\":\"", 0), 0u) << a_.body;                       \
-        EXPECT_NE(a_.body.find(text), std::string::npos) << a_.body;                               \
-    } while (0)
 
 TEST(ApiSocket, EveryEndpointOnARunningGuestAndPauseStopsItsProgress) {
     REQUIRE_KVM();
