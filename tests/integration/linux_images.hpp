@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "kvm_available.hpp"
 
@@ -30,6 +31,15 @@ inline std::string file_bytes(const std::filesystem::path& p) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+// minivmm running the minimal Linux with the initramfs's root shell on the console, no disk,
+// and the management API on `socket` (for the LinuxGuest* tests that drive it from outside).
+inline std::vector<std::string> linux_shell_with_api(const std::string& socket) {
+    return {MINIVMM_BINARY, "--kernel", (images_dir() / "kernel/bzImage").string(),
+            "--initrd", (images_dir() / "initramfs/initramfs.cpio.gz").string(),
+            "--api-socket", socket, "--timeout", "600", "--cmdline",
+            "console=ttyS0 minivmm.action=shell minivmm.disk=none"};
 }
 
 inline bool host_has_hardware_virtualisation() {

@@ -29,10 +29,7 @@ TEST(LinuxGuestSnapshot, TheShellAnswersAfterSnapshotKillRestoreAndResume) {
     TempDir dir("minivmm-linux-snapshot");
     const auto sock1 = dir.path / "api1", sock2 = dir.path / "api2";
     const std::string state = (dir.path / "state").string(), mem = (dir.path / "mem").string();
-    PtyProcess first({MINIVMM_BINARY, "--kernel", (images_dir() / "kernel/bzImage").string(),
-                      "--initrd", (images_dir() / "initramfs/initramfs.cpio.gz").string(),
-                      "--api-socket", sock1.string(), "--timeout", "600",
-                      "--cmdline", "console=ttyS0 minivmm.action=shell minivmm.disk=none"});
+    PtyProcess first(linux_shell_with_api(sock1.string()));
     ASSERT_GT(first.pid(), 0);
     ASSERT_TRUE(first.wait_for_output("starting a shell", 240000)) << first.output();
     ASSERT_TRUE(first.wait_for_output("# ", 30000)) << first.output();

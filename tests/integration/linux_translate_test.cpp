@@ -85,10 +85,7 @@ TEST(LinuxGuestTranslate, KernelTextWalksToThePhysicalStartTheGuestReports) {
     ASSERT_TRUE(text) << "no _text in " << (images_dir() / "kernel/vmlinux");
     TempDir dir("minivmm-linux-translate");
     const std::string sock = (dir.path / "api.sock").string();
-    PtyProcess vm({MINIVMM_BINARY, "--kernel", (images_dir() / "kernel/bzImage").string(),
-                   "--initrd", (images_dir() / "initramfs/initramfs.cpio.gz").string(),
-                   "--api-socket", sock, "--timeout", "600", "--cmdline",
-                   "console=ttyS0 minivmm.action=shell minivmm.disk=none"});
+    PtyProcess vm(linux_shell_with_api(sock));
     ASSERT_GT(vm.pid(), 0);
     ASSERT_TRUE(vm.wait_for_output("starting a shell", 240000)) << vm.output();
     ASSERT_TRUE(vm.wait_for_output("# ", 30000)) << vm.output();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "kvm_available.hpp"
+#include "marker_walk.hpp"
 #include "run_process.hpp"
 #include "scratch_disk_test.hpp"
 
@@ -40,25 +41,7 @@ TEST(MemoryView, PagingDemoWalksTheMarkerDownToTheHostPage) {
     // 1. The marker: four levels, the demo's indices, a 4 KiB page at 0xabc000.
     std::string w = section(r.err, "minivmm: explain GVA 0x7f12345679a0 (vcpu0)");
     ASSERT_FALSE(w.empty()) << r.err;
-    EXPECT_TRUE(has(w, "PML4\\[254\\] at GPA 0x[0-9a-f]+: 0x[0-9a-f]{16} P W U .*-> PDPT at GPA"));
-    EXPECT_TRUE(has(w, "PDPT\\[ 72\\] at GPA 0x[0-9a-f]+: 0x[0-9a-f]{16} P W U .*-> PD at GPA"));
-    EXPECT_TRUE(has(w, "PD  \\[418\\] at GPA 0x[0-9a-f]+: 0x[0-9a-f]{16} P W U .*-> PT at GPA"));
-    EXPECT_TRUE(has(w, "PT  \\[359\\] at GPA 0x[0-9a-f]+: 0x0000000000abc0[0-9a-f]{2} P W U"
-                       ".*-> 4 KiB page at GPA 0xabc000\n"))
-        << w;
-    EXPECT_NE(w.find("  GPA 0xabc9a0 (page offset 0x9a0; user, writable, executable)\n"),
-              std::string::npos) << w;
-    EXPECT_TRUE(has(w, "KVM_TRANSLATE: GPA 0xabc9a0: agrees\n")) << w;
-    EXPECT_TRUE(has(w, "memory slot 0: GPA 0x0-0xffffff at HVA 0x[0-9a-f]+; offset 0xabc9a0 in it\n"))
-        << w;
-    if (::geteuid() == 0)
-        EXPECT_TRUE(has(w, "HPA 0x[0-9a-f]*9a0 \\(host page frame 0x[0-9a-f]+, from "
-                           "/proc/self/pagemap\\)\n")) << w;
-    else
-        EXPECT_NE(w.find("HPA not shown: the kernel hides page frame numbers"), std::string::npos);
-    EXPECT_NE(w.find("read through the HVA: 68 65 6c 6c 6f 20 66 72 6f 6d 20 61 20 47 56 41 "
-                     "\"hello from a GVA\"\n"),
-              std::string::npos) << w;
+    minivmm::test::expect_marker_walk(w);
 
     // 2. The same byte through the identity map: three levels, a 2 MiB page, the same GPA.
     std::string alias = section(r.err, "minivmm: explain GVA 0xabc9a0 (vcpu0)");
