@@ -1,6 +1,7 @@
-// minivmm ctl SOCKET pause|resume|stop|status|snapshot DIR|snapshot STATE MEM|translate GVA: a client of the management API for people. It
-// sends one request (Connection: close) and prints the answer: status prints the InstanceInfo,
-// the others print what happened; a refusal prints the API's fault_message on stderr.
+// minivmm ctl SOCKET pause|resume|stop|status|snapshot DIR|snapshot STATE MEM|translate GVA:
+// a client of the management API for people. It sends one request (Connection: close) and
+// prints the answer: status prints the InstanceInfo, translate the walk, the others what
+// happened; a refusal prints the API's fault_message on stderr.
 // stop is PUT /actions SendCtrlAltDel: minivmm ends the VM as a guest reboot would (README,
 // "Managing a VM"). snapshot is PUT /snapshot/create (a paused VM; the paths are made absolute
 // here, since minivmm may run in another directory). translate is GET /minivmm/translate (the
