@@ -170,8 +170,11 @@ TEST(SeccompRules, TranslateWalksOnlyOnTheVcpuThread) {
     EXPECT_EQ(kinds_of("ioctl", KVM_TRANSLATE), unsigned{VCPU});
     EXPECT_EQ(kinds_of("pread64", std::nullopt) & (MAIN | API), 0u);
     EXPECT_NE(kinds_of("pread64", std::nullopt) & VCPU, 0u);
-    for (ThreadKind kind : {MAIN, API}) {
-        auto with = SeccompFilter::build(kind, Sharing::None, Snapshots::Yes);
+    // Neither thread of an API-managed VM reads anything for a translate. (A snapshot's main
+    // thread does read /proc/self/pagemap, for the RAM file: snapshot_rules(), tested above;
+    // that filter is not what translate needs.)
+    for (auto [kind, snapshots] : {std::pair{MAIN, Snapshots::No}, std::pair{API, Snapshots::Yes}}) {
+        auto with = SeccompFilter::build(kind, Sharing::None, snapshots);
         ASSERT_TRUE(with);
         const auto& calls = with->syscalls();
         EXPECT_EQ(std::count(calls.begin(), calls.end(), "pread64"), 0) << thread_kind_name(kind);
