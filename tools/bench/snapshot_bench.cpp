@@ -50,6 +50,8 @@
 #include <x86intrin.h>
 
 #include "bench_util.hpp"
+#include "snapshot_child.hpp"
+#include "snapshot_control.hpp"
 
 namespace {
 
@@ -57,10 +59,7 @@ using bench::load_average;
 using bench::now;
 using bench::tsc_hz;
 
-[[noreturn]] void die(const std::string& what) {
-    std::fprintf(stderr, "snapshot_bench: %s\n", what.c_str());
-    std::exit(1);
-}
+using snapbench::die;
 
 struct Options {
     std::string minivmm, guest, qemu = "qemu-system-x86_64";
@@ -71,211 +70,11 @@ struct Options {
     unsigned runs = 10, settle_ms = 200;
 };
 
-// A VMM as a child: stdin and stdout pipes (COM1), stderr to a log file, `keep_fd` (if any)
-// inherited as fd 3. Output is read as it comes, with the time each piece arrived.
-struct Child {
-    pid_t pid = -1;
-    int in = -1, out = -1;
-    double exec_mono = 0;
-    uint64_t exec_tsc = 0;
-    std::string output;
-    std::vector<std::pair<size_t, double>> arrivals;   // output size after each read, and when
-
-    Child(const std::vector<std::string>& argv, const std::string& log, int keep_fd = -1,
-          const std::string& input = "") {
-        int i[2], o[2];
-        if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) die("pipe");
-        if (!input.empty() && ::write(i[1], input.data(), input.size()) != static_cast<ssize_t>(input.size()))
-            die("write to the stdin pipe");
-        exec_mono = now();
-        exec_tsc = __rdtsc();
-        pid = ::fork();
-        if (pid == 0) {
-            ::dup2(i[0], 0);
-            ::dup2(o[1], 1);
-            int err = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (err >= 0) ::dup2(err, 2);
-            // dup2 clears close-on-exec, but not when the descriptor is 3 already.
-            if (keep_fd == 3) ::fcntl(3, F_SETFD, 0);
-            else if (keep_fd >= 0) ::dup2(keep_fd, 3);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            ::execvp(args[0], args.data());
-            ::_exit(127);
-        }
-        ::close(i[0]);
-        ::close(o[1]);
-        in = i[1];
-        out = o[0];
-    }
-    // Reads until `needle` occurs at or after `from`: its position, or npos after `seconds` or
-    // at the end of the output.
-    size_t read_until(const std::string& needle, size_t from, double seconds) {
-        const double end = now() + seconds;
-        for (;;) {
-            size_t p = output.find(needle, from);
-            if (p != std::string::npos) return p;
-            pollfd pf{out, POLLIN, 0};
-            const int ms = static_cast<int>((end - now()) * 1000);
-            if (ms <= 0 || ::poll(&pf, 1, ms) != 1) return std::string::npos;
-            char buf[4096];
-            ssize_t n = ::read(out, buf, sizeof buf);
-            if (n <= 0) return std::string::npos;
-            output.append(buf, static_cast<size_t>(n));
-            arrivals.emplace_back(output.size(), now());
-        }
-    }
-    // read_until, dying when `needle` does not come.
-    size_t wait_for(const std::string& needle, size_t from, double seconds, const char* what) {
-        const size_t p = read_until(needle, from, seconds);
-        if (p == std::string::npos) die(std::string("no ") + what + " within the time: " + output);
-        return p;
-    }
-    // When the byte at `pos` of the output arrived.
-    double arrival(size_t pos) const {
-        for (const auto& [size, when] : arrivals)
-            if (size > pos) return when;
-        return 0;
-    }
-    int wait_exit() {
-        int st = 0;
-        ::waitpid(pid, &st, 0);
-        pid = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    // Ends the process and drains what it wrote.
-    void stop() {
-        if (pid < 0) return;
-        ::kill(pid, SIGTERM);
-        wait_exit();
-        char buf[4096];
-        for (ssize_t n; (n = ::read(out, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
-    }
-    ~Child() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-        ::close(in);
-        ::close(out);
-    }
-};
-
-int connect_unix(const std::string& path, double seconds) {
-    const double end = now() + seconds;
-    for (;;) {
-        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
-            timeval limit{120, 0};   // a VMM that stops answering ends the run, not hangs it
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
-            return fd;
-        }
-        ::close(fd);
-        if (now() > end) die("cannot connect to " + path);
-        ::usleep(1000);
-    }
-}
-
-void send_all(int fd, const std::string& s) {
-    for (size_t off = 0; off < s.size();) {
-        ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) die("send");
-        off += static_cast<size_t>(n);
-    }
-}
-
-// One HTTP/1.1 request on minivmm's API socket (kept open); the status code.
-int http(int fd, const std::string& method, const std::string& path, const std::string& body) {
-    send_all(fd, method + " " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
-                 "application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                 "\r\n\r\n" + body);
-    std::string in;
-    char buf[4096];
-    size_t head_end;
-    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) die("API socket closed");
-        in.append(buf, static_cast<size_t>(n));
-    }
-    size_t length = 0;
-    auto cl = in.find("Content-Length:");
-    if (cl == std::string::npos) cl = in.find("content-length:");
-    if (cl != std::string::npos && cl < head_end) length = std::strtoul(in.c_str() + cl + 15, nullptr, 10);
-    while (in.size() < head_end + 4 + length) {
-        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) die("API socket closed");
-        in.append(buf, static_cast<size_t>(n));
-    }
-    const int status = std::atoi(in.c_str() + 9);
-    if (status / 100 != 2) die(method + " " + path + ": " + in);
-    return status;
-}
-
-// QMP, one JSON object a line.
-struct Qmp {
-    int fd;
-    std::string in;
-    explicit Qmp(const std::string& path) : fd(connect_unix(path, 10)) {
-        line();   // the greeting
-        command(R"({"execute":"qmp_capabilities"})");
-    }
-    ~Qmp() { ::close(fd); }
-    std::string line() {
-        for (;;) {
-            auto p = in.find('\n');
-            if (p != std::string::npos) {
-                std::string l = in.substr(0, p);
-                in.erase(0, p + 1);
-                return l;
-            }
-            pollfd pf{fd, POLLIN, 0};
-            if (::poll(&pf, 1, 120000) != 1) die("QMP: no answer or event within 120 s");
-            char buf[4096];
-            ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-            if (n <= 0) die("QMP socket closed");
-            in.append(buf, static_cast<size_t>(n));
-        }
-    }
-    // Sends a command (with `pass_fd` as SCM_RIGHTS if given) and returns its answer.
-    std::string command(const std::string& json, int pass_fd = -1) {
-        const std::string s = json + "\n";
-        if (pass_fd < 0) {
-            send_all(fd, s);
-        } else {
-            iovec iov{const_cast<char*>(s.data()), s.size()};
-            char control[CMSG_SPACE(sizeof(int))] = {};
-            msghdr msg{};
-            msg.msg_iov = &iov;
-            msg.msg_iovlen = 1;
-            msg.msg_control = control;
-            msg.msg_controllen = sizeof control;
-            cmsghdr* c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof(int));
-            std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-            if (::sendmsg(fd, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(s.size())) die("sendmsg");
-        }
-        for (;;) {
-            std::string l = line();
-            if (l.find("\"error\"") != std::string::npos) die("QMP " + json + ": " + l);
-            if (l.find("\"return\"") != std::string::npos) return l;
-        }
-    }
-    // Waits for the MIGRATION event with status completed.
-    void wait_migrated() {
-        for (;;) {
-            std::string l = line();
-            if (l.find("\"MIGRATION\"") == std::string::npos) continue;
-            if (l.find("\"completed\"") != std::string::npos) return;
-            if (l.find("\"failed\"") != std::string::npos) die("QEMU migration failed: " + l);
-        }
-    }
-};
+using snapbench::Child;
+using snapbench::connect_unix;
+using snapbench::http;
+using snapbench::Qmp;
+using snapbench::send_all;
 
 struct Side {
     std::string label;
