@@ -314,17 +314,19 @@ TEST(BlockDevice, PollWindowHalvesWhilePollsFindNothing) {
 }
 
 // A poll that finds a request doubles the window again (up to the longest poll): the failed
-// poll that ends the call then lasts the doubled window.
+// poll that ends the call then lasts the doubled window. (Windows of hundreds of ms: the driver
+// thread must be scheduled inside the halved one, and on a loaded 2-core machine a 40 ms margin
+// was once not enough.)
 TEST(BlockDevice, PollWindowDoublesWhenAPollFindsARequest) {
     using namespace std::chrono;
-    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{milliseconds(100), 256, 1 << 20});
-    EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);   // the poll fails: 50 ms
-    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
+    BlkHarness h(test::MIB, false, 0, "s", BlockTuning{milliseconds(400), 256, 1 << 20});
+    EXPECT_EQ(h.submit(VIRTIO_BLK_T_IN, 0, {}, 512), OK);   // the poll fails: 200 ms
+    EXPECT_EQ(h.device->poll_window(), milliseconds(200));
     h.add(VIRTIO_BLK_T_IN, 0, {}, 512);
     h.drv.publish();
     std::thread driver([&] {
         while (h.drv.used_idx() != 2) std::this_thread::yield();
-        std::this_thread::sleep_for(milliseconds(10));   // inside the 50 ms window
+        std::this_thread::sleep_for(milliseconds(10));   // inside the 200 ms window
         h.add(VIRTIO_BLK_T_IN, 1, {}, 512);
         h.drv.publish();
     });
@@ -333,8 +335,8 @@ TEST(BlockDevice, PollWindowDoublesWhenAPollFindsARequest) {
     const auto took = steady_clock::now() - t0;
     driver.join();
     EXPECT_EQ(h.drv.used_idx(), 3);
-    EXPECT_GE(took, milliseconds(110));   // 10 ms until the request, then a 100 ms poll
-    EXPECT_EQ(h.device->poll_window(), milliseconds(50));
+    EXPECT_GE(took, milliseconds(410));   // 10 ms until the request, then a 400 ms poll
+    EXPECT_EQ(h.device->poll_window(), milliseconds(200));
 }
 
 TEST(BlockDevice, BrokenRingLeavesTheResetToTheTransport) {
