@@ -4,7 +4,8 @@
  * (write=1), at random bs-aligned offsets (rand=1: the xorshift64* sequence from `seed`, offset
  * = (next() % (disk bytes / bs)) * bs) or sequentially from 0, wrapping at the end. Adds every
  * free slot, kicks once per batch (suppressed while the device says so), takes every
- * completion there is, repeats. Prints, from rdtsc around that loop:
+ * completion there is, repeats. Prints VBLK-GO just before that loop (the host samples the
+ * VMM's CPU time there) and, from rdtsc around the loop:
  *   VBLK-BENCH ops=N bytes=B ticks=T kicks=K */
 #include "blk_guest.h"
 
@@ -42,6 +43,7 @@ void blk_mode_bench(void) {
         free_slots[i] = (uint8_t)i;
     }
     uint64_t nfree = depth, submitted = 0, completed = 0;
+    put_str("VBLK-GO\n");
     uint64_t t0 = rdtsc();
     while (completed < count) {
         while (nfree > 0 && submitted < count) {

@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
+#include <dirent.h>
 #include <fstream>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 #include <x86intrin.h>
 
@@ -52,6 +55,81 @@ inline void disable_ipv6() {
             std::fputs("1", f);
             std::fclose(f);
         }
+}
+
+// vCPU threads: minivmm's "vcpuN", QEMU's "CPU N/KVM" (-name debug-threads=on).
+inline bool is_vcpu_thread(const std::string& comm) {
+    return comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
+}
+
+// Host CPU seconds of a process's threads: its vCPU threads and all the others. The CPU per
+// request of every table in tools/bench comes from two of these (the difference between the
+// guest's start line and its result line, divided by the requests), beside the raw loop's
+// thread_cpu_seconds().
+struct ProcessCpu {
+    double vcpu = 0, other = 0;
+    double all() const { return vcpu + other; }
+    ProcessCpu operator-(const ProcessCpu& before) const {
+        return {vcpu - before.vcpu, other - before.other};
+    }
+};
+
+// Sums the first field of every TASK_DIR/TID/schedstat (nanoseconds on a CPU), split by each
+// thread's TASK_DIR/TID/comm. A thread gone between two samples takes its time with it (the
+// VMMs' threads live as long as the guest's loop); a missing directory gives zero.
+inline ProcessCpu process_cpu(const std::string& task_dir) {
+    ProcessCpu r;
+    DIR* d = ::opendir(task_dir.c_str());
+    if (!d) return r;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        std::string comm, t = task_dir + "/" + e->d_name;
+        std::getline(std::ifstream(t + "/comm"), comm);
+        double ns = 0;
+        if (!(std::ifstream(t + "/schedstat") >> ns)) continue;
+        (is_vcpu_thread(comm) ? r.vcpu : r.other) += ns / 1e9;
+    }
+    ::closedir(d);
+    return r;
+}
+
+// Process `pid`'s threads, and the kernel's vhost workers that serve it: kernel threads named
+// "vhost-PID" before Linux 6.4 (since then they are threads of the process, counted above).
+inline ProcessCpu process_cpu(pid_t pid) {
+    ProcessCpu r = process_cpu("/proc/" + std::to_string(pid) + "/task");
+    const std::string worker = "vhost-" + std::to_string(pid);
+    DIR* d = ::opendir("/proc");
+    if (!d) return r;
+    while (dirent* e = ::readdir(d)) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+        const std::string dir = std::string("/proc/") + e->d_name;
+        std::string comm;
+        std::getline(std::ifstream(dir + "/comm"), comm);
+        double ns = 0;
+        if (comm == worker && std::ifstream(dir + "/schedstat") >> ns) r.other += ns / 1e9;
+    }
+    ::closedir(d);
+    return r;
+}
+
+// The calling thread's CPU seconds (the raw loops').
+inline double thread_cpu_seconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// A table cell of CPU per request in µs: "all [besides the vCPU]", medians of per-run values
+// (seconds per request); "n/a" without samples. The raw loop has no vCPU: its cell is one
+// figure.
+inline std::string cpu_cell(const std::vector<double>& all, const std::vector<double>& other) {
+    if (all.empty()) return "n/a";
+    char buf[64];
+    if (other.empty())
+        std::snprintf(buf, sizeof buf, "%.2f", median(all) * 1e6);
+    else
+        std::snprintf(buf, sizeof buf, "%.2f [%.2f]", median(all) * 1e6, median(other) * 1e6);
+    return buf;
 }
 
 } // namespace bench

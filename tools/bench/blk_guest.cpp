@@ -2,13 +2,23 @@
 // virtio-blk-guest.elf in mode=bench (guest-images/demos/blk_bench.c: CPL 3, polling, `depth`
 // requests in flight) under minivmm and under QEMU microvm with virtio-blk-device, on the same
 // image file, against the raw limit: pread/pwrite of the same sizes at the same offsets on the
-// same file from one host thread (the device also serves its queue from one thread).
+// same file from one host thread (the device also serves its queue from one thread). QEMU runs
+// twice: with its defaults ("QEMU": aio=threads, the device in the main loop) and at its best
+// ("QEMU best": the device on an iothread with adaptive polling, poll-max-ns at its default,
+// and aio=io_uring); both through the page cache (cache=writeback) as minivmm and the raw loop.
+//
+// CPU per request: every thread of the VMM from /proc/PID/task/*/schedstat, sampled when the
+// guest prints VBLK-GO (just before its loop) and its result line, over the requests; beside it
+// the part besides the vCPU thread (which spins in this polling guest); the raw loop's thread
+// CPU time. bench_util.hpp, as net_guest_bench.
+//
 //
 // Timing: the guest reads the TSC around its request loop (start-up and shutdown excluded) and
 // prints the tick count; this program converts ticks to seconds with the host TSC frequency it
 // calibrates against CLOCK_MONOTONIC (the guest's TSC runs at the host's rate under KVM and PVM,
 // no TSC scaling here), and checks every guest time against the child's whole wall time. Runs
-// alternate raw, minivmm, QEMU, raw, ... (one warm-up each, then --runs); medians and min-max.
+// alternate raw, minivmm, QEMU, QEMU best, raw, ... (one warm-up each, then --runs); medians and
+// min-max.
 //
 //   blk_guest --minivmm BIN --guest ELF [--qemu BIN|none] [--image PATH] [--image-mib N]
 //             [--runs N] [--depth N] [--scale F] [--rows 4kr,4kw,64kr,64kw,4kr1]
@@ -22,10 +32,12 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <fstream>
-#include <sys/resource.h>
+#include <optional>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 #include <x86intrin.h>
 
@@ -36,6 +48,7 @@ namespace {
 
 using bench::load_average;
 using bench::now;
+using bench::ProcessCpu;
 using bench::tsc_hz;
 
 struct Row {
@@ -90,11 +103,12 @@ uint64_t xorshift64star(uint64_t& x) {
     return x * 0x2545f4914f6cdd1dULL;
 }
 
-double run_raw(int fd, const Row& r, uint64_t count, uint64_t seed, uint64_t image_bytes,
-               std::vector<std::vector<uint8_t>>& bufs) {
+// Wall seconds and the thread's CPU seconds.
+std::pair<double, double> run_raw(int fd, const Row& r, uint64_t count, uint64_t seed,
+                                  uint64_t image_bytes, std::vector<std::vector<uint8_t>>& bufs) {
     const uint64_t blocks = image_bytes / r.bs;
     uint64_t rng = seed;
-    double t0 = now();
+    const double t0 = now(), c0 = bench::thread_cpu_seconds();
     for (uint64_t i = 0; i < count; ++i) {
         const uint64_t block = r.random ? xorshift64star(rng) % blocks : i % blocks;
         uint8_t* buf = bufs[i % bufs.size()].data();
@@ -102,16 +116,17 @@ double run_raw(int fd, const Row& r, uint64_t count, uint64_t seed, uint64_t ima
         ssize_t n = r.write ? ::pwrite(fd, buf, r.bs, off) : ::pread(fd, buf, r.bs, off);
         if (n != static_cast<ssize_t>(r.bs)) die("raw pread/pwrite failed");
     }
-    return now() - t0;
+    return {now() - t0, bench::thread_cpu_seconds() - c0};
 }
 
 struct Child {
     int status = -1;
     std::string out;
     double wall = 0;
+    ProcessCpu cpu;   // from the guest's VBLK-GO to its result line
 };
 
-enum class Vmm { Minivmm, Qemu };
+enum class Vmm { Minivmm, Qemu, QemuBest };
 
 // bench::set_cpu, dying when it fails.
 void set_cpu(pid_t tid, int cpu) {
@@ -139,7 +154,19 @@ Child run_child(const std::vector<std::string>& argv, const Pinning& pin) {
     if (pin.on) bench::pin_vcpu_thread(pid, {pin.vcpu_cpu, pin.io_cpu});
     Child c;
     char buf[4096];
-    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) c.out.append(buf, static_cast<size_t>(n));
+    std::optional<ProcessCpu> at_go;
+    bool done = false;
+    for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) {
+        c.out.append(buf, static_cast<size_t>(n));
+        // The guest waits for nothing, so the samples come late by one pipe read at most.
+        if (!at_go && c.out.find("VBLK-GO\n") != std::string::npos) at_go = bench::process_cpu(pid);
+        const auto result = c.out.find("VBLK-BENCH");
+        if (at_go && !done && result != std::string::npos &&
+            c.out.find('\n', result) != std::string::npos) {
+            c.cpu = bench::process_cpu(pid) - *at_go;
+            done = true;
+        }
+    }
     ::close(out[0]);
     int st = 0;
     ::waitpid(pid, &st, 0);
@@ -151,6 +178,7 @@ Child run_child(const std::vector<std::string>& argv, const Pinning& pin) {
 struct GuestRun {
     double seconds;
     double kicks_per_op;
+    ProcessCpu cpu;
 };
 
 uint64_t field(const std::string& line, const char* key) {
@@ -168,15 +196,20 @@ GuestRun run_guest(const Options& o, Vmm vmm, const std::string& binary, const R
                           " seed=" + std::to_string(seed);
     std::vector<std::string> argv;
     int expect;
-    if (vmm == Vmm::Qemu) {
+    if (vmm != Vmm::Minivmm) {
         // cache=writeback (the default): the host page cache, flushes honoured with fdatasync,
-        // as minivmm's pread/pwrite/fdatasync; aio=threads (the default).
+        // as minivmm's pread/pwrite/fdatasync. Defaults: aio=threads, the device served by the
+        // main loop. Best: an iothread (adaptive polling up to poll-max-ns, 32 µs by default)
+        // and io_uring.
+        const bool best = vmm == Vmm::QemuBest;
         argv = {binary, "-name", "bench,debug-threads=on", "-M", "microvm,acpi=off", "-enable-kvm", "-cpu", "host,-arch-capabilities",
                 "-m", "64M", "-display", "none", "-no-reboot", "-nodefaults", "-serial", "stdio",
                 "-kernel", o.guest, "-global", "virtio-mmio.force-legacy=false", "-drive",
-                "id=d,file=" + o.image + ",format=raw,if=none,cache=writeback,aio=threads",
-                "-device", "virtio-blk-device,drive=d", "-device",
-                "isa-debug-exit,iobase=0xf4,iosize=4", "-append", cmdline + " exit_port=0xf4"};
+                "id=d,file=" + o.image + ",format=raw,if=none,cache=writeback,aio=" +
+                    (best ? "io_uring" : "threads"),
+                "-device", best ? "virtio-blk-device,drive=d,iothread=io0" : "virtio-blk-device,drive=d",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-append", cmdline + " exit_port=0xf4"};
+        if (best) argv.insert(argv.begin() + 1, {"-object", "iothread,id=io0"});
         expect = 1;   // isa-debug-exit: (0 << 1) | 1
     } else {
         argv = {binary, "--kernel", o.guest, "--mem", "64M", "--disk", o.image, "--cmdline",
@@ -190,7 +223,7 @@ GuestRun run_guest(const Options& o, Vmm vmm, const std::string& binary, const R
     std::string line = c.out.substr(p, c.out.find('\n', p) - p);
     if (field(line, "ops") != count) die("wrong op count: " + line);
     GuestRun g{static_cast<double>(field(line, "ticks")) / hz,
-               static_cast<double>(field(line, "kicks")) / static_cast<double>(count)};
+               static_cast<double>(field(line, "kicks")) / static_cast<double>(count), c.cpu};
     if (g.seconds > c.wall) die("guest time exceeds the process's wall time: TSC rate differs");
     return g;
 }
@@ -262,7 +295,10 @@ int main(int argc, char** argv) {
     };
     std::vector<Side> sides = {{"minivmm", Vmm::Minivmm, o.minivmm}};
     if (!o.baseline.empty()) sides.push_back({"minivmm " + o.baseline_label, Vmm::Minivmm, o.baseline});
-    if (o.qemu != "none") sides.push_back({"QEMU", Vmm::Qemu, o.qemu});
+    if (o.qemu != "none") {
+        sides.push_back({"QEMU", Vmm::Qemu, o.qemu});
+        sides.push_back({"QEMU best", Vmm::QemuBest, o.qemu});
+    }
 
     std::string head = "| workload | raw pread/pwrite MB/s |", rule = "|---|---|";
     for (const Side& side : sides) head += " " + side.label + " MB/s |", rule += "---|";
@@ -274,12 +310,14 @@ int main(int argc, char** argv) {
     std::printf("%s\n%s\n", head.c_str(), rule.c_str());
     std::fflush(stdout);
     const std::string load_before = load_average();
+    std::vector<std::string> cpu_lines;   // the second table, printed after the first
     for (const Row& r : ROWS) {
         if (("," + o.rows + ",").find("," + std::string(r.key) + ",") == std::string::npos) continue;
         const auto count = static_cast<uint64_t>(static_cast<double>(r.count) * o.scale);
         const double mb = static_cast<double>(count * r.bs) / 1e6;
-        std::vector<double> raw;
-        std::vector<std::vector<double>> rate(sides.size()), kicks(sides.size());
+        std::vector<double> raw, raw_cpu;   // MB/s; CPU seconds per request
+        std::vector<std::vector<double>> rate(sides.size()), kicks(sides.size()),
+            cpu_all(sides.size()), cpu_other(sides.size());
         for (unsigned run = 0; run <= o.runs; ++run) {   // run 0 warms up
             const uint64_t seed = run + 1;
             std::string log = std::string(r.key) + " run " + std::to_string(run) + ":";
@@ -288,10 +326,10 @@ int main(int argc, char** argv) {
             for (size_t k = 0; k <= sides.size(); ++k) {
                 if (k == 0) {
                     if (o.pin.on) set_cpu(0, o.pin.io_cpu);
-                    const double raw_mb = mb / run_raw(fd, r, count, seed, image_bytes, bufs);
+                    const auto [secs, cpu] = run_raw(fd, r, count, seed, image_bytes, bufs);
                     if (o.pin.on) ::sched_setaffinity(0, sizeof all_cpus, &all_cpus);
-                    log += " raw " + std::to_string(static_cast<int>(raw_mb));
-                    if (run > 0) raw.push_back(raw_mb);
+                    log += " raw " + std::to_string(static_cast<int>(mb / secs));
+                    if (run > 0) raw.push_back(mb / secs), raw_cpu.push_back(cpu / double(count));
                     continue;
                 }
                 const size_t i = (k - 1 + run) % sides.size();
@@ -301,6 +339,10 @@ int main(int argc, char** argv) {
                 if (run == 0) continue;
                 rate[i].push_back(mb / g.seconds);
                 kicks[i].push_back(1000 * g.kicks_per_op);
+                if (g.cpu.all() > 0) {   // both samples taken
+                    cpu_all[i].push_back(g.cpu.all() / double(count));
+                    cpu_other[i].push_back(g.cpu.other / double(count));
+                }
             }
             std::fprintf(stderr, "%s MB/s\n", log.c_str());
         }
@@ -317,7 +359,15 @@ int main(int argc, char** argv) {
             line += (i ? ", " : "") + std::to_string(static_cast<int>(stats(kicks[i]).median));
         std::printf("%s |\n", line.c_str());
         std::fflush(stdout);
+        std::string cpu_line = "| " + std::string(r.name) + " | " + bench::cpu_cell(raw_cpu, {}) + " |";
+        for (size_t i = 0; i < sides.size(); ++i) cpu_line += " " + bench::cpu_cell(cpu_all[i], cpu_other[i]) + " |";
+        cpu_lines.push_back(cpu_line);
     }
+    std::string cpu_head = "| host CPU per request, µs: all threads [besides the vCPU] | raw |";
+    std::string cpu_rule = "|---|---|";
+    for (const Side& side : sides) cpu_head += " " + side.label + " |", cpu_rule += "---|";
+    std::printf("\n%s\n%s\n", cpu_head.c_str(), cpu_rule.c_str());
+    for (const std::string& l : cpu_lines) std::printf("%s\n", l.c_str());
     ::close(fd);
     ::unlink(o.image.c_str());
     std::string pinning = "threads not pinned";

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.hpp"
+
 namespace bench {
 
 inline double wall_seconds() {
@@ -39,11 +41,6 @@ inline bool set_cpu(pid_t tid, int cpu) {
     CPU_ZERO(&set);
     CPU_SET(static_cast<size_t>(cpu), &set);
     return ::sched_setaffinity(tid, sizeof set, &set) == 0;
-}
-
-// vCPU threads: minivmm's "vcpuN", QEMU's "CPU N/KVM" (-name debug-threads=on).
-inline bool is_vcpu_thread(const std::string& comm) {
-    return comm.rfind("vcpu", 0) == 0 || comm.find("/KVM") != std::string::npos;
 }
 
 // Moves the vCPU thread of process `pid` to its CPU as soon as it exists (the guest sets up
@@ -107,23 +104,8 @@ struct Vm {
         }
         return true;
     }
-    // CPU seconds so far of the vCPU threads and of all the others (schedstat: nanoseconds).
-    std::pair<double, double> cpu() const {
-        std::pair<double, double> r{0, 0};
-        std::string dir = "/proc/" + std::to_string(pid) + "/task";
-        DIR* d = ::opendir(dir.c_str());
-        if (!d) return r;
-        while (dirent* e = ::readdir(d)) {
-            if (e->d_name[0] == '.') continue;
-            std::string comm, t = dir + "/" + e->d_name;
-            std::getline(std::ifstream(t + "/comm"), comm);
-            double ns = 0;
-            std::ifstream(t + "/schedstat") >> ns;
-            (is_vcpu_thread(comm) ? r.first : r.second) += ns / 1e9;
-        }
-        ::closedir(d);
-        return r;
-    }
+    // CPU seconds so far of the vCPU threads and of all the others.
+    ProcessCpu cpu() const { return process_cpu(pid); }
     ~Vm() {
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);

@@ -1,7 +1,9 @@
 // virtio-net through the whole guest path (the README's "Benchmarks"):
 // the bare-metal guest guest-images/demos/virtio_net_guest.c at CPL 3 under minivmm and under
-// QEMU (microvm, virtio-net-device, no vhost), against raw tap I/O by this program, all on the
-// same tap in a private network namespace.
+// QEMU (microvm, virtio-net-device), against raw tap I/O by this program, all on the
+// same tap in a private network namespace. QEMU runs twice when the host has vhost-net
+// (/dev/vhost-net): with vhost=off ("QEMU", the device in QEMU's main loop) and vhost=on
+// ("QEMU best": the rings served by the kernel's vhost worker, the best backend for a tap).
 //
 //   net_guest_bench --minivmm PATH --guest ELF [--qemu PATH] [--baseline PATH] [--runs N]
 //                   [--frames N] [--rx-frames N] [--lens 60,1514] [--boost N]
@@ -19,11 +21,12 @@
 // TSC ticks become seconds with a frequency measured here against CLOCK_MONOTONIC (KVM guests
 // read the host's TSC). Runs alternate raw, minivmm, QEMU; the output is a Markdown table of
 // medians with min-max and the ratios.
-// Host CPU per frame, the second table: what the host spent on the frames besides the vCPU
-// (which spins in a polling guest): the VMM's other threads (minivmm's "io", QEMU's main loop
-// and helpers; vCPU threads are named "vcpuN" and "CPU N/KVM") from their schedstat between
-// the guest's VNET-GO and its result, against the raw loop's thread CPU time. On a loaded
-// machine the frame rates measure the share of CPU each gets; this measures the work.
+// Host CPU per frame, the second table: all the VMM's threads, and in brackets the part besides
+// the vCPU (which spins in a polling guest): the VMM's other threads (minivmm's "io", QEMU's
+// main loop and helpers, the kernel's vhost worker; vCPU threads are named "vcpuN" and "CPU
+// N/KVM") from their schedstat between the guest's VNET-GO and its result (bench_util.hpp,
+// process_cpu, as blk_guest), against the raw loop's thread CPU time. On a loaded machine the
+// frame rates measure the share of CPU each gets; this measures the work.
 // --pin (default 0,1): each VM's vCPU thread on one CPU, all its other threads and the raw
 // loops on the other (child_vm.hpp, Pin; as blk_guest --pin).
 // --boost N: run in a new session whose autogroup has nice N (e.g. -10), so that other
@@ -69,15 +72,12 @@ constexpr size_t HDR = 12;
     std::exit(1);
 }
 
-double thread_cpu() {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
-}
+using bench::thread_cpu_seconds;
 
-// One contender's run: frames per second (wall clock) and host CPU seconds per frame.
+// One contender's run: frames per second (wall clock) and host CPU seconds per frame, all
+// threads and besides the vCPU (the raw loop: its thread, `other` unused).
 struct Sample {
-    double rate = 0, cpu_per_frame = 0;
+    double rate = 0, cpu_all = 0, cpu_other = 0;
 };
 
 double now() {
@@ -149,12 +149,12 @@ Sample raw_tx(size_t len, unsigned frames) {
     std::vector<uint8_t> buf(HDR, 0);
     auto f = frame(len, 0x88b5);
     buf.insert(buf.end(), f.begin(), f.end());
-    double t0 = now(), c0 = thread_cpu();
+    double t0 = now(), c0 = thread_cpu_seconds();
     for (unsigned i = 0; i < frames; ++i)
         if (::write(fd, buf.data(), buf.size()) != static_cast<ssize_t>(buf.size())) die("write");
-    double dt = now() - t0, cpu = thread_cpu() - c0;
+    double dt = now() - t0, cpu = thread_cpu_seconds() - c0;
     ::close(fd);
-    return {frames / dt, cpu / frames};
+    return {frames / dt, cpu / frames, 0};
 }
 
 Sample raw_rx(size_t len, unsigned frames) {
@@ -162,32 +162,34 @@ Sample raw_rx(size_t len, unsigned frames) {
     fill_tap(len, frames);
     std::vector<uint8_t> buf(HDR + 65550);
     unsigned got = 0;
-    double t0 = now(), c0 = thread_cpu();
+    double t0 = now(), c0 = thread_cpu_seconds();
     for (; got < frames; ++got)
         if (::read(fd, buf.data(), buf.size()) <= 0) break;
-    double dt = now() - t0, cpu = thread_cpu() - c0;
+    double dt = now() - t0, cpu = thread_cpu_seconds() - c0;
     ::close(fd);
     if (got < frames) std::fprintf(stderr, "net_guest_bench: raw rx got %u of %u\n", got, frames);
-    return {got / dt, cpu / got};
+    return {got / dt, cpu / got, 0};
 }
 
 struct Setup {
     std::string minivmm, qemu, guest, baseline;
     std::optional<bench::Pin> pin = bench::Pin{};
+    bool vhost = false;   // the QEMU best column
     double hz = 0;
 };
 
-enum Vmm { MINIVMM, QEMU, BASELINE };
+enum Vmm { MINIVMM, QEMU, QEMU_BEST, BASELINE };
 
 std::vector<std::string> vm_argv(const Setup& s, Vmm vmm, const std::string& cmdline) {
-    if (vmm != QEMU)
+    if (vmm == MINIVMM || vmm == BASELINE)
         return {vmm == MINIVMM ? s.minivmm : s.baseline, "--kernel", s.guest, "--mem", "64M",
                 "--net", TAP, "--cmdline", "acpi=off " + cmdline};
     return {s.qemu, "-M", "microvm,acpi=off", "-enable-kvm", "-cpu", "host,-arch-capabilities",
             "-m", "64M", "-name", "bench,debug-threads=on", "-nodefaults", "-display", "none",
             "-no-reboot", "-serial", "stdio",
             "-kernel", s.guest, "-global", "virtio-mmio.force-legacy=false", "-netdev",
-            std::string("tap,id=n,ifname=") + TAP + ",script=no,downscript=no,vhost=off",
+            std::string("tap,id=n,ifname=") + TAP + ",script=no,downscript=no,vhost=" +
+                (vmm == QEMU_BEST ? "on" : "off"),
             "-device", "virtio-net-device,netdev=n", "-device",
             "isa-debug-exit,iobase=0xf4,iosize=4", "-append", cmdline + " exit_port=0xf4"};
 }
@@ -200,7 +202,7 @@ std::optional<Sample> guest_rate(const Setup& s, Vm& vm, const char* what) {
                      vm.output.c_str());
         return std::nullopt;
     }
-    const double before = vm.cpu().second;
+    const bench::ProcessCpu before = vm.cpu();
     if (!vm.wait_for(" kicks=", 120) || !vm.wait_for("\n", 5)) {
         std::fprintf(stderr, "net_guest_bench: %s: no result; output:\n%s\n", what,
                      vm.output.c_str());
@@ -212,13 +214,12 @@ std::optional<Sample> guest_rate(const Setup& s, Vm& vm, const char* what) {
         std::sscanf(vm.output.c_str() + at, "VNET-BENCH dir=%*s frames=%llu bytes=%*u ticks=%llu",
                     &frames, &ticks) != 2 || ticks == 0 || frames == 0)
         return std::nullopt;
-    // The guest lingers after its result line, so the threads are still there to be read;
-    // a sample that still missed them (not positive) is dropped.
-    const double host = vm.cpu().second - before;
-    return Sample{double(frames) / (double(ticks) / s.hz), host > 0 ? host / double(frames) : 0};
+    const bench::ProcessCpu host = vm.cpu() - before;
+    return Sample{double(frames) / (double(ticks) / s.hz), host.all() / double(frames),
+                  host.other / double(frames)};
 }
 
-const char* const NAMES[] = {"minivmm", "QEMU", "baseline"};
+const char* const NAMES[] = {"minivmm", "QEMU", "QEMU best", "baseline"};
 
 std::optional<Sample> vm_tx(const Setup& s, Vmm vmm, size_t len, unsigned frames) {
     Vm vm(vm_argv(s, vmm, "mode=txbench count=" + std::to_string(frames) +
@@ -244,14 +245,6 @@ std::string cell(const std::vector<double>& v, size_t len) {
     std::snprintf(buf, sizeof buf, "%.0fk [%.0f-%.0fk] | %.1f", bench::median(v) / 1e3,
                   *std::min_element(v.begin(), v.end()) / 1e3,
                   *std::max_element(v.begin(), v.end()) / 1e3, bench::median(v) * double(len) / 1e6);
-    return buf;
-}
-
-std::string us(const std::vector<double>& v) {
-    if (v.empty()) return "n/a";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.2f [%.2f-%.2f]", bench::median(v),
-                  *std::min_element(v.begin(), v.end()), *std::max_element(v.begin(), v.end()));
     return buf;
 }
 
@@ -301,6 +294,7 @@ int main(int argc, char** argv) {
                              "[--lens 60,1514] [--boost N] [--pin VCPU,IO|none]\n");
         return 2;
     }
+    s.vhost = ::access("/dev/vhost-net", R_OK | W_OK) == 0;
     std::signal(SIGPIPE, SIG_IGN);
     if (!boost.empty()) {
         ::setsid();   // a new session is a new autogroup (fails harmlessly if already a leader)
@@ -322,12 +316,16 @@ int main(int argc, char** argv) {
     // Pinned: this process (the raw loops) and every VMM thread but the vCPU on the I/O CPU.
     if (s.pin && !bench::set_cpu(0, s.pin->io_cpu)) die("sched_setaffinity");
 
-    const bool base = !s.baseline.empty();
-    // Rows of both tables, printed at the end: [row][contender] samples (0 raw, 1 + Vmm).
+    // The contenders run in each round after the raw loop: 1 + Vmm indexes the samples.
+    std::vector<Vmm> vmms = {MINIVMM};
+    if (!s.qemu.empty()) vmms.push_back(QEMU);
+    if (!s.qemu.empty() && s.vhost) vmms.push_back(QEMU_BEST);
+    if (!s.baseline.empty()) vmms.push_back(BASELINE);
+    // Rows of both tables, printed at the end: [contender] samples (0 raw, 1 + Vmm).
     struct Row {
         std::string name;
         size_t len;
-        std::vector<double> rate[4], cpu[4];
+        std::vector<double> rate[5], cpu_all[5], cpu_other[5];
     };
     std::vector<Row> rows;
     for (size_t len : lens) {
@@ -335,50 +333,43 @@ int main(int argc, char** argv) {
             const unsigned n = tx ? frames : rx_frames;
             Row row{std::string(tx ? "transmit" : "receive") + ", " + std::to_string(len) +
                         "-byte frames",
-                    len, {}, {}};
+                    len, {}, {}, {}};
             for (unsigned run = 0; run <= runs; ++run) {   // run 0 is the warm-up
-                std::optional<Sample> x[4];
+                std::optional<Sample> x[5];
                 x[0] = tx ? raw_tx(len, n) : raw_rx(len, n);
-                for (Vmm v : {MINIVMM, QEMU, BASELINE}) {
-                    if ((v == QEMU && s.qemu.empty()) || (v == BASELINE && !base)) continue;
-                    x[1 + v] = tx ? vm_tx(s, v, len, n) : vm_rx(s, v, len, n);
-                }
+                for (Vmm v : vmms) x[1 + v] = tx ? vm_tx(s, v, len, n) : vm_rx(s, v, len, n);
                 if (run == 0) continue;
-                for (int k = 0; k < 4; ++k)
-                    if (x[k]) {
-                        row.rate[k].push_back(x[k]->rate);
-                        if (x[k]->cpu_per_frame > 0)
-                            row.cpu[k].push_back(x[k]->cpu_per_frame * 1e6);
-                    }
+                for (int k = 0; k < 5; ++k) {
+                    if (!x[k]) continue;
+                    row.rate[k].push_back(x[k]->rate);
+                    // The guest lingers after its result line, so the threads are still there
+                    // to be read; a sample that still missed them (not positive) is dropped.
+                    if (x[k]->cpu_all <= 0) continue;
+                    row.cpu_all[k].push_back(x[k]->cpu_all);
+                    if (k > 0) row.cpu_other[k].push_back(x[k]->cpu_other);
+                }
             }
             std::fprintf(stderr, "net_guest_bench: %s done\n", row.name.c_str());
             rows.push_back(std::move(row));
         }
     }
-    std::printf("| guest path | raw tap frames/s | MB/s | minivmm frames/s | MB/s | QEMU "
-                "frames/s | MB/s | minivmm/raw | QEMU/raw | minivmm/QEMU |%s\n"
-                "|---|---|---|---|---|---|---|---|---|---|%s\n",
-                base ? " baseline frames/s | MB/s | baseline/raw |" : "",
-                base ? "---|---|---|" : "");
+    std::string head = "| guest path | raw tap frames/s | MB/s |", rule = "|---|---|---|";
+    for (Vmm v : vmms) head += std::string(" ") + NAMES[v] + " frames/s | MB/s |", rule += "---|---|";
+    for (Vmm v : vmms) head += std::string(" ") + NAMES[v] + " / raw |", rule += "---|";
+    std::printf("%s\n%s\n", head.c_str(), rule.c_str());
     for (const Row& r : rows) {
-        std::printf("| %s | %s | %s | %s | %s | %s | %s |", r.name.c_str(),
-                    cell(r.rate[0], r.len).c_str(), cell(r.rate[1], r.len).c_str(),
-                    cell(r.rate[2], r.len).c_str(), ratio(r.rate[1], r.rate[0]).c_str(),
-                    ratio(r.rate[2], r.rate[0]).c_str(), ratio(r.rate[1], r.rate[2]).c_str());
-        if (base)
-            std::printf(" %s | %s |", cell(r.rate[3], r.len).c_str(),
-                        ratio(r.rate[3], r.rate[0]).c_str());
+        std::printf("| %s | %s |", r.name.c_str(), cell(r.rate[0], r.len).c_str());
+        for (Vmm v : vmms) std::printf(" %s |", cell(r.rate[1 + v], r.len).c_str());
+        for (Vmm v : vmms) std::printf(" %s |", ratio(r.rate[1 + v], r.rate[0]).c_str());
         std::printf("\n");
     }
-    std::printf("\n| host CPU per frame, vCPU excluded (µs) | raw | minivmm | QEMU | raw/minivmm "
-                "| raw/QEMU |%s\n|---|---|---|---|---|---|%s\n",
-                base ? " baseline | raw/baseline |" : "", base ? "---|---|" : "");
+    head = "| host CPU per frame, µs: all threads [besides the vCPU] | raw |", rule = "|---|---|";
+    for (Vmm v : vmms) head += std::string(" ") + NAMES[v] + " |", rule += "---|";
+    std::printf("\n%s\n%s\n", head.c_str(), rule.c_str());
     for (const Row& r : rows) {
-        std::printf("| %s | %s | %s | %s | %s | %s |", r.name.c_str(), us(r.cpu[0]).c_str(),
-                    us(r.cpu[1]).c_str(), us(r.cpu[2]).c_str(), ratio(r.cpu[0], r.cpu[1]).c_str(),
-                    ratio(r.cpu[0], r.cpu[2]).c_str());
-        if (base)
-            std::printf(" %s | %s |", us(r.cpu[3]).c_str(), ratio(r.cpu[0], r.cpu[3]).c_str());
+        std::printf("| %s | %s |", r.name.c_str(), bench::cpu_cell(r.cpu_all[0], {}).c_str());
+        for (Vmm v : vmms)
+            std::printf(" %s |", bench::cpu_cell(r.cpu_all[1 + v], r.cpu_other[1 + v]).c_str());
         std::printf("\n");
     }
     std::string group;
@@ -391,8 +382,9 @@ int main(int argc, char** argv) {
                   ", the VMMs' other threads and the raw loops on CPU " +
                   std::to_string(s.pin->io_cpu);
     std::printf("\nTSC %.3f GHz; %u runs after a warm-up; transmit %u frames, receive %u frames "
-                "per run; %s; load average %.1f at the start, %.1f at the end; %s.\n",
+                "per run; %s; load average %.1f at the start, %.1f at the end; %s.%s\n",
                 s.hz / 1e9, runs, frames, rx_frames, pinning.c_str(), load[0], load_end[0],
-                group.c_str());
+                group.c_str(),
+                s.qemu.empty() || s.vhost ? "" : " No QEMU best (vhost=on): no /dev/vhost-net.");
     return 0;
 }
