@@ -139,13 +139,19 @@ def draw(results_md, out_png):
             for series in (fraction, cpu_all, cpu_other):
                 cells += [f"{series[v]:.4f}" if v in series else "?" for v in VMMS]
             f.write(" ".join(cells) + "\n")
-    plots = [(2, "throughput / raw limit (higher is better)", "set yrange [0:*]"),
-             (5, "host CPU per request / raw loop's, all threads (lower is better)",
-              "set logscale y 2; set yrange [*:*]"),
-             (8, "host CPU per request / raw loop's, besides the vCPU (lower is better)",
-              "set logscale y 2; set yrange [*:*]")]
-    # A panel only for the figures some row has (older tables have no CPU column).
-    plots = [p for i, p in enumerate(plots) if any(row[1 + i] for row in data)]
+    # The raw limit (1) always inside the plot, as a dashed line; CPU on a log scale.
+    plots = []
+    for i, title in enumerate(["throughput / raw limit (higher is better)",
+                               "host CPU per request / raw loop's, all threads (lower is better)",
+                               "host CPU per request / raw loop's, besides the vCPU "
+                               "(lower is better)"]):
+        values = [x for row in data for x in row[1 + i].values() if x > 0]
+        if not values:   # older tables have no CPU column: no panel
+            continue
+        top = max(values + [1.0]) * 1.15
+        scale = (f"set yrange [0:{top}]" if i == 0 else
+                 f"set logscale y 2; set yrange [{min(values + [1.0]) / 1.5}:{top}]")
+        plots.append((2 + 3 * i, title, scale))
     script = [
         f"set terminal pngcairo size 1000,{120 + 330 * len(plots)} font 'sans,9'",
         f"set output '{out_png}'",
@@ -162,10 +168,7 @@ def draw(results_md, out_png):
     colours = ["#1f77b4", "#ff7f0e", "#2ca02c"]
     for col, title, extra in plots:
         script += [f"set title \"{title}\"", "unset logscale y", extra]
-        if col == 2:
-            script.append("set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2")
-        else:
-            script.append("unset arrow 1")
+        script.append("set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 front")
         series = [f"'{dat}' using {col + i}:xtic(1) title '{v}' lc rgb '{colours[i]}'"
                   for i, v in enumerate(VMMS)]
         script.append("plot " + ", ".join(series))
