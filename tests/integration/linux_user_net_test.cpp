@@ -1,6 +1,6 @@
 // Linux's virtio_net on --net user (passt started by minivmm), run by an unprivileged user:
-// DHCP from passt, 16 MiB fetched from a server on the host's loopback through passt's
-// gateway mapping (checksummed), passt listening on the port a hostfwd forwards, and passt
+// DHCP from passt, 16 MiB (and, in a second test, 32 KiB) fetched from a server on the host's
+// loopback through passt's gateway mapping (checksummed), passt listening on the port a hostfwd forwards, and passt
 // killed under an open connection (one line from minivmm, the guest's carrier drops,
 // minivmm does not hang). The host end runs in a private network and mount namespace made by
 // a child of the test: passt copies its addresses from a tap nobody uses there; minivmm runs
@@ -36,7 +36,12 @@ namespace {
 namespace fs = std::filesystem;
 using namespace minivmm::test;
 
-constexpr size_t BYTES = 16u << 20;
+// The big fetch; the small one stays under the 64 KiB from which Debian 12's passt breaks the
+// stream inside tools/kvm-in-qemu (why_not_here), so DHCP, the unprivileged user, the forward
+// and passt's death are checked there too.
+constexpr size_t BIG_BYTES = 16u << 20, SMALL_BYTES = 32u << 10;
+// What the host end sends (set before the host end's child is forked).
+size_t g_bytes = BIG_BYTES;
 constexpr uint16_t DATA_PORT = 5010, FWD_HOST_PORT = 5011, DONE_PORT = 5012, GUEST_PORT = 8080;
 constexpr uid_t NOBODY = 65534;
 
@@ -129,8 +134,11 @@ void sh(const std::string& command) {
     int data = listen_tcp("127.0.0.1", DATA_PORT), done = listen_tcp("127.0.0.1", DONE_PORT);
     std::atomic<bool> finished{false};
     std::thread sender([data, &finished] {
-        int c = accept_within(data, 300);
-        send_stream(c, BYTES);
+        // (In steps, so that a guest that died before connecting does not keep the test
+        // waiting for the whole 300 s.)
+        int c = -1;
+        for (int i = 0; i < 300 && c < 0 && !finished; ++i) c = accept_within(data, 1);
+        send_stream(c, g_bytes);
         // The connection stays open: passt is killed under it.
         for (int i = 0; i < 600 && !finished; ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -185,13 +193,16 @@ void sh(const std::string& command) {
     ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-std::optional<std::string> why_not_here() {
-    // On hosts without VT-x/AMD-V, tools/test leaves this test out of its kvm-in-qemu run: there
-    // Debian 12's passt hands the guest a stream shifted by four bytes from about 64 KiB on, and
-    // QEMU in minivmm's place gets the same (tools/passt-stream-qemu; README, "Networking").
-    if (auto why = full_linux_unavailable(
-            "tools/test does not run this test inside tools/kvm-in-qemu, where Debian 12's passt "
-            "breaks the stream it sends the guest (QEMU's guest too: tools/passt-stream-qemu)"))
+std::optional<std::string> why_not_here(bool big) {
+    // On hosts without VT-x/AMD-V, tools/test leaves the big fetch out of its kvm-in-qemu run:
+    // there Debian 12's passt hands the guest a stream shifted by four bytes from about 64 KiB
+    // on, and QEMU in minivmm's place gets the same (tools/passt-stream-qemu; README,
+    // "Networking").
+    if (auto why = big ? full_linux_unavailable(
+                             "tools/test does not run this test inside tools/kvm-in-qemu, where "
+                             "Debian 12's passt breaks the stream it sends the guest (QEMU's "
+                             "guest too: tools/passt-stream-qemu)")
+                       : full_linux_unavailable())
         return why;
     if (::geteuid() != 0) return "needs root for network and mount namespaces";
     if (std::system("command -v passt >/dev/null 2>&1") != 0)
@@ -199,26 +210,38 @@ std::optional<std::string> why_not_here() {
     return std::nullopt;
 }
 
-TEST(LinuxGuestUserNet, DhcpLoopbackFetchForwardedPortAndPasstKilledAsAnUnprivilegedUser) {
-    REQUIRE_KVM();
-    if (auto why = why_not_here()) GTEST_SKIP() << *why;
+void check_user_net(size_t bytes) {
+    g_bytes = bytes;
     const std::string cmdline = "console=ttyS0 minivmm.action=poweroff minivmm.usernet=10.0.2.2:" +
-                                std::to_string(DATA_PORT) + ":" + std::to_string(BYTES);
+                                std::to_string(DATA_PORT) + ":" + std::to_string(bytes);
     HostEnd r = run_host_end_child(run_user_host_end, cmdline);
     if (r.exit_code == 77) GTEST_SKIP() << "cannot make network and mount namespaces (unshare)";
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     const std::string sha = run_process({"/bin/sh", "-c", "yes minivmm | head -c " +
-                                         std::to_string(BYTES) + " | sha256sum"})
+                                         std::to_string(bytes) + " | sha256sum"})
                                 .out.substr(0, 64);
     for (const std::string& seen :
          {std::string("VM-Uid:\t65534\t65534\t65534\t65534"), std::string("MINIVMM-DHCP-OK "),
-          "MINIVMM-USERNET-RX " + sha + " " + std::to_string(BYTES),
+          "MINIVMM-USERNET-RX " + sha + " " + std::to_string(bytes),
           std::string("FORWARD-LISTENING yes\n"),
           std::string("GUEST-SIGNAL rx-done\n"), std::string("KILLED-PASST "),
           std::string("MINIVMM-USERNET-LINKDOWN"), std::string("MINIVMM-POWEROFF")})
         EXPECT_TRUE(has(r.out, seen)) << seen << "\n" << r.out << r.err;
     EXPECT_TRUE(has(r.err, "virtio-net: passt (pid ")) << r.err;
     EXPECT_TRUE(has(r.err, "vanished")) << r.err;
+}
+
+TEST(LinuxGuestUserNet, DhcpLoopbackFetchForwardedPortAndPasstKilledAsAnUnprivilegedUser) {
+    REQUIRE_KVM();
+    if (auto why = why_not_here(true)) GTEST_SKIP() << *why;
+    check_user_net(BIG_BYTES);
+}
+
+// The same with 32 KiB: what runs inside tools/kvm-in-qemu.
+TEST(LinuxGuestUserNet, DhcpSmallFetchForwardedPortAndPasstKilledAsAnUnprivilegedUser) {
+    REQUIRE_KVM();
+    if (auto why = why_not_here(false)) GTEST_SKIP() << *why;
+    check_user_net(SMALL_BYTES);
 }
 
 } // namespace
