@@ -26,6 +26,19 @@ namespace {
 
 using minivmm::test::run_process;
 
+// The tests' terminal helper: waiting for text a child that has ended never printed ends when
+// the child does (a VM that died in early boot must not keep a test for its whole timeout), and
+// leaves the child for finish() to reap. No KVM needed.
+TEST(PtyProcess, WaitingForOutputEndsWhenTheChildEnds) {
+    minivmm::test::PtyProcess child({"/bin/sh", "-c", "echo started; exit 3"});
+    ASSERT_GT(child.pid(), 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_FALSE(child.wait_for_output("never printed", 60000));
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+    EXPECT_NE(child.output().find("started"), std::string::npos) << child.output();
+    EXPECT_EQ(child.finish(10), 3);
+}
+
 TEST(Console, BadSerialOptionIsAUsageError) {
     auto r = run_process({MINIVMM_BINARY, "--serial", "tty"});
     EXPECT_EQ(r.exit_code, 2);

@@ -22,7 +22,7 @@ public:
     // Types `bytes` (false if the terminal did not take them all).
     bool type(std::string_view bytes);
     // Reads until `text` appears in the output after position `from` (true), or `timeout_ms`
-    // passes or the terminal closes (false).
+    // passes, the terminal closes or the child ends without printing it (false).
     bool wait_for_output(const std::string& text, int timeout_ms, size_t from = 0);
     // Reads what arrives within `ms`.
     void read_for(int ms);
@@ -40,6 +40,8 @@ public:
 
 private:
     bool read_some(int wait_ms);
+    // Whether the child has ended (not reaped: finish() does that).
+    bool child_ended() const;
 
     pid_t pid_ = -1;
     int master_ = -1;
