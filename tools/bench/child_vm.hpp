@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -73,6 +74,7 @@ struct Vm {
         if (::pipe2(i, O_CLOEXEC) != 0 || ::pipe2(o, O_CLOEXEC) != 0) (std::perror("bench: pipe"), std::exit(1));
         pid = ::fork();
         if (pid == 0) {
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // no VMM outlives a benchmark that died
             if (pin) set_cpu(0, pin->io_cpu);   // every thread starts there
             ::dup2(i[0], 0);
             ::dup2(o[1], 1);
@@ -106,9 +108,21 @@ struct Vm {
     }
     // CPU seconds so far of the vCPU threads and of all the others.
     ProcessCpu cpu() const { return process_cpu(pid); }
+    // Waits for the VMM to end by itself and returns its wait status; the destructor then has
+    // nothing left to kill.
+    int wait() {
+        int status = -1;
+        ::waitpid(pid, &status, 0);
+        pid = -1;
+        return status;
+    }
+    // For a caller that reaped the VMM itself (waitpid(-1, ...)).
+    void reaped() { pid = -1; }
     ~Vm() {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
+        if (pid > 0) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, nullptr, 0);
+        }
         ::close(in);
         ::close(out);
     }
