@@ -251,6 +251,7 @@ int main(int argc, char** argv) {
     make_tap_and_disk(o);
     double hz = tsc_hz(0.5);
     Results res;
+    auto save = [&] { std::ofstream(o.out) << report(o.cycles, res); };
     const Vmm all[] = {Vmm::Minivmm, Vmm::Raw, Vmm::Qemu};
     for (int r = -1; r < o.rounds; ++r) {   // round -1: warm-up, not kept
         for (int i = 0; i < 3; ++i) {
@@ -264,12 +265,14 @@ int main(int argc, char** argv) {
         }
         std::fprintf(stderr, "footprint: start-up round %d done\n", r);
     }
+    save();
     for (int r = 0; r < o.idle_rounds; ++r)
         for (Vmm v : r % 2 ? std::vector{Vmm::Qemu, Vmm::Minivmm}
                            : std::vector{Vmm::Minivmm, Vmm::Qemu}) {
             res.idle[v].push_back(idle_run(o, v));
             std::fprintf(stderr, "footprint: idle round %d %s done\n", r, vmm_name(v));
         }
+    save();
     for (Vmm v : all)
         for (size_t parallel : {1u, 2u}) {
             auto [a, expect] = first_argv(o, v, false);
@@ -280,6 +283,6 @@ int main(int argc, char** argv) {
         res.many[v] = many_idle(o, v, v == Vmm::Qemu ? o.qemu_vms : o.vms);
         std::fprintf(stderr, "footprint: idle VMs of %s done\n", vmm_name(v));
     }
-    std::ofstream(o.out) << report(o.cycles, res);
+    save();
     std::fprintf(stderr, "footprint: wrote %s\n", o.out.c_str());
 }
