@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -58,7 +59,7 @@ inline Smaps read_smaps(int pid) {
         }
         if (maps.empty()) continue;
         std::string key = line.substr(0, colon);
-        uint64_t kb = std::stoull(line.substr(colon + 1));
+        uint64_t kb = std::strtoull(line.c_str() + colon + 1, nullptr, 10);   // VmFlags: 0
         MemFigures& m = maps.back().second;
         if (key == "Size") m.size = kb;
         else if (key == "Rss") m.rss = kb;
