@@ -60,10 +60,9 @@ const Accepted ACCEPTED[] = {
      "vCPU threads starve): Linux stops trusting the TSC, which is not the clocksource anyway"},
     {"^tsc: Marking TSC unstable due to clocksource watchdog$", "the watchdog line above, its summary"},
     {"^CPUID\\[0d, [0-9a-f]{2}\\]: eax=[0-9a-f]{8} ebx=[0-9a-f]{8} ecx=[0-9a-f]{8} edx=[0-9a-f]{8}$",
-     "inside tools/kvm-in-qemu when its CPU offers XSAVE (its default until 2026-12-07, now "
-     "-cpu max,-xsave): QEMU's emulated SVM does not let the nested KVM see the guest's "
-     "XSETBV, so the XSAVE size CPUID reports stays that of x87 alone and Linux's consistency "
-     "check dumps leaf 0xd; on hardware the leaves agree"},
+     "inside tools/kvm-in-qemu only: QEMU's emulated SVM does not let the nested KVM see the "
+     "guest's XSETBV, so the XSAVE size CPUID reports stays that of x87 alone and Linux's "
+     "consistency check dumps leaf 0xd; on hardware the leaves agree"},
     {"^x86/fpu: .*", "the XSAVE check above, its summary line"},
 };
 
