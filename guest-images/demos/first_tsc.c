@@ -5,23 +5,13 @@
  * otherwise it exits at once with status 0 through port exit_port=N (default minivmm's 0x510;
  * QEMU: isa-debug-exit at 0xf4). */
 #include "hw.h"
+#include "cmdline_word.h"
 #include "start_info.h"
 
 extern uint64_t first_tsc;
 
-/* The position just after "key" at the start of a word of `cmdline`, or 0. */
-static const char* after_word(const char* cmdline, const char* key) {
-    for (const char* p = cmdline; *p; ++p) {
-        if (p != cmdline && p[-1] != ' ') continue;
-        const char *k = key, *q = p;
-        while (*k && *q == *k) ++k, ++q;
-        if (*k == 0) return q;
-    }
-    return 0;
-}
-
 static uint16_t exit_port(const char* cmdline) {
-    const char* p = after_word(cmdline, "exit_port=0x");
+    const char* p = cmdline_word(cmdline, "exit_port=0x");
     if (!p) return EXIT_PORT;
     uint16_t v = 0;
     for (;; ++p) {
@@ -35,7 +25,7 @@ void first_main(const struct hvm_start_info* si) {
     const char* cmdline = "";
     if (si && si->magic == HVM_START_MAGIC && si->cmdline_paddr)
         cmdline = (const char*)(uintptr_t)si->cmdline_paddr;
-    const char* w = after_word(cmdline, "wait");
+    const char* w = cmdline_word(cmdline, "wait");
     if (w && (*w == 0 || *w == ' ')) {
         puts_serial("FIRST-TSC 0x");
         put_hex(first_tsc, 16);

@@ -1,6 +1,7 @@
 /* The polling virtio-mmio driver of the bare-metal test guests (see virtio_guest.h). Every
  * register access is an MMIO exit; ring memory is plain guest RAM the device reads and writes
  * concurrently, hence the volatile accesses and the barriers named at each use. */
+#include "cmdline_word.h"
 #include "virtio_guest.h"
 
 /* virtio-mmio version 2 registers (virtio 1.2 §4.2.2). */
@@ -73,16 +74,9 @@ static uint64_t parse_num(const char** p) {
     return v;
 }
 
-/* The position just after "key" at the start of a word, or 0. */
+/* The position just after "key" at the start of a word of the command line, or 0. */
 static const char* find_word(const char* key) {
-    const char* cmdline = guest_cmdline();
-    for (const char* p = cmdline; *p; ++p) {
-        if (p != cmdline && p[-1] != ' ') continue;
-        const char *k = key, *q = p;
-        while (*k && *q == *k) ++k, ++q;
-        if (*k == 0) return q;
-    }
-    return 0;
+    return cmdline_word(guest_cmdline(), key);
 }
 
 uint64_t cmdline_u64(const char* key, uint64_t dflt) {
