@@ -56,10 +56,14 @@ NESTED = ("inside `tools/kvm-in-qemu` (QEMU TCG with nested SVM: the host has no
 
 def in_kvm_in_qemu(command, files, out, timeout):
     """Runs one shell command line in one tools/kvm-in-qemu guest (under the shared lock), the
-    files copied in, directory `out` shared read-write; returns the exit status."""
+    files copied in, directory `out` shared read-write; returns the exit status. The first
+    minivmm among the files is also the guest's holder VM (kvm-in-qemu --holder)."""
     kiq = ["flock", "/tmp/minivmm-kiq.lock", os.path.join(ROOT, "tools", "kvm-in-qemu"),
            "--timeout", str(timeout), "--no-lockup-stop", "--share", out,
            "--log", os.path.join(out, "kvm-in-qemu.log")]
+    holder = [f for f in files if os.path.basename(f) == "minivmm"]
+    if holder:
+        kiq += ["--holder", holder[0]]
     for f in files:
         kiq += ["--file", f]
     return subprocess.run(kiq + ["--", command]).returncode
