@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,21 @@ std::string unreadable_file(const std::filesystem::path& dir) {
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// TEXT gzip-compressed (the format of a kernel's embedded config).
+std::vector<uint8_t> gzip_text(const std::string& text) {
+    z_stream zs{};
+    EXPECT_EQ(deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::vector<uint8_t> out(deflateBound(&zs, text.size()) + 64);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+    zs.avail_in = static_cast<uInt>(text.size());
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out;
 }
 
 void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
@@ -98,6 +114,22 @@ protected:
         auto pvh = read_bytes(MINIVMM_PVH_GUEST);
         ASSERT_GT(pvh.size(), 200u);
         write_bytes(dir_ / "truncated.elf", {pvh.begin(), pvh.begin() + 200});
+        // A PVH kernel that embeds a config (as CONFIG_IKCONFIG does) with everything the
+        // command runner needs but 9p: `-- CMD` must refuse it, naming the three options.
+        {
+            auto lacking = pvh;
+            const std::string st = "IKCFG_ST", ed = "IKCFG_ED";
+            auto config = gzip_text(
+                "CONFIG_BLK_DEV_INITRD=y\nCONFIG_BINFMT_ELF=y\nCONFIG_PROC_FS=y\nCONFIG_SYSFS=y\n"
+                "CONFIG_DEVTMPFS=y\nCONFIG_TMPFS=y\nCONFIG_TTY=y\nCONFIG_VIRTIO_MMIO=y\n"
+                "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\nCONFIG_VIRTIO_CONSOLE=y\n"
+                "CONFIG_X86_IOPL_IOPERM=y\nCONFIG_PVPANIC=y\nCONFIG_PVPANIC_MMIO=y\n"
+                "# CONFIG_NET_9P is not set\nCONFIG_OVERLAY_FS=y\n");
+            lacking.insert(lacking.end(), st.begin(), st.end());
+            lacking.insert(lacking.end(), config.begin(), config.end());
+            lacking.insert(lacking.end(), ed.begin(), ed.end());
+            write_bytes(dir_ / "runner-lacking.elf", lacking);
+        }
         write_bytes(dir_ / "nonote.elf", patch_phdrs(pvh, [](uint32_t& type, uint64_t&, uint64_t&) {
                         if (type == PT_NOTE) type = PT_NULL;
                     }));
@@ -287,6 +319,11 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", pvh, "--console", "stdout", "--", "true"}, 2, "--console stdout given twice"},
         {{"--kernel", pvh, "--console", "tty"}, 2, "expected stdio, stdout, stderr, file=PATH"},
         {{"--kernel", path("missing"), "--", "true"}, 3, "Cannot open kernel " + path("missing")},
+        // (The check runs beside the machine's set-up and the guest; its error wins, on a host
+        // with /dev/kvm, where the guest starts, as on one without, where KVM is not there.)
+        {{"--kernel", path("runner-lacking.elf"), "--", "true"}, 3,
+         "runner-lacking.elf lacks what the command runner needs (see guest-images/runner.config): "
+         "CONFIG_NET_9P CONFIG_NET_9P_VIRTIO CONFIG_9P_FS"},
     };
     if (!unreadable_.empty()) {
         cases.push_back({{"--kernel", unreadable_}, 3,
