@@ -22,8 +22,7 @@ namespace minivmm {
 
 // 1. Guest RAM, and the guest image in it: the demo, or the kernel's segments and the initrd.
 //    Everything the user gave is checked here, before /dev/kvm is opened, so a bad option or
-//    file is reported as such on any host. (One check runs on beside steps 2-5 and the boot:
-//    whether a runner's kernel has the options it needs; its error wins over any other.)
+//    file is reported as such on any host.
 //    Restoring (`restore`): the RAM is the snapshot's memory file, already holding the guest.
 Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config,
                                                   const SnapshotState* restore) {
@@ -48,11 +47,7 @@ Result<std::unique_ptr<Machine>> Machine::prepare(const MachineConfig& config,
     MINIVMM_TRY(m->prepare_devices());
     if (restore) return m;
     if (!config.command.empty()) MINIVMM_TRY(m->prepare_runner());
-    auto loaded = config.kernel ? m->load_kernel() : m->load_demo();
-    if (!loaded) {
-        MINIVMM_TRY(m->runner_check_result());
-        return loaded.error();
-    }
+    MINIVMM_TRY(config.kernel ? m->load_kernel() : m->load_demo());
     return m;
 }
 
@@ -68,18 +63,6 @@ Result<std::unique_ptr<Machine>> Machine::create(const MachineConfig& given) {
     auto prepared = prepare(config, restore ? &*restore : nullptr);
     if (!prepared) return prepared.error();
     std::unique_ptr<Machine> m = std::move(*prepared);
-    auto built = build_host(*m, config, restore ? &*restore : nullptr, start_ns);
-    if (!built) {
-        MINIVMM_TRY(m->runner_check_result());
-        return built.error();
-    }
-    return m;
-}
-
-// Steps 2-5 of create() on the prepared machine M.
-Result<void> Machine::build_host(Machine& machine, const MachineConfig& config,
-                                 const SnapshotState* restore, int64_t start_ns) {
-    Machine* m = &machine;
     // The devices' host ends too, e.g. taps (not in prepare(): --dump-dtb describes a --net
     // card without its tap).
     MINIVMM_TRY(m->open_device_hosts());
@@ -121,7 +104,7 @@ Result<void> Machine::build_host(Machine& machine, const MachineConfig& config,
         if (config.restore->resume) (void)m->channel_->post(Command::Resume);
     }
     m->report_memory();
-    return {};
+    return m;
 }
 
 Result<void> Machine::load_demo() {
@@ -332,7 +315,6 @@ Result<Outcome> Machine::run() {
             std::fputs(device->stats().c_str(), stderr);
     }
     console_->report(config_.stats);
-    MINIVMM_TRY(runner_check_result());   // a refused runner kernel: its error, whatever ended
     return control_->outcome();
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <atomic>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,8 +76,6 @@ private:
         : config_(config), memory_(std::move(memory)), control_(control), loop_(std::move(loop)) {}
     static Result<std::unique_ptr<Machine>> prepare(const MachineConfig& config,
                                                     const SnapshotState* restore);
-    static Result<void> build_host(Machine& machine, const MachineConfig& config,
-                                   const SnapshotState* restore, int64_t start_ns);
     Result<void> add_legacy_devices();
     Result<void> add_serial();
     Result<void> add_power_devices();
@@ -96,11 +93,6 @@ private:
     Result<void> add_runner_ports();
     std::string kernel_cmdline() const;
     Result<void> check_runner_kernel(std::span<const uint8_t> kernel_file) const;
-    // The check above runs on a thread of its own from load_kernel() on, beside the machine's
-    // set-up and the guest's boot (inflating a bzImage to find its config is the slowest step of
-    // a runner start-up); its result: {} when done and passed or when there is no check.
-    // Blocks until it is done. Its error wins over any other ending or set-up failure.
-    Result<void> runner_check_result() const;
     // Whether the host's root is shared as the guest's (-- CMD without --initrd).
     bool root_shared() const;
     bool init_started() const { return init_started_ns_.load(std::memory_order_acquire) != 0; }
@@ -194,9 +186,6 @@ private:
     VcpuStateSupport state_support_;        // what KVM saves and restores here (create())
     std::vector<kvm_cpuid_entry2> cpuid0_;  // vCPU 0's CPUID (snapshots record and check it)
     SymbolTable symbols_;                   // names for RIP in state reports (may be empty)
-    // -- CMD: check_runner_kernel on its own thread (load_kernel); last, so destroyed first:
-    // its thread (joined by the last copy's destructor) reads config_ and its own bytes only.
-    std::shared_future<Result<void>> runner_check_;
 };
 
 } // namespace minivmm

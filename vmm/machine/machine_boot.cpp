@@ -27,21 +27,9 @@ GuestAddress low_ram_top(const GuestMemory& mem) {
 } // namespace
 
 Result<void> Machine::load_kernel() {
-    auto read = read_file(*config_.kernel, "kernel");
-    if (!read) return read.error();
-    auto file = std::make_shared<const std::vector<uint8_t>>(std::move(*read));
-    if (!config_.command.empty()) {
-        // The kernel file is the user's, read by the same code as before (unconfined, as the
-        // main thread is here); the thread keeps its own reference to the bytes.
-        runner_check_ = std::async(std::launch::async, [this, file] {
-                            const int64_t t0 = monotonic_ns();
-                            auto r = check_runner_kernel(*file);
-                            log(LogLevel::Info, "the kernel's options checked in {:.1f} ms, "
-                                "beside the set-up and the boot",
-                                static_cast<double>(monotonic_ns() - t0) / 1e6);
-                            return r;
-                        }).share();
-    }
+    auto file = read_file(*config_.kernel, "kernel");
+    if (!file) return file.error();
+    if (!config_.command.empty()) MINIVMM_TRY(check_runner_kernel(*file));
     MINIVMM_TRY(is_elf(*file) ? load_pvh_kernel(*file) : load_bzimage_kernel(*file));
     MINIVMM_TRY(load_symbols(*file));
     // The user's part of the command line must fit now; the device parameters are checked when
@@ -183,7 +171,6 @@ Result<std::vector<uint8_t>> Machine::device_tree() const {
 Result<void> Machine::dump_device_tree(const MachineConfig& config) {
     auto m = prepare(config, nullptr);
     if (!m) return m.error();
-    MINIVMM_TRY((*m)->runner_check_result());
     auto blob = (*m)->device_tree();
     if (!blob) return blob.error();
     const std::string& path = *config.dump_dtb;

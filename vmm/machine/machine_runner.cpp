@@ -73,13 +73,7 @@ Result<void> Machine::check_runner_kernel(std::span<const uint8_t> kernel_file) 
                              "guest-images/runner.config): {}", path, names));
 }
 
-Result<void> Machine::runner_check_result() const {
-    if (!runner_check_.valid()) return {};
-    return runner_check_.get();
-}
-
-// Called on a vCPU thread (the port writes); only atomics, the VmControl and the check's
-// shared state.
+// Called on a vCPU thread (the port writes); only atomics and the VmControl.
 Result<void> Machine::add_runner_ports() {
     VmControl* control = control_.get();
     std::atomic<int64_t>* run_start = &run_start_ns_;
@@ -96,16 +90,7 @@ Result<void> Machine::add_runner_ports() {
     });
     MINIVMM_TRY(pio_.insert({layout::PVPANIC_PORT, 1}, pvpanic, "pvpanic"));
     if (config_.command.empty()) return {};
-    // The init writes this port before it mounts anything or runs CMD, and goes on only when
-    // the write returns: so CMD never runs on a kernel the check refuses (it waits here for the
-    // check, which is done long before a kernel reaches its init). Refused: the VM ends, and
-    // run() returns the check's error.
-    auto init_port = std::make_shared<InitStartedPort>([run_start, started, control,
-                                                        check = runner_check_] {
-        if (check.valid() && !check.get()) {
-            control->finish({Ending::HostError, 0, "the kernel lacks what the runner needs"});
-            return;
-        }
+    auto init_port = std::make_shared<InitStartedPort>([run_start, started] {
         int64_t expected = 0;
         const int64_t now = monotonic_ns();
         if (started->compare_exchange_strong(expected, now))
