@@ -115,22 +115,33 @@ def parse_scale(text, kind, n):
 
 
 def read_results(text):
-    """The driver's lines `ROW N VMM ROUND EXIT SECONDS`, checked, as tuples; others skipped.
+    """The driver's lines `ROW N VMM ROUND EXIT SECONDS`, checked, as tuples, and the runs
+    that started (`start ROW N VMM ROUND`) but have no such line: the kvm-in-qemu guest
+    stopped during them. Other lines are skipped.
 
     >>> read_results("exits 2 qemu 1 0 12.5\\nexits x qemu 1 0 1\\nblk 4 minivmm 3 124 240\\n"
     ...              "exits 2 other 1 0 1\\nexits 2 qemu 1 0\\n")
-    [('exits', 2, 'qemu', 1, 0, 12.5), ('blk', 4, 'minivmm', 3, 124, 240.0)]
+    ([('exits', 2, 'qemu', 1, 0, 12.5), ('blk', 4, 'minivmm', 3, 124, 240.0)], [])
+    >>> read_results("start blk 1 qemu 1\\nblk 1 qemu 1 0 7.5\\nstart blk 4 minivmm 5\\nstart x\\n")
+    ([('blk', 1, 'qemu', 1, 0, 7.5)], [('blk', 4, 'minivmm', 5)])
     """
-    rows = []
+    rows, started = [], []
     for line in text.split("\n"):
         w = line.split()
+        start = len(w) == 5 and w[0] == "start"
+        if start:
+            w = w[1:] + ["0", "0"]
         if len(w) != 6 or w[0] not in KEYS or w[2] not in ("minivmm", "qemu"):
             continue
         n, rnd, rc, secs = number(w[1], True), number(w[3], True), number(w[4], True), number(w[5], False)
         if None in (n, rnd, rc, secs) or not 1 <= n <= 64:
             continue
-        rows.append((w[0], n, w[2], rnd, rc, secs))
-    return rows
+        if start:
+            started.append((w[0], n, w[2], rnd))
+        else:
+            rows.append((w[0], n, w[2], rnd, rc, secs))
+    ended = {r[:4] for r in rows}
+    return rows, [s for s in started if s not in ended]
 
 
 def run_ok(vmm, rc, out):
@@ -240,6 +251,14 @@ def tables(got, failed):
     return lines
 
 
+def read_results_file(out):
+    try:
+        with open(os.path.join(out, "results"), "rb") as f:
+            return read_results(f.read(1 << 20).decode("utf-8", "replace"))
+    except OSError:
+        return [], []
+
+
 def main(out):
     def outputs(row, n, vmm, rnd):
         path = os.path.join(out, "runs", f"{row}-{n}-{vmm}-{rnd}.out")
@@ -248,12 +267,10 @@ def main(out):
                 return f.read(1 << 20).decode("utf-8", "replace")
         except OSError:
             return ""
-    try:
-        with open(os.path.join(out, "results"), "rb") as f:
-            results = read_results(f.read(1 << 20).decode("utf-8", "replace"))
-    except OSError:
-        results = []
+    results, unfinished = read_results_file(out)
     got, failed = collect(results, outputs)
+    failed += [f"{row} {n} {vmm} round {rnd}: never finished (the kvm-in-qemu guest stopped "
+               "during it: see its log)" for row, n, vmm, rnd in unfinished]
     lines = tables(got, failed)
     print("\n".join(lines) if lines else "(no results)")
     return 0 if got else 1
