@@ -319,8 +319,6 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", pvh, "--console", "stdout", "--", "true"}, 2, "--console stdout given twice"},
         {{"--kernel", pvh, "--console", "tty"}, 2, "expected stdio, stdout, stderr, file=PATH"},
         {{"--kernel", path("missing"), "--", "true"}, 3, "Cannot open kernel " + path("missing")},
-        // (The check runs beside the machine's set-up and the guest; its error wins, on a host
-        // with /dev/kvm, where the guest starts, as on one without, where KVM is not there.)
         {{"--kernel", path("runner-lacking.elf"), "--", "true"}, 3,
          "runner-lacking.elf lacks what the command runner needs (see guest-images/runner.config): "
          "CONFIG_NET_9P CONFIG_NET_9P_VIRTIO CONFIG_9P_FS"},
