@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <gtest/gtest.h>
 
+#include "gzip.hpp"
 #include "run_process.hpp"
 
 namespace {
@@ -56,20 +56,6 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// TEXT gzip-compressed (the format of a kernel's embedded config).
-std::vector<uint8_t> gzip_text(const std::string& text) {
-    z_stream zs{};
-    EXPECT_EQ(deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    std::vector<uint8_t> out(deflateBound(&zs, text.size()) + 64);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-    zs.avail_in = static_cast<uInt>(text.size());
-    zs.next_out = out.data();
-    zs.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
 
 void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes) {
     std::ofstream(path, std::ios::binary)
@@ -119,7 +105,7 @@ protected:
         {
             auto lacking = pvh;
             const std::string st = "IKCFG_ST", ed = "IKCFG_ED";
-            auto config = gzip_text(
+            auto config = minivmm::test::gzip(
                 "CONFIG_BLK_DEV_INITRD=y\nCONFIG_BINFMT_ELF=y\nCONFIG_PROC_FS=y\nCONFIG_SYSFS=y\n"
                 "CONFIG_DEVTMPFS=y\nCONFIG_TMPFS=y\nCONFIG_TTY=y\nCONFIG_VIRTIO_MMIO=y\n"
                 "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES=y\nCONFIG_VIRTIO_CONSOLE=y\n"

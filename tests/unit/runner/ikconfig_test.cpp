@@ -8,28 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <zlib.h>
 
 #include <gtest/gtest.h>
+
+#include "gzip.hpp"
 
 namespace minivmm::runner {
 namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-Bytes gzip(const std::string& text) {
-    z_stream zs{};
-    EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    Bytes out(deflateBound(&zs, text.size()) + 64);
-    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-    zs.avail_in = static_cast<uInt>(text.size());
-    zs.next_out = out.data();
-    zs.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-    out.resize(zs.total_out);
-    deflateEnd(&zs);
-    return out;
-}
+using test::gzip;
 
 Bytes cat(std::initializer_list<Bytes> parts) {
     Bytes out;
