@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -201,6 +202,59 @@ TEST(SeccompFilter, SigsysBlockedBeforeInstallStillGivesTheMessage) {
         });
     EXPECT_EQ(c.exit_code, SECCOMP_EXIT_CODE) << "signal " << c.signal;
     EXPECT_EQ(c.err, forbidden_line(SYS_socket, VCPU));
+}
+
+
+// glibc's malloc reads /sys/devices/system/cpu/online (an openat, which no filter allows) when a
+// thread first needs a ninth arena, to size its limit: minivmm with 8 vCPUs was once ended that
+// way on its I/O thread. ThreadFilters::build fixes the limit, so confined threads allocating
+// at once, more of them than that, stay alive.
+TEST(ThreadFilters, ManyConfinedThreadsAllocatingAtOnceStayAlive) {
+    auto filters = ThreadFilters::build();
+    ASSERT_TRUE(filters) << filters.error().message();
+    constexpr int THREADS = 24;
+    const int ready = ::eventfd(0, EFD_CLOEXEC), done = ::eventfd(0, EFD_CLOEXEC);
+    int go[2], never[2];
+    ASSERT_TRUE(ready >= 0 && done >= 0 && ::pipe(go) == 0 && ::pipe(never) == 0);
+    const auto add = [](int fd) {
+        const uint64_t one = 1;
+        if (::write(fd, &one, sizeof one) != sizeof one) ::_exit(95);
+    };
+    const auto wait_for = [](int fd, uint64_t count) {
+        for (uint64_t seen = 0; seen < count;) {
+            uint64_t n = 0;
+            if (::read(fd, &n, sizeof n) != sizeof n) ::_exit(94);
+            seen += n;
+        }
+    };
+    auto c = run_confined(
+        filters->main,
+        [&] {
+            wait_for(ready, THREADS);   // every thread confined, none has allocated yet
+            const char bytes[THREADS] = {};
+            if (::write(go[1], bytes, sizeof bytes) != sizeof bytes) ::_exit(93);
+            wait_for(done, THREADS);
+            say("ok\n");
+        },
+        [&] {
+            // Started before the main thread's filter (no thread kind may start threads); each
+            // loads the I/O threads' filter itself, as minivmm's threads do.
+            for (int i = 0; i < THREADS; ++i)
+                std::thread([&] {
+                    if (!filters->io.load()) ::_exit(97);
+                    add(ready);
+                    char byte;
+                    if (::read(go[0], &byte, 1) != 1) ::_exit(96);
+                    void* volatile p = std::malloc(64);   // this thread's first allocation
+                    if (p == nullptr) ::_exit(92);
+                    add(done);
+                    (void)::read(never[0], &byte, 1);   // stays alive, its arena in use
+                }).detach();
+        });
+    for (int fd : {ready, done, go[0], go[1], never[0], never[1]}) ::close(fd);
+    EXPECT_EQ(c.exit_code, 0) << "signal " << c.signal << "\n" << c.err;
+    EXPECT_EQ(c.out, "ok\n");
+    EXPECT_EQ(c.err, "");
 }
 
 } // namespace
