@@ -367,8 +367,8 @@ TEST_F(NetGuestTest, ATapDeletedAndCreatedAgainTakesTheLinkDownAndUpAndTrafficRe
 }
 
 // Pause (Ctrl-a p on a terminal) while frames arrive on the tap: they wait there, and two state
-// reports a second apart show the rings unmoved; after the resume the guest receives every
-// frame intact and in order, and exits 0.
+// reports a second apart show the rings unmoved; after the resume (announced before the guest
+// runs again) the guest receives every frame intact and in order, and exits 0.
 TEST_F(NetGuestTest, PausedCardTakesNoFrameAndLosesNoneAfterResume) {
     minivmm::test::PtyProcess vm(
         {IP, "netns", "exec", ns_, MINIVMM_BINARY, "--kernel", MINIVMM_NET_GUEST, "--mem", "64M",
@@ -393,6 +393,9 @@ TEST_F(NetGuestTest, PausedCardTakesNoFrameAndLosesNoneAfterResume) {
     ASSERT_TRUE(vm.type("\x01p"));
     ASSERT_TRUE(vm.wait_for_output("minivmm: resumed", 5000)) << vm.output();
     EXPECT_EQ(vm.finish(60), 0) << vm.output();
+    // The resume's line comes before anything the guest writes after it (it once came after
+    // the guest's "VNET-RX", in the middle of its line).
+    EXPECT_LT(vm.output().find("minivmm: resumed"), vm.output().find("VNET-RX")) << vm.output();
     // The terminal turns "\n" into "\r\n".
     std::string want = rx_line(sent, seqs);
     want.insert(want.size() - 1, "\r");

@@ -14,14 +14,34 @@ namespace {
 // How long a vCPU may take to park: it leaves KVM_RUN at once and an exit handler is short,
 // so a vCPU that does not answer in this time is stuck in minivmm (a state report says where).
 constexpr std::chrono::milliseconds PARK_WAIT{2000};
+constexpr const char* RESUMED = "resumed";
+} // namespace
+
+namespace {
+// One line on stderr for every command, whoever sent it. On the raw terminal it starts on a line
+// of its own (the guest's output may have stopped mid-line) and ends with \r\n.
+void announce(const Reply& reply) {
+    const char* eol = ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
+    std::fprintf(stderr, "%sminivmm: %s%s", *eol == '\r' ? eol : "", reply.message.c_str(), eol);
+}
 } // namespace
 
 Reply Machine::execute(const Command& command) {
+    // A resume cannot fail: its line comes before the vCPUs run again, so that it comes before
+    // anything the guest writes afterwards, never in the middle of a line of the guest's.
+    const bool resuming = paused_ && (command.kind == Command::Resume ||
+                                      command.kind == Command::TogglePause);
+    if (resuming) {
+        const Reply reply{true, RESUMED};
+        announce(reply);
+        resume();
+        return reply;
+    }
     Reply reply;
     switch (command.kind) {
     case Command::Pause: reply = pause(); break;
     case Command::Resume: reply = resume(); break;
-    case Command::TogglePause: reply = paused_ ? resume() : pause(); break;
+    case Command::TogglePause: reply = pause(); break;
     case Command::ResetLine:
         // What a guest's own reset through the i8042 ends in (a reboot ends minivmm), asked
         // from outside: the API's SendCtrlAltDel. The guest is not asked to shut down; the
@@ -32,10 +52,7 @@ Reply Machine::execute(const Command& command) {
     case Command::Snapshot: reply = snapshot(command.snapshot); break;
     case Command::Translate: reply = translate(command.translate); break;
     }
-    // One line on stderr for every command, whoever sent it. On the raw terminal it starts on a
-    // line of its own (the guest's output may have stopped mid-line) and ends with \r\n.
-    const char* eol = ::isatty(STDERR_FILENO) ? "\r\n" : "\n";
-    std::fprintf(stderr, "%sminivmm: %s%s", *eol == '\r' ? eol : "", reply.message.c_str(), eol);
+    announce(reply);
     return reply;
 }
 
@@ -65,7 +82,7 @@ Reply Machine::resume() {
     for (const auto& fd : notify_fds_) fd->signal();
     for (auto& v : vcpus_) v->request_resume();
     paused_ = false;
-    return {true, "resumed"};
+    return {true, RESUMED};
 }
 
 } // namespace minivmm
