@@ -39,6 +39,40 @@ TEST(PtyProcess, WaitingForOutputEndsWhenTheChildEnds) {
     EXPECT_EQ(child.finish(10), 3);
 }
 
+// A test that waits in vain for a minivmm child's output asks it for its state report, which
+// lands in the output the failure prints (where the guest was: tools/test tells the emulator's
+// hangs by it); a child that is not minivmm gets no signal (it would die of it).
+TEST(PtyProcess, WaitingInVainOnMinivmmBringsItsStateReport) {
+    REQUIRE_KVM();
+    minivmm::test::PtyProcess vm({MINIVMM_BINARY, "--demo", "spin", "--timeout", "120"});
+    ASSERT_GT(vm.pid(), 0);
+    EXPECT_FALSE(vm.wait_for_output("never printed", 3000));
+    EXPECT_NE(vm.output().find("minivmm: state after "), std::string::npos) << vm.output();
+    EXPECT_NE(vm.output().find("vcpu0: "), std::string::npos) << vm.output();
+    EXPECT_NE(vm.output().find("\nserial: "), std::string::npos) << vm.output();
+    ASSERT_TRUE(vm.type("\x01x"));
+    EXPECT_EQ(vm.finish(60), 130) << vm.output();   // it went on after the report
+}
+
+TEST(BackgroundProcess, WaitingInVainOnMinivmmBringsItsStateReport) {
+    REQUIRE_KVM();
+    minivmm::test::BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--timeout", "120"});
+    ASSERT_GT(vm.pid(), 0);
+    EXPECT_FALSE(vm.wait_for_output("never printed", 3000));
+    const auto r = vm.finish(SIGTERM, 60);   // SIGTERM's own report comes second
+    EXPECT_EQ(r.exit_code, 143) << r.err;
+    const auto first = r.err.find("minivmm: state after ");
+    EXPECT_NE(first, std::string::npos) << r.err;
+    EXPECT_LT(first, r.err.find("stopped by SIGTERM")) << r.err;
+}
+
+TEST(PtyProcess, WaitingInVainOnAnotherProgramSendsItNothing) {
+    minivmm::test::PtyProcess child({"/bin/sh", "-c", "echo started; sleep 2; exit 4"});
+    ASSERT_GT(child.pid(), 0);
+    EXPECT_FALSE(child.wait_for_output("never printed", 500));
+    EXPECT_EQ(child.finish(20), 4) << child.output();   // not ended by a SIGUSR2
+}
+
 TEST(Console, BadSerialOptionIsAUsageError) {
     auto r = run_process({MINIVMM_BINARY, "--serial", "tty"});
     EXPECT_EQ(r.exit_code, 2);

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hang_report.hpp"
+
 namespace minivmm::test {
 
 PtyProcess::PtyProcess(const std::vector<std::string>& argv) {
@@ -76,13 +78,27 @@ bool PtyProcess::child_ended() const {
 bool PtyProcess::wait_for_output(const std::string& text, int timeout_ms, size_t from) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (output_.find(text, from) == std::string::npos) {
-        if (std::chrono::steady_clock::now() >= end || !read_some(50)) return false;
+        if (std::chrono::steady_clock::now() >= end) {
+            if (timeout_ms > 0) explain();   // (0: a look, not a wait)
+            return false;
+        }
+        if (!read_some(50)) return false;
         if (child_ended()) {   // (a VM that died early: no waiting out the timeout)
             read_for(100);     // what it wrote last
             return output_.find(text, from) != std::string::npos;
         }
     }
     return true;
+}
+
+void PtyProcess::explain() {
+    const size_t from = output_.size();
+    if (!request_state_report(pid_)) return;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (output_.find(REPORT_LAST_LINE, from) == std::string::npos &&
+           std::chrono::steady_clock::now() < end && read_some(50)) {
+    }
+    read_for(100);   // the rest of its last line
 }
 
 void PtyProcess::read_for(int ms) {

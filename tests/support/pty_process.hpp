@@ -22,7 +22,9 @@ public:
     // Types `bytes` (false if the terminal did not take them all).
     bool type(std::string_view bytes);
     // Reads until `text` appears in the output after position `from` (true), or `timeout_ms`
-    // passes, the terminal closes or the child ends without printing it (false).
+    // passes, the terminal closes or the child ends without printing it (false). When the time
+    // passed and the child is minivmm, its state report is asked for and read into output()
+    // (hang_report.hpp).
     bool wait_for_output(const std::string& text, int timeout_ms, size_t from = 0);
     // Reads what arrives within `ms`.
     void read_for(int ms);
@@ -40,6 +42,8 @@ public:
 
 private:
     bool read_some(int wait_ms);
+    // A minivmm child's state report (SIGUSR2), read into output_ (up to 5 s).
+    void explain();
     // Whether the child has ended (not reaped: finish() does that).
     bool child_ended() const;
 

@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hang_report.hpp"
+
 namespace minivmm::test {
 
 namespace {
@@ -58,7 +60,7 @@ ProcessResult run_process(const std::vector<std::string>& argv, int timeout_seco
                           int send_signal, int signal_after_ms) {
     BackgroundProcess child(argv);
     if (child.pid() < 0) return {};
-    if (send_signal != 0) child.wait_for_output("\x01never printed", signal_after_ms);
+    if (send_signal != 0) child.read_for(signal_after_ms);
     return child.finish(send_signal, timeout_seconds);
 }
 
@@ -101,9 +103,28 @@ bool BackgroundProcess::wait_for_output(const std::string& text, int timeout_ms)
             return true;
         auto left = timeout_ms - std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::steady_clock::now() - start).count();
-        if (left <= 0) return false;
+        if (left <= 0) {
+            if (timeout_ms > 0) explain();   // (0: a look, not a wait)
+            return false;
+        }
         if (!read_some(static_cast<int>(std::min<long long>(left, 50)))) return false;
     }
+}
+
+void BackgroundProcess::read_for(int ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    while (std::chrono::steady_clock::now() < end && read_some(20)) {
+    }
+}
+
+void BackgroundProcess::explain() {
+    const size_t from = result_.err.size();
+    if (!request_state_report(pid_)) return;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (result_.err.find(REPORT_LAST_LINE, from) == std::string::npos &&
+           std::chrono::steady_clock::now() < end && read_some(50)) {
+    }
+    read_for(100);   // the rest of its last line
 }
 
 ProcessResult BackgroundProcess::finish(int sig, int timeout_seconds) {

@@ -31,8 +31,11 @@ public:
 
     pid_t pid() const { return pid_; }
     // Reads the child's output until `text` appears on its stdout or stderr (true), or
-    // `timeout_ms` pass or both are closed (false).
+    // `timeout_ms` pass or both are closed (false). When the time passed and the child is
+    // minivmm, its state report is asked for and read (hang_report.hpp).
     bool wait_for_output(const std::string& text, int timeout_ms);
+    // Reads what arrives within `ms`.
+    void read_for(int ms);
     // Sends `sig` (0: none), reads the output to its end and reaps the child; after
     // `timeout_seconds` it is killed with SIGKILL (timed_out).
     ProcessResult finish(int sig, int timeout_seconds);
@@ -43,6 +46,8 @@ public:
 private:
     // Reads what is ready within `wait_ms`; false once both pipes are closed.
     bool read_some(int wait_ms);
+    // A minivmm child's state report (SIGUSR2), read into the output (up to 5 s).
+    void explain();
 
     pid_t pid_ = -1;
     int fds_[2] = {-1, -1};   // stdout, stderr (read ends)
