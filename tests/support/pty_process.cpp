@@ -112,6 +112,7 @@ int PtyProcess::finish(int timeout_seconds) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
     while (::waitpid(pid_, &status, WNOHANG) == 0) {
         if (std::chrono::steady_clock::now() >= end) {
+            explain();   // (a minivmm that would not end says where it was first)
             ::kill(pid_, SIGKILL);
             ::waitpid(pid_, &status, 0);
             break;

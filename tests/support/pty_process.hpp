@@ -29,7 +29,8 @@ public:
     // Reads what arrives within `ms`.
     void read_for(int ms);
     const std::string& output() const { return output_; }
-    // Waits up to `timeout_seconds` for the child to end, reading its output; then kills it.
+    // Waits up to `timeout_seconds` for the child to end, reading its output; then kills it (a
+    // minivmm child asked for its state report first).
     // Returns its exit code, or -1 if it was killed (by us or by a signal).
     int finish(int timeout_seconds);
     // After finish(): the signal that ended the child (0 if it exited).

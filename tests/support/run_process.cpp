@@ -141,6 +141,7 @@ ProcessResult BackgroundProcess::finish(int sig, int timeout_seconds) {
             usleep(10000);
         }
         if (std::chrono::steady_clock::now() - start >= std::chrono::seconds(timeout_seconds)) {
+            explain();   // (a minivmm that would not end says where it was first)
             kill(pid_, SIGKILL);
             result_.timed_out = true;
             break;

@@ -37,7 +37,8 @@ public:
     // Reads what arrives within `ms`.
     void read_for(int ms);
     // Sends `sig` (0: none), reads the output to its end and reaps the child; after
-    // `timeout_seconds` it is killed with SIGKILL (timed_out).
+    // `timeout_seconds` it is killed with SIGKILL (timed_out), a minivmm child asked for its
+    // state report first.
     ProcessResult finish(int sig, int timeout_seconds);
 
     BackgroundProcess(const BackgroundProcess&) = delete;
