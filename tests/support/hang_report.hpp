@@ -4,6 +4,7 @@
 // from one of minivmm's. Only a minivmm child: another program would die of the signal.
 #pragma once
 
+#include <chrono>
 #include <climits>
 #include <csignal>
 #include <string>
@@ -28,6 +29,22 @@ inline bool runs_minivmm(pid_t pid) {
 // Sends the report request when `pid` runs minivmm; false when it does not (nothing sent).
 inline bool request_state_report(pid_t pid) {
     return pid > 0 && runs_minivmm(pid) && ::kill(pid, SIGUSR2) == 0;
+}
+
+// Asks `pid` for its report and reads it with `read_some(wait_ms)` (false: nothing more to
+// read), which appends to `text`, until its last line is there or 5 s passed.
+template <typename ReadSome>
+void read_state_report(pid_t pid, const std::string& text, ReadSome read_some) {
+    using clock = std::chrono::steady_clock;
+    const size_t from = text.size();
+    if (!request_state_report(pid)) return;
+    const auto end = clock::now() + std::chrono::seconds(5);
+    while (text.find(REPORT_LAST_LINE, from) == std::string::npos && clock::now() < end &&
+           read_some(50)) {
+    }
+    const auto tail = clock::now() + std::chrono::milliseconds(100);   // its last line's rest
+    while (clock::now() < tail && read_some(20)) {
+    }
 }
 
 } // namespace minivmm::test

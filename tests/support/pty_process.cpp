@@ -92,13 +92,7 @@ bool PtyProcess::wait_for_output(const std::string& text, int timeout_ms, size_t
 }
 
 void PtyProcess::explain() {
-    const size_t from = output_.size();
-    if (!request_state_report(pid_)) return;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (output_.find(REPORT_LAST_LINE, from) == std::string::npos &&
-           std::chrono::steady_clock::now() < end && read_some(50)) {
-    }
-    read_for(100);   // the rest of its last line
+    read_state_report(pid_, output_, [this](int ms) { return read_some(ms); });
 }
 
 void PtyProcess::read_for(int ms) {

@@ -118,13 +118,7 @@ void BackgroundProcess::read_for(int ms) {
 }
 
 void BackgroundProcess::explain() {
-    const size_t from = result_.err.size();
-    if (!request_state_report(pid_)) return;
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (result_.err.find(REPORT_LAST_LINE, from) == std::string::npos &&
-           std::chrono::steady_clock::now() < end && read_some(50)) {
-    }
-    read_for(100);   // the rest of its last line
+    read_state_report(pid_, result_.err, [this](int ms) { return read_some(ms); });
 }
 
 ProcessResult BackgroundProcess::finish(int sig, int timeout_seconds) {
