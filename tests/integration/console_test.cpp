@@ -59,6 +59,10 @@ TEST(BackgroundProcess, WaitingInVainOnMinivmmBringsItsStateReport) {
     minivmm::test::BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--timeout", "120"});
     ASSERT_GT(vm.pid(), 0);
     EXPECT_FALSE(vm.wait_for_output("never printed", 3000));
+    // output(), which failed checks print, has it at once
+    const std::string seen = vm.output();
+    EXPECT_NE(seen.find("minivmm: state after ", seen.find("--- stderr ---")), std::string::npos)
+        << seen;
     const auto r = vm.finish(SIGTERM, 60);   // SIGTERM's own report comes second
     EXPECT_EQ(r.exit_code, 143) << r.err;
     const auto first = r.err.find("minivmm: state after ");

@@ -83,12 +83,13 @@ protected:
                                          "console=ttyS0 root=/dev/vda rw minivmm.fsyncloop=100000"};
         if (!seccomp) argv.push_back("--no-seccomp");
         BackgroundProcess vm(argv);
-        EXPECT_TRUE(vm.wait_for_output("MINIVMM-FSYNCED 1\r", 60000)) << "the writer never started";
+        EXPECT_TRUE(vm.wait_for_output("MINIVMM-FSYNCED 1\r", 60000))
+            << "the writer never started:\n" << vm.output();
         std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
         auto r = vm.finish(SIGKILL, 30);
         EXPECT_EQ(r.signal, SIGKILL) << r.err;
         const int acked = last_acknowledged(r.out);
-        EXPECT_GT(acked, 0) << r.out;
+        EXPECT_GT(acked, 0) << r.out << "\n--- stderr ---\n" << r.err;
         if (drop_cache) {
             EXPECT_TRUE(drop_host_page_cache()) << "cannot write /proc/sys/vm/drop_caches";
         }

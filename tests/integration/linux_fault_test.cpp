@@ -72,7 +72,7 @@ std::string verified_sha(const std::string& out) {
 // guest read back.
 void expect_recovered(BackgroundProcess& vm, const fs::path& storage, const std::string& read,
                       const char* read_why, const std::string& flush, const char* flush_why) {
-    EXPECT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-VERIFY-OK", STEP_MS));
+    EXPECT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-VERIFY-OK", STEP_MS)) << vm.output();
     ProcessResult r = vm.finish(0, 120);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find(read), std::string::npos) << read_why << ":\n" << r.out;
@@ -123,8 +123,8 @@ TEST_F(LinuxGuestFaults, AFullHostFileSystemGivesWriteErrorsUntilSpaceIsFreed) {
 
     BackgroundProcess vm(vm_argv(image.string()));
     ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-WRITE-FAILED", 120000))
-        << "the guest never saw its write fail on a full host file system";
-    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS));
+        << "the guest never saw its write fail on a full host file system:\n" << vm.output();
+    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS)) << vm.output();
     fs::remove(mnt / "filler");
     expect_recovered(vm, image, "MINIVMM-FAULTS-READ-OK",
                      "reads must go on working while the host file system is full",
@@ -184,11 +184,12 @@ TEST_F(LinuxGuestFaults, AnUnreadableDeviceGivesIoErrorsUntilItIsRepaired) {
     if (!dm.why_not().empty()) GTEST_SKIP() << "no device-mapper device here: " << dm.why_not();
 
     BackgroundProcess vm(vm_argv(dm.path()));
-    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READY", 120000)) << "the guest never started the test";
+    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READY", 120000))
+        << "the guest never started the test:\n" << vm.output();
     ASSERT_EQ(dm.set_working(false), "");
     ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-WRITE-FAILED", STEP_MS))
-        << "the guest never saw a write fail on a failing device";
-    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS));
+        << "the guest never saw a write fail on a failing device:\n" << vm.output();
+    ASSERT_TRUE(vm.wait_for_output("MINIVMM-FAULTS-READ-", STEP_MS)) << vm.output();
     ASSERT_EQ(dm.set_working(true), "");
     expect_recovered(vm, dm.path(), "MINIVMM-FAULTS-READ-FAILED",
                      "a read of a failing device must fail in the guest",

@@ -36,6 +36,9 @@ public:
     bool wait_for_output(const std::string& text, int timeout_ms);
     // Reads what arrives within `ms`.
     void read_for(int ms);
+    // What the child wrote so far, its stdout then its stderr (where a state report lands), for
+    // the message of a failed check.
+    std::string output() const;
     // Sends `sig` (0: none), reads the output to its end and reaps the child; after
     // `timeout_seconds` it is killed with SIGKILL (timed_out), a minivmm child asked for its
     // state report first.
