@@ -142,7 +142,7 @@ TEST(ApiSocket, AVmConfiguredAndStartedThroughTheApi) {
     EXPECT_NE(config.body.find("\"mem_size_mib\":64"), std::string::npos) << config.body;
     Answer start = curl(sock, "PUT", "/actions", R"({"action_type":"InstanceStart"})");
     EXPECT_EQ(start.status, 204) << start.body;
-    ASSERT_TRUE(vm.wait_for_output("VBLK-OK", 30000));
+    ASSERT_TRUE(vm.wait_for_output("VBLK-OK", 30000)) << vm.output();
     auto r = vm.finish(0, 30);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_EQ(compare(read_file(image), pattern(7, 0, 0, 256 * 512), 0), "");

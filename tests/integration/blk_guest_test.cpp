@@ -135,7 +135,7 @@ TEST_F(BlkGuest, DataFlushedBeforeSigkillIsInTheImage) {
     // 4096 sectors (2 MiB) from sector 100, flushed; then the guest spins.
     BackgroundProcess vm1(vm({p.string()}, "mode=durable seed=" + std::to_string(seed) +
                                                " start=100 sectors=4096"));
-    ASSERT_TRUE(vm1.wait_for_output("VBLK-FLUSHED\n", 30000));
+    ASSERT_TRUE(vm1.wait_for_output("VBLK-FLUSHED\n", 30000)) << vm1.output();
     auto killed = vm1.finish(SIGKILL, 10);
     ASSERT_EQ(killed.signal, SIGKILL) << killed.out << killed.err;
     auto bytes = read_file(p);
@@ -147,7 +147,7 @@ TEST_F(BlkGuest, SecondWriterIsRefusedWhileTheFirstRunsAndAdmittedAfterItDied) {
     REQUIRE_KVM();
     auto p = image("shared.img", 1 << 20, 0);
     BackgroundProcess first(vm({p.string()}, "mode=durable sectors=64"));
-    ASSERT_TRUE(first.wait_for_output("VBLK-FLUSHED\n", 30000));
+    ASSERT_TRUE(first.wait_for_output("VBLK-FLUSHED\n", 30000)) << first.output();
     // A writer and a reader are both refused: the image is held exclusively.
     const std::string line = "minivmm: error: Disk image " + p.string() +
                              " is locked by another process (another minivmm or QEMU using it";

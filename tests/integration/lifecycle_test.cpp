@@ -181,7 +181,7 @@ TEST_F(Lifecycle, EveryDescriptorOfARunningVmIsCloseOnExec) {
     }
     BackgroundProcess vm(argv);
     ASSERT_GT(vm.pid(), 0);
-    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
     size_t total = 0;
     // The signalfd is made in run(), before the threads start, so before the guest's output.
     auto bad = fds_without_cloexec(vm.pid(), total);
@@ -222,7 +222,7 @@ TEST_F(Lifecycle, GuestRamIsNeverExecutableAndNotInCoreDumps) {
     // 40 MiB: no other mapping of minivmm has that size (malloc arenas reserve 64 MiB).
     BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--mem", "40M"});
     ASSERT_GT(vm.pid(), 0);
-    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
     auto flags = vm_flags_of_mappings(vm.pid(), 40 * 1024);
     ASSERT_EQ(flags.size(), 1u) << "the guest RAM mapping was not found in /proc/PID/smaps";
     EXPECT_NE(flags[0].find(" rd "), std::string::npos) << flags[0];
@@ -240,7 +240,7 @@ TEST_F(Lifecycle, SigtermAndSigintFlushTheDiskAndExitWithTheirCodes) {
         BackgroundProcess vm(
             {MINIVMM_BINARY, "--demo", "spin", "--disk", disk_, "--log-level", "info"});
         ASSERT_GT(vm.pid(), 0);
-        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
         auto r = vm.finish(sig, 30);
         EXPECT_FALSE(r.timed_out);
         EXPECT_EQ(r.exit_code, sig == SIGTERM ? 143 : 130) << r.err;
@@ -280,7 +280,7 @@ TEST_F(Lifecycle, TheFlushAtExitIsAnFdatasyncOfTheImage) {
     if (::access("/usr/bin/strace", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/strace";
     BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--disk", disk_});
     ASSERT_GT(vm.pid(), 0);
-    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
     const pid_t pid = vm.pid();   // also the main thread's id
     int fd = fd_of(pid, disk_);
     ASSERT_GE(fd, 3);

@@ -83,7 +83,8 @@ TEST(LinuxGuestMany, OneKilledMidBootLeavesTheOthersAlone) {
     const size_t count = vm_count(), killed = count / 2;
     const auto start = std::chrono::steady_clock::now();
     auto vms = start_vms(count);
-    EXPECT_TRUE(vms[killed]->wait_for_output("Unpacking initramfs", 600000));
+    EXPECT_TRUE(vms[killed]->wait_for_output("Unpacking initramfs", 600000))
+        << vms[killed]->output();
     ProcessResult k = vms[killed]->finish(SIGKILL, 30);
     const double killed_at = seconds_since(start);
     EXPECT_EQ(k.signal, SIGKILL);

@@ -116,7 +116,7 @@ TEST_F(SeccompTest, SigtermAndSigintStopAConfinedVmWithADisk) {
     for (int sig : {SIGTERM, SIGINT}) {
         BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--disk", disk_});
         ASSERT_GT(vm.pid(), 0);
-        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
         auto r = vm.finish(sig, 30);
         expect_no_violation(r, strsignal(sig));
         EXPECT_EQ(r.exit_code, sig == SIGTERM ? 143 : 130) << r.err;
@@ -167,7 +167,7 @@ TEST_F(SeccompTest, EveryThreadOfARunningVmIsConfinedByDefaultAndNoneWithNoSecco
         if (!confined) argv.push_back("--no-seccomp");
         BackgroundProcess vm(argv);
         ASSERT_GT(vm.pid(), 0);
-        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000));
+        ASSERT_TRUE(vm.wait_for_output("spin demo: running", 30000)) << vm.output();
         std::vector<int> modes;
         for (int i = 0; i < 100; ++i) {
             modes = thread_seccomp_modes(vm.pid());

@@ -41,7 +41,7 @@ TEST(StateReport, Sigusr2PrintsTheStateAndTheGuestGoesOn) {
     REQUIRE_KVM();
     BackgroundProcess vm({MINIVMM_BINARY, "--demo", "spin", "--timeout", "60"});
     ASSERT_GT(vm.pid(), 0);
-    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 20000));
+    ASSERT_TRUE(vm.wait_for_output("spin demo: running", 20000)) << vm.output();
     ASSERT_EQ(::kill(vm.pid(), SIGUSR2), 0);
     ASSERT_TRUE(vm.wait_for_output("vcpu0: runnable", 10000)) << "no report after SIGUSR2";
     // Still running: the exit count keeps growing between two reports.
