@@ -116,6 +116,13 @@ protected:
             lacking.insert(lacking.end(), ed.begin(), ed.end());
             write_bytes(dir_ / "runner-lacking.elf", lacking);
         }
+        // A shared object's e_type (ET_DYN, 3: a PIE program's) at offset 16 of the header.
+        {
+            auto dyn = pvh;
+            dyn[16] = static_cast<uint8_t>(ET_DYN);
+            dyn[17] = 0;
+            write_bytes(dir_ / "et-dyn.elf", dyn);
+        }
         write_bytes(dir_ / "nonote.elf", patch_phdrs(pvh, [](uint32_t& type, uint64_t&, uint64_t&) {
                         if (type == PT_NOTE) type = PT_NULL;
                     }));
@@ -223,7 +230,7 @@ TEST_F(CliTest, BadInvocationsGiveOneErrorLineAndDocumentedCode) {
         {{"--kernel", path("high-bzImage"), "--mem", "19M", "--initrd", path("3M-initrd")}, 2,
          "does not fit between the kernel end 0x1003000"},
         {{"--kernel", path("bzImage.truncated")}, 3, "Kernel " + path("bzImage.truncated") + " is neither"},
-        {{"--kernel", MINIVMM_BINARY}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
+        {{"--kernel", path("et-dyn.elf")}, 3, "ELF kernel: e_type 3 is not ET_EXEC"},
         {{"--kernel", path("garbage.elf")}, 3, "Kernel " + path("garbage.elf") + ": ELF kernel: not little-endian"},
         {{"--kernel", path("truncated.elf")}, 3, "Kernel " + path("truncated.elf") + ": ELF kernel:"},
         {{"--kernel", path("nonote.elf")}, 3, "no PVH entry note"},
