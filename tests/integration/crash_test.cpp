@@ -89,7 +89,7 @@ protected:
         auto r = vm.finish(SIGKILL, 30);
         EXPECT_EQ(r.signal, SIGKILL) << r.err;
         const int acked = last_acknowledged(r.out);
-        EXPECT_GT(acked, 0) << r.out << "\n--- stderr ---\n" << r.err;
+        EXPECT_GT(acked, 0) << r.both();
         if (drop_cache) {
             EXPECT_TRUE(drop_host_page_cache()) << "cannot write /proc/sys/vm/drop_caches";
         }

@@ -117,10 +117,6 @@ void BackgroundProcess::read_for(int ms) {
     }
 }
 
-std::string BackgroundProcess::output() const {
-    return "--- stdout ---\n" + result_.out + "\n--- stderr ---\n" + result_.err;
-}
-
 void BackgroundProcess::explain() {
     read_state_report(pid_, result_.err, [this](int ms) { return read_some(ms); });
 }

@@ -14,6 +14,9 @@ struct ProcessResult {
     bool timed_out = false;  // killed by us after the timeout
     std::string out;
     std::string err;
+
+    // stdout, then stderr (where minivmm's state report lands), for a failed check's message.
+    std::string both() const { return "--- stdout ---\n" + out + "\n--- stderr ---\n" + err; }
 };
 
 // Runs argv[0] with argv; after `timeout_seconds` the child is killed with SIGKILL.
@@ -36,9 +39,8 @@ public:
     bool wait_for_output(const std::string& text, int timeout_ms);
     // Reads what arrives within `ms`.
     void read_for(int ms);
-    // What the child wrote so far, its stdout then its stderr (where a state report lands), for
-    // the message of a failed check.
-    std::string output() const;
+    // What the child wrote so far (ProcessResult::both), for the message of a failed check.
+    std::string output() const { return result_.both(); }
     // Sends `sig` (0: none), reads the output to its end and reaps the child; after
     // `timeout_seconds` it is killed with SIGKILL (timed_out), a minivmm child asked for its
     // state report first.
